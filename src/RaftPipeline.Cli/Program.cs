@@ -1,0 +1,3 @@
+using RaftPipeline.Cli;
+
+return RaftCli.Run(args);

@@ -1,0 +1,41 @@
+using System.CommandLine;
+using System.Reflection;
+
+namespace RaftPipeline.Cli;
+
+/// <summary>
+/// The `dotnet raft` root command. Verbs live one folder each under Commands/ and are found by reflection
+/// (every <see cref="ICliVerb"/> in this assembly), so adding a verb touches no shared file.
+/// </summary>
+public static class RaftCli
+{
+    /// <summary>Exit codes shared by every verb.</summary>
+    public static class ExitCodes
+    {
+        public const int Ok = 0;
+        /// <summary>A stage or the tool itself failed while running.</summary>
+        public const int Failed = 1;
+        /// <summary>Bad input: the spec, a file or an argument is wrong; nothing was executed.</summary>
+        public const int BadInput = 2;
+        /// <summary>Stopped by the user (Ctrl-C); finished artifacts are kept.</summary>
+        public const int Cancelled = 130;
+    }
+
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("RaftPipeline: declarative, reproducible LoRA/QLoRA fine-tuning of LLMs in .NET.");
+        var verbs = typeof(RaftCli).Assembly.GetTypes()
+            .Where(t => typeof(ICliVerb).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+            .Select(t => (ICliVerb)Activator.CreateInstance(t)!)
+            .Select(v => v.Create())
+            .OrderBy(c => c.Name, StringComparer.Ordinal);
+        foreach (var command in verbs) root.Subcommands.Add(command);
+        return root;
+    }
+
+    public static int Run(string[] args) => BuildRoot().Parse(args).Invoke();
+
+    public static string Version =>
+        typeof(RaftCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            .Split('+')[0] ?? "0.0.0";
+}

@@ -1,0 +1,19 @@
+namespace RaftPipeline.Core.Spec;
+
+/// <summary>Where a pipeline runs its tensors. <c>auto</c> picks CUDA when present and says so.</summary>
+public enum DeviceKind { Cpu, Cuda, Auto }
+
+/// <summary>
+/// A validated pipeline spec: what the YAML said, with variables substituted, overrides applied,
+/// defaults filled and every stage's parameters bound to its typed record.
+/// </summary>
+/// <param name="SourceFile">Absolute path of the YAML file; relative paths in the spec are resolved against its folder.</param>
+/// <param name="CacheDirectory">Absolute path of the artifact cache root.</param>
+public sealed record PipelineSpec(
+    string Name,
+    long Seed,
+    DeviceKind Device,
+    string CacheDirectory,
+    IReadOnlyDictionary<string, string> Vars,
+    IReadOnlyList<StageSpec> Stages,
+    string SourceFile);
