@@ -30,10 +30,22 @@ public static class RaftCli
             .Select(v => v.Create())
             .OrderBy(c => c.Name, StringComparer.Ordinal);
         foreach (var command in verbs) root.Subcommands.Add(command);
+        // The default --version prints the entry assembly's version, which is the test host's in tests and
+        // the MSBuild node's under a ToolTask; print this tool's own version instead.
+        foreach (var option in root.Options.OfType<VersionOption>()) option.Action = new PrintVersionAction();
         return root;
     }
 
     public static int Run(string[] args) => BuildRoot().Parse(args).Invoke();
+
+    sealed class PrintVersionAction : System.CommandLine.Invocation.SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(Version);
+            return ExitCodes.Ok;
+        }
+    }
 
     public static string Version =>
         typeof(RaftCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
