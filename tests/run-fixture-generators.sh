@@ -12,13 +12,14 @@ work=$(mktemp -d)
 python3 -c 'import torch, transformers, sys; print("python", sys.version.split()[0], "torch", torch.__version__, "transformers", transformers.__version__)'
 python3 -c 'import peft, tokenizers; print("peft", peft.__version__, "tokenizers", tokenizers.__version__)' || true
 for g in "${gens[@]}"; do
-  d=$(dirname "$g"); mkdir -p "$work/$d"
+  d=$(dirname "$g"); mkdir -p "$work/$d" "$work/logs/$d"
+  log="$work/logs/$d/generate.log"   # beside, not inside, the generator's output folder
   echo "== $g"
   start=$(date +%s)
-  if PYTHONUNBUFFERED=1 timeout 400 python3 "$g" "$work/$d" > "$work/$d/generate.log" 2>&1; then
-    echo "ok ($(( $(date +%s) - start )) s)"; tail -5 "$work/$d/generate.log"
+  if PYTHONUNBUFFERED=1 timeout 400 python3 "$g" "$work/$d" > "$log" 2>&1; then
+    echo "ok ($(( $(date +%s) - start )) s)"; tail -5 "$log"
   else
-    echo "FAILED ($(( $(date +%s) - start )) s)"; tail -40 "$work/$d/generate.log"
+    echo "FAILED ($(( $(date +%s) - start )) s)"; tail -40 "$log"
   fi
 done
 (cd "$work" && tar czf - .) | split -b 15m -d - "$out/fixtures.tar.gz.part"
