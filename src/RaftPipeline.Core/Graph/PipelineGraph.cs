@@ -85,7 +85,7 @@ public sealed class PipelineGraph
         targets.Where(t => !byName.ContainsKey(t)).Select(UnknownStageMessage).ToList();
 
     string UnknownStageMessage(string target) =>
-        $"unknown stage '{target}'{DidYouMean.Suffix(target, byName.Keys)} (stages: {string.Join(", ", Stages.Select(s => s.Name))})";
+        $"unknown stage '{target}'{DidYouMean.Hint(target, byName.Keys, $"expected one of {string.Join(", ", Stages.Select(s => s.Name))}")}";
 
     /// <summary>
     /// A cycle among <paramref name="nodes"/> as a path that starts and ends at the same node

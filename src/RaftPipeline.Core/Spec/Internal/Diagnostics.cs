@@ -17,6 +17,11 @@ sealed class Diagnostics(string displayPath)
 
     public int Count => errors.Count;
 
+    readonly Dictionary<string, int> overrideOrder = new(StringComparer.Ordinal);
+
+    /// <summary>Errors in overrides are listed in the order the overrides were given.</summary>
+    public void RegisterOverrideOrder(SourceLocation location) => overrideOrder.TryAdd(location.File, overrideOrder.Count);
+
     public void RegisterOverride(YamlNode node, SourceLocation location)
     {
         foreach (var n in node.AllNodes) overrideNodes[n] = location;
@@ -30,7 +35,16 @@ sealed class Diagnostics(string displayPath)
             ? location
             : new SourceLocation(DisplayPath, (int)node.Start.Line, (int)node.Start.Column);
 
-    public void Add(YamlNode node, string key, string message) => errors.Add(new(Locate(node), key, message));
+    readonly HashSet<YamlNode> reported = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Records an error on <paramref name="node"/>; later checks of the same node stay silent (one cause, one message).</summary>
+    public void Add(YamlNode node, string key, string message)
+    {
+        reported.Add(node);
+        errors.Add(new(Locate(node), key, message));
+    }
+
+    public bool IsReported(YamlNode node) => reported.Contains(node);
 
     public void Add(SourceLocation location, string key, string message) => errors.Add(new(location, key, message));
 
@@ -39,7 +53,7 @@ sealed class Diagnostics(string displayPath)
         errors.Select((e, i) => (e, i))
             .OrderBy(p => p.e.Location.HasPosition ? 0 : 1)
             .ThenBy(p => p.e.Location.HasPosition ? p.e.Location.Line : 0)
-            .ThenBy(p => p.e.Location.HasPosition ? p.e.Location.Column : 0)
+            .ThenBy(p => p.e.Location.HasPosition ? p.e.Location.Column : overrideOrder.GetValueOrDefault(p.e.Location.File, int.MaxValue))
             .ThenBy(p => p.i)
             .Select(p => p.e)
             .ToList();

@@ -25,6 +25,10 @@ public static class DidYouMean
     public static string Suffix(string word, IEnumerable<string> candidates) =>
         Closest(word, candidates) is { } c ? $"; did you mean '{c}'?" : "";
 
+    /// <summary>"; did you mean 'x'?" when a candidate is close, otherwise "; " + <paramref name="otherwise"/> (e.g. the list of what is accepted).</summary>
+    public static string Hint(string word, IEnumerable<string> candidates, string otherwise) =>
+        Closest(word, candidates) is { } c ? $"; did you mean '{c}'?" : $"; {otherwise}";
+
     public static int Distance(string a, string b)
     {
         var d = new int[a.Length + 1, b.Length + 1];

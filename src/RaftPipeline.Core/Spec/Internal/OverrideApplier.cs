@@ -19,6 +19,7 @@ sealed class OverrideApplier(Diagnostics diagnostics)
         var equals = assignment.IndexOf('=');
         var key = equals < 0 ? assignment : assignment[..equals];
         var location = SourceLocation.ForOverride(key);
+        diagnostics.RegisterOverrideOrder(location);
         if (equals <= 0)
         {
             diagnostics.Add(location, "", $"expected KEY=VALUE (e.g. train.learning_rate=2e-4), got '{assignment}'");
@@ -55,7 +56,7 @@ sealed class OverrideApplier(Diagnostics diagnostics)
         {
             var candidates = stageNames.Concat(TopLevelScalars).Append("vars");
             diagnostics.Add(location, key,
-                $"unknown stage '{segments[0]}'{DidYouMean.Suffix(segments[0], candidates)}; expected STAGE.PARAM, seed, device, cache, name or vars.NAME");
+                $"unknown stage '{segments[0]}'{DidYouMean.Hint(segments[0], candidates, "expected STAGE.PARAM, seed, device, cache, name or vars.NAME")}");
             return;
         }
         if (segments.Length == 1)

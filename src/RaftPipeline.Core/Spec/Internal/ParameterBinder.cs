@@ -25,6 +25,7 @@ sealed class ParameterBinder(Diagnostics diagnostics)
     bool Bind(YamlNode node, Type type, string key, PropertyInfo? property, out object? value)
     {
         value = null;
+        if (diagnostics.IsReported(node)) return false; // e.g. an unknown ${vars.x}: already said
         var underlying = Nullable.GetUnderlyingType(type);
         var nullable = underlying is not null
                        || (property is not null && !type.IsValueType && Nullability.Create(property).WriteState == NullabilityState.Nullable);
@@ -84,7 +85,7 @@ sealed class ParameterBinder(Diagnostics diagnostics)
         if (type == typeof(int) && n is < int.MinValue or > int.MaxValue)
             return Fail(node, key, $"expected an integer, got '{scalar.Value}', which is too large");
         if (!CheckRange(node, key, property, n, scalar.Value!) || !CheckAllowed(node, key, property, n, scalar.Value!)) return false;
-        value = type == typeof(int) ? (int)n : n;
+        value = type == typeof(int) ? (object)(int)n : n;
         return true;
     }
 
@@ -151,7 +152,7 @@ sealed class ParameterBinder(Diagnostics diagnostics)
             var field = fields.FirstOrDefault(f => f.Key == name);
             if (field.Property is null)
             {
-                ok = Fail(keyNode, childKey, $"unknown key{DidYouMean.Suffix(name, fields.Select(f => f.Key))}");
+                ok = Fail(keyNode, childKey, $"unknown key{DidYouMean.Hint(name, fields.Select(f => f.Key), $"expected one of {string.Join(", ", fields.Select(f => f.Key))}")}");
                 continue;
             }
             seen.Add(name);

@@ -34,7 +34,7 @@ sealed partial class SpecCompiler
         {
             var key = (keyNode as YamlScalarNode)?.Value ?? "";
             if (!SpecLoader.TopLevelKeys.Contains(key))
-                diagnostics.Add(keyNode, key, $"unknown key{DidYouMean.Suffix(key, SpecLoader.TopLevelKeys)}; expected one of {string.Join(", ", SpecLoader.TopLevelKeys)}");
+                diagnostics.Add(keyNode, key, $"unknown key{DidYouMean.Hint(key, SpecLoader.TopLevelKeys, $"expected one of {string.Join(", ", SpecLoader.TopLevelKeys)}")}");
         }
 
         var vars = ReadVars(Get(root, "vars"));
@@ -62,7 +62,7 @@ sealed partial class SpecCompiler
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream.Load(new StringReader(ReferenceShield.Protect(yaml)));
         }
         catch (YamlException e)
         {
@@ -75,9 +75,21 @@ sealed partial class SpecCompiler
                 stream.Documents.Count == 0 ? "the spec is empty; expected a mapping with name and stages" : $"expected one YAML document, got {stream.Documents.Count}");
             return null;
         }
-        if (stream.Documents[0].RootNode is YamlMappingNode root) return root;
+        if (stream.Documents[0].RootNode is YamlMappingNode root)
+        {
+            Unshield(root);
+            return root;
+        }
         diagnostics.Add(stream.Documents[0].RootNode, "", $"expected a mapping with keys {string.Join(", ", SpecLoader.TopLevelKeys)}, got {YamlScalars.Describe(stream.Documents[0].RootNode)}");
         return null;
+    }
+
+    /// <summary>Gives every scalar (keys included) its <c>${...}</c> back after parsing; see <see cref="ReferenceShield"/>.</summary>
+    static void Unshield(YamlNode node)
+    {
+        foreach (var n in node.AllNodes)
+            if (n is YamlScalarNode scalar)
+                scalar.Value = ReferenceShield.Restore(scalar.Value);
     }
 
     Dictionary<string, YamlScalarNode> ReadVars(YamlNode? node)
@@ -162,7 +174,7 @@ sealed partial class SpecCompiler
         string[] stageKeys = ["kind", "inputs", "params"];
         foreach (var (k, _) in mapping.Children)
             if ((k as YamlScalarNode)?.Value is var childKey && !stageKeys.Contains(childKey))
-                ok = Fail(k, KeyPath.Child(key, childKey ?? ""), $"unknown key{DidYouMean.Suffix(childKey ?? "", stageKeys)}; expected kind, inputs or params");
+                ok = Fail(k, KeyPath.Child(key, childKey ?? ""), $"unknown key{DidYouMean.Hint(childKey ?? "", stageKeys, "expected kind, inputs or params")}");
 
         var kindNames = StageKindCatalog.Kinds.Select(k => k.Name).ToList();
         StageKindInfo? kind = null;
@@ -174,7 +186,7 @@ sealed partial class SpecCompiler
             case YamlScalarNode { Value: { } kindName } kindNode when !YamlScalars.IsNull(kindNode):
                 kind = StageKindCatalog.Find(kindName);
                 if (kind is null)
-                    ok = Fail(kindNode, KeyPath.Child(key, "kind"), $"unknown stage kind '{kindName}'{DidYouMean.Suffix(kindName, kindNames)}; expected one of {string.Join('|', kindNames)}");
+                    ok = Fail(kindNode, KeyPath.Child(key, "kind"), $"unknown stage kind '{kindName}'{DidYouMean.Hint(kindName, kindNames, $"expected one of {string.Join('|', kindNames)}")}");
                 break;
             case var other:
                 ok = Fail(other, KeyPath.Child(key, "kind"), $"expected one of {string.Join('|', kindNames)}, got {YamlScalars.Describe(other)}");
@@ -205,8 +217,7 @@ sealed partial class SpecCompiler
                 var slotPath = KeyPath.Child(key, slotName);
                 if (kind.Slot(slotName) is not { } slot)
                 {
-                    var suggestion = DidYouMean.Suffix(slotName, slotNames);
-                    ok = Fail(slotKey, slotPath, $"unknown input slot{suggestion}; a {kind.Name} stage takes {string.Join(", ", slotNames)}");
+                    ok = Fail(slotKey, slotPath, $"unknown input slot{DidYouMean.Hint(slotName, slotNames, $"a {kind.Name} stage takes {string.Join(", ", slotNames)}")}");
                     continue;
                 }
                 if (BindSlot(stage, slot, value, slotPath, kinds) is { } bound) inputs[slotName] = bound;
@@ -242,6 +253,11 @@ sealed partial class SpecCompiler
         for (var i = 0; i < values.Count; i++)
         {
             var itemKey = slot.Many && node is YamlSequenceNode ? KeyPath.Item(key, i) : key;
+            if (diagnostics.IsReported(values[i]))
+            {
+                ok = false; // an unknown ${vars.x}, already reported
+                continue;
+            }
             if (values[i] is not YamlScalarNode { Value: { } text } scalar || YamlScalars.IsNull(values[i]))
             {
                 ok = Fail(values[i], itemKey, $"expected {slot.Expectation}, got {YamlScalars.Describe(values[i])}");
@@ -272,7 +288,7 @@ sealed partial class SpecCompiler
         var full = Path.GetFullPath(Path.Combine(specFolder, text));
         if (File.Exists(full) || Directory.Exists(full)) return new StageInput.FromPath(full);
         if (StageNamePattern().IsMatch(text))
-            return Fail(node, key, $"'{text}' is neither a stage of this spec nor an existing path{DidYouMean.Suffix(text, stageNames)}; expected {slot.Expectation}") ? null : null;
+            return Fail(node, key, $"'{text}' is neither a stage of this spec nor an existing path{DidYouMean.Hint(text, stageNames, $"expected {slot.Expectation}")}") ? null : null;
         return Fail(node, key, $"path not found: '{text}' (resolved to {full}); expected {slot.Expectation}") ? null : null;
     }
 
