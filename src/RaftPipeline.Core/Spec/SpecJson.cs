@@ -54,7 +54,7 @@ public static class SpecJson
         _ => throw new NotSupportedException(input.GetType().Name),
     };
 
-    static JsonNode? Value(object? value) => value switch
+    internal static JsonNode? Value(object? value) => value switch
     {
         null => null,
         string s => JsonValue.Create(s),

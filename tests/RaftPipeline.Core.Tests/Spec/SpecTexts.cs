@@ -52,7 +52,7 @@ static class SpecTexts
             inputs: { model: quantized, adapter: train }
             params:
               prompts:
-                - { name: in-domain, context: "서울은 한국의 수도이다.", question: 한국의 수도는? }
+                - { name: in-domain, context: "서울은 한국의 수도이다.", question: "한국의 수도는?" }
                 - name: general
                   text: Hello!
                   system: ""
