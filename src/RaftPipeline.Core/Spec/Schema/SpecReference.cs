@@ -27,7 +27,7 @@ public static class SpecReference
             md.AppendLine($"## `{kind.Name}`").AppendLine().AppendLine(kind.Description).AppendLine();
             md.AppendLine("| input | required | takes | description |").AppendLine("|---|---|---|---|");
             foreach (var slot in kind.Slots)
-                md.AppendLine($"| `{slot.Name}` | {(slot.Required ? "yes" : "no")} | {(slot.Many ? "one or more: " : "")}{slot.Expectation} | {slot.Description} |");
+                md.AppendLine($"| `{slot.Name}` | {(slot.Required ? "yes" : "no")} | {(slot.Many ? "one or more: " : "")}{Escape(slot.Expectation)} | {Escape(slot.Description)} |");
             md.AppendLine().AppendLine("| param | type | default | description |").AppendLine("|---|---|---|---|");
             Rows(md, kind.ParametersType, "");
             md.AppendLine();
