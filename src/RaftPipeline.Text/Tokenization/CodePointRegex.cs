@@ -5,27 +5,97 @@ using System.Text.RegularExpressions;
 namespace RaftPipeline.Text.Tokenization;
 
 /// <summary>
-/// Translates a Hugging Face pre-tokenizer pattern (Oniguruma syntax, matched by code point in Rust) into a
-/// .NET <see cref="Regex"/> that matches the same code points.
+/// A Hugging Face pre-tokenizer pattern (Oniguruma syntax, matched by code point in Rust) run by a .NET
+/// <see cref="Regex"/> so that it matches the same code points.
 /// </summary>
 /// <remarks>
 /// .NET regexes see UTF-16 code units: <c>\p{L}</c> never matches a letter outside the BMP (its two surrogate
 /// halves are category Cs), while <c>[^\s\p{L}\p{N}]</c> matches each half on its own. Used as-is, the Qwen
-/// pattern splits "a𠀀b" into three pieces where Hugging Face keeps one, and splits the surrogate pair of
-/// "𝟏" (a digit) apart. So every character class is rewritten to consume a whole code point: its BMP part
-/// stays a .NET class (same Unicode data as <see cref="CharUnicodeInfo"/>), its supplementary part becomes an
-/// alternation of surrogate pairs computed from the class's meaning. Constructs whose meaning differs
-/// between the two engines (<c>\w</c>, <c>\b</c>, nested classes, scripts) are refused, never guessed.
+/// pattern splits "a𠀀b" into three pieces where Hugging Face keeps one, and cuts the surrogate pair of the
+/// digit "𝟏" in two. So text holding supplementary characters is matched through a stand-in: each surrogate
+/// pair becomes one BMP character of the same general category that no literal of the pattern matches.
+/// Every class of a supported pattern depends only on general category, White_Space (no supplementary
+/// character has it) and BMP literals, so the stand-in matches exactly where the original code point would;
+/// match positions are mapped back. Constructs whose meaning differs between the two engines (<c>\w</c>,
+/// <c>\b</c>, nested classes, scripts, anchors, literals outside the BMP) are refused, never guessed.
 /// </remarks>
-public static class CodePointRegex
+public sealed class CodePointRegex
 {
-    /// <summary>Builds the .NET regex for <paramref name="pattern"/>; throws <see cref="NotSupportedException"/>
-    /// naming the construct and its offset when the pattern uses something not translated.</summary>
-    public static Regex Create(string pattern) =>
-        new(Translate(pattern), RegexOptions.CultureInvariant | RegexOptions.Compiled);
+    readonly char[] _standIns;
 
-    /// <summary>The translated .NET pattern text (exposed for tests and error messages).</summary>
-    public static string Translate(string pattern)
+    CodePointRegex(string pattern, string translated, char[] standIns)
+    {
+        Pattern = pattern;
+        Regex = new Regex(translated, RegexOptions.CultureInvariant | RegexOptions.Compiled);
+        _standIns = standIns;
+    }
+
+    /// <summary>The Oniguruma pattern as written in tokenizer.json.</summary>
+    public string Pattern { get; }
+
+    /// <summary>The .NET regex run on BMP text (or on the stand-in text).</summary>
+    public Regex Regex { get; }
+
+    /// <summary>Builds the matcher; throws <see cref="NotSupportedException"/> naming the construct and its
+    /// offset when the pattern uses something not translated.</summary>
+    public static CodePointRegex Create(string pattern)
+    {
+        var literals = new List<LiteralRange>();
+        var translated = Translate(pattern, literals);
+        return new CodePointRegex(pattern, translated, ChooseStandIns(literals));
+    }
+
+    /// <summary>Non-overlapping matches, left to right, as (index, length) in UTF-16 units of <paramref name="text"/>.</summary>
+    public List<(int Index, int Length)> Matches(ReadOnlySpan<char> text)
+    {
+        var found = new List<(int, int)>();
+        if (text.IndexOfAnyInRange('\uD800', '\uDFFF') < 0)
+        {
+            foreach (var match in Regex.EnumerateMatches(text)) found.Add((match.Index, match.Length));
+            return found;
+        }
+
+        // standIn[j] stands for the code point starting at text[start[j]]; start[^1] is text.Length.
+        var standIn = new char[text.Length];
+        var start = new int[text.Length + 1];
+        var n = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            start[n] = i;
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                var category = CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(text[i], text[i + 1]));
+                standIn[n++] = _standIns[(int)category];
+                i++;
+            }
+            else standIn[n++] = text[i]; // BMP, or an unpaired surrogate that no class matches
+        }
+        start[n] = text.Length;
+        foreach (var match in Regex.EnumerateMatches(standIn.AsSpan(0, n)))
+            found.Add((start[match.Index], start[match.Index + match.Length] - start[match.Index]));
+        return found;
+    }
+
+    /// <summary>For each general category, a BMP character of it that is not white space and that no literal
+    /// of the pattern matches (in either case, for <c>(?i)</c>).</summary>
+    static char[] ChooseStandIns(List<LiteralRange> literals)
+    {
+        bool IsLiteral(char c) => literals.Any(l => l.Contains(c) || l.Contains(char.ToUpperInvariant(c)) || l.Contains(char.ToLowerInvariant(c)));
+        var standIns = new char[CategoryAbbreviations.Length];
+        for (var c = 0x80; c <= 0xFFFF; c++)
+        {
+            if (c is >= 0xD800 and <= 0xDFFF) continue;
+            var category = (int)CharUnicodeInfo.GetUnicodeCategory((char)c);
+            if (standIns[category] != '\0' || char.IsWhiteSpace((char)c) || IsLiteral((char)c)) continue;
+            standIns[category] = (char)c;
+        }
+        return standIns;
+    }
+
+    /// <summary>The .NET pattern text (exposed for tests and error messages).</summary>
+    public static string Translate(string pattern) => Translate(pattern, []);
+
+    static string Translate(string pattern, List<LiteralRange> literals)
     {
         var output = new StringBuilder(pattern.Length * 2);
         var i = 0;
@@ -39,39 +109,44 @@ public static class CodePointRegex
                         var start = i;
                         var item = ParseEscape(pattern, ref i, inClass: false);
                         if (item is null) output.Append(pattern, start, i - start); // an anchor kept verbatim
-                        else if (item is LiteralRange { Low: var low, High: var high } && low == high) output.Append(EmitLiteral(low));
-                        else output.Append(Emit(new CharSet(false, [item])));
+                        else
+                        {
+                            if (item is LiteralRange literal) literals.Add(Bmp(literal, pattern, start));
+                            output.Append(item is LiteralRange { Low: var low, High: var high } && low == high
+                                ? EmitLiteral(low) : Emit(new CharSet(false, [item])));
+                        }
                         break;
                     }
                 case '[':
-                    output.Append(Emit(ParseClass(pattern, ref i)));
-                    break;
+                    {
+                        var start = i;
+                        var set = ParseClass(pattern, ref i);
+                        foreach (var literal in set.Items.OfType<LiteralRange>()) literals.Add(Bmp(literal, pattern, start));
+                        output.Append(Emit(set));
+                        break;
+                    }
                 case '.':
                     i++;
-                    output.Append(Emit(new CharSet(true, [new LiteralRange('\n', '\n')])));
+                    output.Append("[^\\n]");
                     break;
-                case '(' when i + 2 < pattern.Length && pattern[i + 1] == '?' && pattern[i + 2] == '<'
-                               && i + 3 < pattern.Length && pattern[i + 3] is '=' or '!':
+                case '(' when i + 3 < pattern.Length && pattern[i + 1] == '?' && pattern[i + 2] == '<' && pattern[i + 3] is '=' or '!':
                     throw Unsupported(pattern, i, "lookbehind '(?<='/'(?<!'");
                 case '^' or '$':
                     // Oniguruma's Ruby syntax makes these line anchors; .NET's '$' also matches before a final '\n'.
                     throw Unsupported(pattern, i, $"the anchor '{c}'");
                 default:
-                    if (char.IsHighSurrogate(c) && i + 1 < pattern.Length && char.IsLowSurrogate(pattern[i + 1]))
-                    {
-                        output.Append(EmitLiteral(char.ConvertToUtf32(c, pattern[i + 1])));
-                        i += 2;
-                    }
-                    else
-                    {
-                        output.Append(c); // group syntax, alternation, quantifiers and BMP literals mean the same
-                        i++;
-                    }
+                    if (char.IsSurrogate(c)) throw Unsupported(pattern, i, "a literal outside the BMP");
+                    if (c is not ('(' or ')' or '?' or '*' or '+' or '{' or '}' or '|')) literals.Add(new LiteralRange(c, c));
+                    output.Append(c); // group syntax, alternation, quantifiers and BMP literals mean the same
+                    i++;
                     break;
             }
         }
         return output.ToString();
     }
+
+    static LiteralRange Bmp(LiteralRange literal, string pattern, int offset) =>
+        literal.High > 0xFFFF ? throw Unsupported(pattern, offset, "a literal outside the BMP") : literal;
 
     // --- parsing --------------------------------------------------------------------------------------
 
@@ -245,66 +320,12 @@ public static class CodePointRegex
 
     // --- emitting -------------------------------------------------------------------------------------
 
-    const string Surrogates = "\\uD800-\\uDFFF";
+    static string EmitLiteral(int codePoint) =>
+        char.IsAsciiLetterOrDigit((char)codePoint) ? ((char)codePoint).ToString() : $"\\u{codePoint:X4}";
 
-    static string EmitLiteral(int codePoint)
-    {
-        if (codePoint > 0xFFFF)
-        {
-            var text = char.ConvertFromUtf32(codePoint);
-            return $"(?:\\u{(int)text[0]:X4}\\u{(int)text[1]:X4})";
-        }
-        return char.IsAsciiLetterOrDigit((char)codePoint) ? ((char)codePoint).ToString() : $"\\u{codePoint:X4}";
-    }
-
-    /// <summary>One code point of the set: a BMP class (never a lone surrogate) or a surrogate pair.</summary>
     static string Emit(CharSet set)
     {
-        var bmpItems = string.Concat(set.Items.Select(item => item.BmpSyntax));
-        string bmp;
-        if (set.Negated) bmp = $"[^{bmpItems}{Surrogates}]";
-        else if (bmpItems.Length == 0) bmp = "";
-        else bmp = $"[{bmpItems}-[{Surrogates}]]";
-
-        var supplementary = EmitSupplementary(set);
-        if (supplementary.Length == 0) return bmp.Length == 0 ? "(?!)" : bmp;
-        return bmp.Length == 0 ? $"(?:{supplementary})" : $"(?:{bmp}|{supplementary})";
-    }
-
-    static string EmitSupplementary(CharSet set)
-    {
-        // For each high surrogate, the ranges of low surrogates whose code point is in the set.
-        var byHigh = new List<(int High, string Lows)>();
-        for (var high = 0xD800; high <= 0xDBFF; high++)
-        {
-            var lows = new StringBuilder();
-            var baseCodePoint = 0x10000 + ((high - 0xD800) << 10);
-            var runStart = -1;
-            for (var low = 0; low <= 0x400; low++)
-            {
-                var inSet = low < 0x400 && set.Contains(baseCodePoint + low);
-                if (inSet && runStart < 0) runStart = low;
-                else if (!inSet && runStart >= 0)
-                {
-                    lows.Append(runStart == low - 1
-                        ? $"\\u{0xDC00 + runStart:X4}"
-                        : $"\\u{0xDC00 + runStart:X4}-\\u{0xDC00 + low - 1:X4}");
-                    runStart = -1;
-                }
-            }
-            if (lows.Length > 0) byHigh.Add((high, lows.ToString()));
-        }
-
-        // Neighbouring high surrogates with the same lows share one alternative.
-        var alternatives = new List<string>();
-        for (var k = 0; k < byHigh.Count;)
-        {
-            var end = k;
-            while (end + 1 < byHigh.Count && byHigh[end + 1].High == byHigh[end].High + 1 && byHigh[end + 1].Lows == byHigh[k].Lows) end++;
-            var highs = end == k ? $"\\u{byHigh[k].High:X4}" : $"[\\u{byHigh[k].High:X4}-\\u{byHigh[end].High:X4}]";
-            alternatives.Add($"{highs}[{byHigh[k].Lows}]");
-            k = end + 1;
-        }
-        return string.Join("|", alternatives);
+        var items = string.Concat(set.Items.Select(item => item.BmpSyntax));
+        return set.Negated ? $"[^{items}]" : $"[{items}]";
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
 namespace RaftPipeline.Text.Tokenization;
@@ -13,7 +12,7 @@ namespace RaftPipeline.Text.Tokenization;
 /// does not match (Isolated keeps it), takes the first special token of its alternation rather than the
 /// longest, applies one regex only, and its regex sees UTF-16 code units (see <see cref="CodePointRegex"/>).
 /// </remarks>
-public sealed class SplitPreTokenizer(AddedTokenMatcher addedTokens, IReadOnlyList<Regex> splits) : PreTokenizer
+public sealed class SplitPreTokenizer(AddedTokenMatcher addedTokens, IReadOnlyList<CodePointRegex> splits) : PreTokenizer
 {
     public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => PreTokenize(text.AsSpan());
 
@@ -45,10 +44,10 @@ public sealed class SplitPreTokenizer(AddedTokenMatcher addedTokens, IReadOnlyLi
     }
 
     /// <summary>The piece is matched on its own, as Hugging Face does, so a lookahead never sees past it.</summary>
-    static void SplitIsolated(Regex regex, ReadOnlySpan<char> piece, int baseOffset, List<(int Offset, int Length)> output)
+    static void SplitIsolated(CodePointRegex regex, ReadOnlySpan<char> piece, int baseOffset, List<(int Offset, int Length)> output)
     {
         var position = 0;
-        foreach (var match in regex.EnumerateMatches(piece))
+        foreach (var match in regex.Matches(piece))
         {
             if (match.Length == 0) continue;
             if (match.Index > position) output.Add((baseOffset + position, match.Index - position));

@@ -54,38 +54,69 @@ public static class TokenizerJsonReader
         var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var entry in vocabularyCursor.Element.EnumerateObject())
         {
-            var id = new JsonCursor(model.File, $"{vocabularyCursor.Path}[{JsonSerializer.Serialize(entry.Name)}]", entry.Value).Int();
+            // 150k entries: the cursor (and its path string) is only made to report an error.
+            if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out var id))
+                id = new JsonCursor(model.File, $"{vocabularyCursor.Path}[{JsonSerializer.Serialize(entry.Name)}]", entry.Value).Int();
             if (!vocabulary.TryAdd(entry.Name, id))
                 throw vocabularyCursor.Error($"the token {JsonSerializer.Serialize(entry.Name)} appears twice");
         }
 
         var merges = new List<string>();
-        foreach (var merge in model.Optional("merges")?.Items() ?? [])
+        if (model.Optional("merges") is { } mergesCursor)
         {
-            // Older files write "a b"; newer ones write ["a", "b"]. The library takes "a b".
-            string left, right;
-            if (merge.Kind == JsonValueKind.String)
+            mergesCursor.ExpectKind(JsonValueKind.Array);
+            var index = 0;
+            foreach (var element in mergesCursor.Element.EnumerateArray())
             {
-                var text = merge.String();
-                var space = text.IndexOf(' ');
-                if (space <= 0 || space == text.Length - 1 || text.IndexOf(' ', space + 1) >= 0)
-                    throw merge.Error($"expected two tokens separated by one space, found \"{text}\"");
-                (left, right) = (text[..space], text[(space + 1)..]);
+                var merge = ReadMerge(element, vocabulary);
+                merges.Add(merge ?? throw MergeError(new JsonCursor(model.File, $"{mergesCursor.Path}[{index}]", element), vocabulary));
+                index++;
             }
-            else
-            {
-                var parts = merge.Items().Select(p => p.String()).ToList();
-                if (parts.Count != 2) throw merge.Error($"expected a pair of tokens, found {parts.Count} items");
-                (left, right) = (parts[0], parts[1]);
-                if (left.Contains(' ') || right.Contains(' '))
-                    throw merge.Error("a merge of tokens containing a space is not supported (byte-level vocabularies have none)");
-            }
-            foreach (var part in (string[])[left, right, left + right])
-                if (!vocabulary.ContainsKey(part))
-                    throw merge.Error($"the token \"{part}\" is not in model.vocab");
-            merges.Add(left + " " + right);
         }
         return (vocabulary, merges, unknownToken);
+    }
+
+    /// <summary>"a b" for a valid merge (older files write "a b", newer ones ["a", "b"]; the library takes
+    /// "a b"), null when anything is wrong (<see cref="MergeError"/> then says what).</summary>
+    static string? ReadMerge(JsonElement element, Dictionary<string, int> vocabulary)
+    {
+        string? left = null, right = null;
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            var text = element.GetString()!;
+            var space = text.IndexOf(' ');
+            if (space > 0 && space < text.Length - 1 && text.IndexOf(' ', space + 1) < 0)
+                (left, right) = (text[..space], text[(space + 1)..]);
+        }
+        else if (element.ValueKind == JsonValueKind.Array && element.GetArrayLength() == 2
+                 && element[0].ValueKind == JsonValueKind.String && element[1].ValueKind == JsonValueKind.String)
+        {
+            (left, right) = (element[0].GetString()!, element[1].GetString()!);
+            if (left.Contains(' ') || right.Contains(' ')) return null;
+        }
+        if (left is null || right is null) return null;
+        return vocabulary.ContainsKey(left) && vocabulary.ContainsKey(right) && vocabulary.ContainsKey(left + right)
+            ? left + " " + right : null;
+    }
+
+    static TokenizerFormatException MergeError(JsonCursor merge, Dictionary<string, int> vocabulary)
+    {
+        string[] parts;
+        if (merge.Kind == JsonValueKind.String)
+        {
+            parts = merge.String().Split(' ');
+            if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
+                return merge.Error($"expected two tokens separated by one space, found \"{merge.String()}\"");
+        }
+        else
+        {
+            parts = merge.Items().Select(p => p.String()).ToArray();
+            if (parts.Length != 2) return merge.Error($"expected a pair of tokens, found {parts.Length} items");
+            if (parts.Any(p => p.Contains(' ')))
+                return merge.Error("a merge of tokens containing a space is not supported (byte-level vocabularies have none)");
+        }
+        var missing = new[] { parts[0], parts[1], parts[0] + parts[1] }.First(p => !vocabulary.ContainsKey(p));
+        return merge.Error($"the token \"{missing}\" is not in model.vocab");
     }
 
     static List<AddedToken> ReadAddedTokens(JsonCursor? list)
