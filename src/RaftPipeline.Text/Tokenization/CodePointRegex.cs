@@ -98,6 +98,10 @@ public sealed class CodePointRegex
     static string Translate(string pattern, List<LiteralRange> literals)
     {
         var output = new StringBuilder(pattern.Length * 2);
+        // (?i) scopes: Oniguruma folds case by Unicode case folding ("s" also matches "ſ" U+017F), .NET by
+        // its own table (it does not), so letters under (?i) are written out as classes of their equivalents.
+        var ignoreCase = false;
+        var scopes = new Stack<bool>();
         var i = 0;
         while (i < pattern.Length)
         {
@@ -131,18 +135,78 @@ public sealed class CodePointRegex
                     break;
                 case '(' when i + 3 < pattern.Length && pattern[i + 1] == '?' && pattern[i + 2] == '<' && pattern[i + 3] is '=' or '!':
                     throw Unsupported(pattern, i, "lookbehind '(?<='/'(?<!'");
+                case '(':
+                    {
+                        scopes.Push(ignoreCase);
+                        if (i + 1 < pattern.Length && pattern[i + 1] == '?')
+                        {
+                            var flagsEnd = i + 2;
+                            while (flagsEnd < pattern.Length && pattern[flagsEnd] is 'i' or '-' or 'm' or 'x') flagsEnd++;
+                            var flags = pattern[(i + 2)..flagsEnd];
+                            if (flagsEnd >= pattern.Length) throw Unsupported(pattern, i, "an unterminated group");
+                            if (flags.Length == 0)
+                            {
+                                if (pattern[flagsEnd] is not (':' or '=' or '!'))
+                                    throw Unsupported(pattern, i, $"the group '(?{pattern[flagsEnd]}'");
+                                output.Append(pattern, i, 3); // (?: (?= (?!
+                                i += 3;
+                                break;
+                            }
+                            if (pattern[flagsEnd] is not (':' or ')')) throw Unsupported(pattern, i, $"the group '(?{flags}{pattern[flagsEnd]}'");
+                            if (flags.Contains('m') || flags.Contains('x'))
+                                throw Unsupported(pattern, i, $"the flags '(?{flags}' (only 'i' means the same in both engines)");
+                            var on = flags.Split('-')[0].Contains('i');
+                            if (pattern[flagsEnd] == ')') scopes.Pop(); // "(?i)" sets the flag for the rest of the enclosing group
+                            ignoreCase = on;
+                            output.Append(pattern, i, flagsEnd + 1 - i);
+                            i = flagsEnd + 1;
+                            break;
+                        }
+                        output.Append(c);
+                        i++;
+                        break;
+                    }
+                case ')':
+                    ignoreCase = scopes.Count > 0 ? scopes.Pop() : throw Unsupported(pattern, i, "an unbalanced ')'");
+                    output.Append(c);
+                    i++;
+                    break;
                 case '^' or '$':
                     // Oniguruma's Ruby syntax makes these line anchors; .NET's '$' also matches before a final '\n'.
                     throw Unsupported(pattern, i, $"the anchor '{c}'");
                 default:
                     if (char.IsSurrogate(c)) throw Unsupported(pattern, i, "a literal outside the BMP");
-                    if (c is not ('(' or ')' or '?' or '*' or '+' or '{' or '}' or '|')) literals.Add(new LiteralRange(c, c));
-                    output.Append(c); // group syntax, alternation, quantifiers and BMP literals mean the same
+                    if (ignoreCase && char.IsLetter(c))
+                    {
+                        var equivalents = CaseEquivalents(c);
+                        literals.AddRange(equivalents.Select(e => new LiteralRange(e, e)));
+                        output.Append('[').Append(string.Concat(equivalents.Select(e => EmitLiteral(e)))).Append(']');
+                    }
+                    else
+                    {
+                        if (c is not ('?' or '*' or '+' or '{' or '}' or '|')) literals.Add(new LiteralRange(c, c));
+                        output.Append(c); // alternation, quantifiers and BMP literals mean the same
+                    }
                     i++;
                     break;
             }
         }
         return output.ToString();
+    }
+
+    /// <summary>BMP characters that Unicode simple case folding makes equal to <paramref name="letter"/>.</summary>
+    static List<char> CaseEquivalents(char letter)
+    {
+        var upper = char.ToUpperInvariant(letter);
+        var lower = char.ToLowerInvariant(letter);
+        var equivalents = new List<char>();
+        for (var c = 0; c <= 0xFFFF; c++)
+        {
+            if (c is >= 0xD800 and <= 0xDFFF) continue;
+            var d = (char)c;
+            if (d == letter || char.ToUpperInvariant(d) == upper || char.ToLowerInvariant(d) == lower) equivalents.Add(d);
+        }
+        return equivalents;
     }
 
     static LiteralRange Bmp(LiteralRange literal, string pattern, int offset) =>

@@ -39,4 +39,14 @@ public class CodePointRegexTests
         Assert.Contains(named, error.Message);
         Assert.Contains("pattern offset", error.Message);
     }
+
+    [Fact]
+    public void Case_insensitive_letters_fold_like_oniguruma()
+    {
+        // Oniguruma's (?i) uses Unicode case folding: "'s" also matches "'ſ" (long s folds to s); .NET alone would not.
+        var regex = CodePointRegex.Create("(?i:'s|'t)|x");
+        Assert.Equal([(0, 2)], regex.Matches("'\u017F"));
+        Assert.Equal([(0, 2)], regex.Matches("'S"));
+        Assert.Empty(regex.Matches("X")); // outside the (?i:...) group case still matters
+    }
 }
