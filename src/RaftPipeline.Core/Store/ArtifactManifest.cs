@@ -26,6 +26,9 @@ public sealed record ArtifactManifest(
 {
     public const string FileName = "manifest.json";
 
+    /// <summary>What the stage reported when it ran; a run that reuses the artifact reports them again.</summary>
+    public JsonObject Metrics { get; init; } = new();
+
     public long TotalBytes => Files.Sum(f => f.Size);
 
     public JsonObject ToJson()
@@ -44,6 +47,7 @@ public sealed record ArtifactManifest(
             ["parameters"] = Parameters.DeepClone(),
             ["inputs"] = Inputs.DeepClone(),
             ["files"] = files,
+            ["metrics"] = Metrics.DeepClone(),
             ["created_utc"] = CreatedUtc.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
             ["tool_version"] = ToolVersion,
         };
@@ -88,6 +92,9 @@ public sealed record ArtifactManifest(
             files,
             DateTime.Parse(Str("created_utc"), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal),
             Str("tool_version"),
-            o["pipeline"]?.GetValue<string>());
+            o["pipeline"]?.GetValue<string>())
+        {
+            Metrics = o["metrics"] as JsonObject is { } m ? (JsonObject)m.DeepClone() : new JsonObject(),
+        };
     }
 }
