@@ -54,7 +54,15 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             }
             else
             {
-                record = await RunOneAsync(spec, stage, records[i], device, folder, log, cancellationToken).ConfigureAwait(false);
+                var index = i;
+                void MarkRunning()
+                {
+                    // A run killed now leaves a lock file that says which stage it was in.
+                    records[index] = records[index] with { Status = StageStatus.Running };
+                    lockFile = lockFile with { Stages = records.ToList() };
+                    lockFile.Write(folder.LockPath);
+                }
+                record = await RunOneAsync(spec, stage, records[i], device, folder, log, MarkRunning, cancellationToken).ConfigureAwait(false);
                 if (record.Status == StageStatus.Cancelled) cancelled = true;
             }
             // Remember why this stage has no artifact, as the root cause its dependents will name.
@@ -79,7 +87,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
 
     async Task<StageRecord> RunOneAsync(
         PipelineSpec spec, ResolvedStage stage, StageRecord record, DeviceKind device, RunFolder folder, RunLog log,
-        CancellationToken cancellationToken)
+        Action markRunning, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var existing = store.TryGet(stage.Key);
@@ -108,6 +116,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             };
         }
 
+        markRunning();
         observer.StageStarted(stage.Name);
         log.Write(stage.Name, $"running ({stage.Stage.Kind} v{stage.Executor.Version}, key {stage.Key})");
         using var staging = store.BeginStaging(stage.Key);
