@@ -29,4 +29,22 @@ public class SchemaVerbTests
         Assert.Equal($"wrote {path}\n", output.ToString().ReplaceLineEndings("\n"));
         Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
     }
+
+    [Fact]
+    public void Markdown_reference_lists_every_stage_input_and_parameter()
+    {
+        var output = new StringWriter();
+        var exit = RaftCli.BuildRoot().Parse(["schema", "--markdown"]).Invoke(new InvocationConfiguration { Output = output });
+        Assert.Equal(0, exit);
+        var md = output.ToString();
+        foreach (var kind in RaftPipeline.Core.Spec.StageKindCatalog.Kinds)
+        {
+            Assert.Contains($"## `{kind.Name}`", md);
+            foreach (var slot in kind.Slots) Assert.Contains($"| `{slot.Name}` |", md);
+            foreach (var (key, _) in RaftPipeline.Core.Spec.SpecNames.Fields(kind.ParametersType)) Assert.Contains($"| `{key}` |", md);
+        }
+        Assert.Contains("| `learning_rate` | a number | 0.0001 | Peak learning rate (after warmup). Range: a value in (0, 1]. |", md);
+        Assert.Contains("| `sampling.top_p` | a number | 0.95 |", md);
+        Assert.Contains("| `prompts[].name` | a string |  | Short name of the probe, used in reports. Required. |", md);
+    }
 }

@@ -2,12 +2,12 @@ using RaftPipeline.Core.Spec.Schema;
 
 namespace RaftPipeline.Cli.Commands.Schema;
 
-/// <summary>Writes the spec's JSON Schema, generated from the typed parameter records.</summary>
+/// <summary>Writes the spec's JSON Schema (or its Markdown reference), generated from the typed parameter records.</summary>
 public static class SchemaCommand
 {
-    public static int Run(string? outPath, TextWriter output, TextWriter error)
+    public static int Run(string? outPath, bool markdown, TextWriter output, TextWriter error)
     {
-        var text = SpecSchema.ToJsonText();
+        var text = markdown ? SpecReference.Markdown() : SpecSchema.ToJsonText();
         if (outPath is null)
         {
             output.Write(text);
@@ -21,7 +21,7 @@ public static class SchemaCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"{outPath}: error: cannot write the schema: {e.Message}");
+            error.WriteLine($"{outPath}: error: cannot write: {e.Message}");
             return RaftCli.ExitCodes.BadInput;
         }
         output.WriteLine($"wrote {outPath}");

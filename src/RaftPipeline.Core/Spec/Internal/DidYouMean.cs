@@ -18,7 +18,10 @@ public static class DidYouMean
                 bestDistance = d;
             }
         }
-        return best;
+        if (best is not null) return best;
+        // A part of a snake_case name ("alpha" for lora_alpha, "rate" for learning_rate), when only one has it.
+        var byPart = candidates.Where(c => c.Split('_', '-').Contains(word, StringComparer.OrdinalIgnoreCase)).Take(2).ToList();
+        return byPart.Count == 1 ? byPart[0] : null;
     }
 
     /// <summary>"; did you mean 'x'?" or "" — ready to append to a message.</summary>

@@ -8,6 +8,7 @@ namespace RaftPipeline.Core.Spec.Stages;
 public sealed record GenerateParameters : StageParameters
 {
     [Description("The probes, in order.")]
+    [Required]
     [MinLength(1)]
     public IReadOnlyList<ProbePrompt> Prompts { get; init; } = [];
 
