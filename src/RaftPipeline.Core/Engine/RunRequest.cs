@@ -1,0 +1,31 @@
+using RaftPipeline.Core.Spec;
+
+namespace RaftPipeline.Core.Engine;
+
+/// <summary>How to run a pipeline: which stages, where the run folder goes, how strictly to check.</summary>
+public sealed record RunRequest
+{
+    /// <summary>The stages asked for by name (recorded in the lock file); empty: all of them.</summary>
+    public IReadOnlyList<string> Targets { get; init; } = [];
+
+    /// <summary>This run's folder; null: <c>runs/&lt;pipeline&gt;/&lt;UTC timestamp&gt;/</c> beside the spec.</summary>
+    public string? RunDirectory { get; init; }
+
+    /// <summary>Rehash every external input (ignore the memo) and check reused artifacts against their manifests.</summary>
+    public bool Verify { get; init; }
+
+    /// <summary>The device stages run on; never <see cref="DeviceKind.Auto"/> (the caller resolves it and says so).</summary>
+    public DeviceKind Device { get; init; } = DeviceKind.Cpu;
+
+    /// <summary>How long to wait for another process's hold on the cache before giving up.</summary>
+    public TimeSpan LockTimeout { get; init; } = DefaultLockTimeout;
+
+    /// <summary>
+    /// Long enough to outwait a typical quick run (format, analyze, a small training) started a moment before;
+    /// short enough that a forgotten run does not hang a build agent for hours.
+    /// </summary>
+    public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromMinutes(30);
+
+    /// <summary>The resolved spec as YAML, written to <c>spec.resolved.yaml</c>; null: not written.</summary>
+    public string? ResolvedSpecYaml { get; init; }
+}

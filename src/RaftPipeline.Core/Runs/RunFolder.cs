@@ -1,0 +1,76 @@
+using System.Globalization;
+using RaftPipeline.Core.Spec;
+
+namespace RaftPipeline.Core.Runs;
+
+/// <summary>
+/// One run's folder: <c>runs/&lt;pipeline&gt;/&lt;yyyyMMdd-HHmmss&gt;/</c> (UTC) beside the spec, or the folder given
+/// with <c>--run-dir</c>. It holds <c>spec.resolved.yaml</c>, <c>raft.lock.json</c>, <c>run.log</c> and
+/// <c>stages/&lt;name&gt;/</c>, each stage's report folder.
+/// </summary>
+public sealed class RunFolder
+{
+    public const string RunsFolderName = "runs";
+    public const string ResolvedSpecFileName = "spec.resolved.yaml";
+    public const string LogFileName = "run.log";
+    public const string StagesFolderName = "stages";
+    public const string TimestampFormat = "yyyyMMdd-HHmmss";
+
+    RunFolder(string path) => Path = path;
+
+    public string Path { get; }
+    public string LockPath => System.IO.Path.Combine(Path, RunLock.FileName);
+    public string LogPath => System.IO.Path.Combine(Path, LogFileName);
+    public string ResolvedSpecPath => System.IO.Path.Combine(Path, ResolvedSpecFileName);
+
+    /// <summary>The stage's report folder, created on first use.</summary>
+    public string StageReportDirectory(string stage)
+    {
+        var dir = System.IO.Path.Combine(Path, StagesFolderName, stage);
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    /// <summary>Where the runs of <paramref name="spec"/> go by default: <c>runs/&lt;pipeline&gt;/</c> beside the spec file.</summary>
+    public static string DefaultPipelineRunsDirectory(PipelineSpec spec) =>
+        System.IO.Path.Combine(System.IO.Path.GetDirectoryName(spec.SourceFile)!, RunsFolderName, spec.Name);
+
+    /// <summary>
+    /// Creates the run folder: <paramref name="explicitPath"/> when given (it must not already hold a run),
+    /// else a new timestamped folder under <see cref="DefaultPipelineRunsDirectory"/>; two runs started in the
+    /// same second get <c>-2</c>, <c>-3</c>, ... suffixes.
+    /// </summary>
+    public static RunFolder Create(PipelineSpec spec, string? explicitPath, DateTime startedUtc)
+    {
+        if (explicitPath is not null)
+        {
+            var full = System.IO.Path.GetFullPath(explicitPath);
+            if (File.Exists(System.IO.Path.Combine(full, RunLock.FileName)))
+                throw new IOException($"run folder '{full}' already holds a run ({RunLock.FileName}); choose an empty or new folder");
+            Directory.CreateDirectory(full);
+            return new RunFolder(full);
+        }
+        var parent = DefaultPipelineRunsDirectory(spec);
+        Directory.CreateDirectory(parent);
+        var stamp = startedUtc.ToString(TimestampFormat, CultureInfo.InvariantCulture);
+        for (var n = 1; ; n++)
+        {
+            var path = System.IO.Path.Combine(parent, n == 1 ? stamp : $"{stamp}-{n}");
+            // Claim the name by renaming a private folder onto it: the rename fails when another run (this
+            // process or another) made that folder first, where CreateDirectory would silently share it.
+            if (Directory.Exists(path)) continue;
+            var claim = System.IO.Path.Combine(parent, $".claim-{Guid.NewGuid():N}");
+            Directory.CreateDirectory(claim);
+            try
+            {
+                Directory.Move(claim, path);
+            }
+            catch (IOException) when (Directory.Exists(path))
+            {
+                Directory.Delete(claim);
+                continue;
+            }
+            return new RunFolder(path);
+        }
+    }
+}
