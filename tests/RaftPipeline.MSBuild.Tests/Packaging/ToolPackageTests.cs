@@ -1,0 +1,61 @@
+using RaftPipeline.MSBuild.Output;
+using RaftPipeline.MSBuild.Tests.Infrastructure;
+
+namespace RaftPipeline.MSBuild.Tests.Packaging;
+
+/// <summary>The packed RaftPipeline.Cli tool, installed into a temporary tool path, run as users run it.</summary>
+[Collection(PackagesCollection.Name)]
+public sealed class ToolPackageTests(PackagesFixture packages) : IDisposable
+{
+    static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+    readonly TempFolder work = new();
+
+    string Tool => Path.Combine(packages.ToolDirectory, OperatingSystem.IsWindows() ? "dotnet-raft.exe" : "dotnet-raft");
+
+    [Fact]
+    public void Installed_tool_prints_its_version()
+    {
+        var result = Processes.Run(Tool, ["--version"], work.Path, Timeout);
+        Assert.Equal((0, PackagesFixture.Version), (result.ExitCode, result.Output.Trim()));
+    }
+
+    [Fact]
+    public void Installed_tool_validates_a_tiny_pipeline()
+    {
+        // The shipped tool registers no stage executor yet, so `run` cannot execute a stage; validation is the
+        // deepest thing a tiny pipeline can go through today (spec, overrides, inputs hashed by path).
+        work.File("data/rows.csv", "context,question,cot\n하늘,색은?,파랑\n");
+        var spec = work.File("tiny.yaml", """
+            name: tiny
+            stages:
+              data:
+                kind: load
+                inputs:
+                  files: [data/rows.csv]
+            """);
+        var result = Processes.Run(Tool, ["validate", spec, "--set", "data.limit=1"], work.Path, Timeout);
+        Assert.Equal((0, "ok: 1 stage"), (result.ExitCode, result.Output.Trim()));
+    }
+
+    [Fact]
+    public void Installed_tools_spec_errors_map_to_canonical_msbuild_errors()
+    {
+        var spec = work.File("bad.yaml", """
+            name: bad
+            stages:
+              data:
+                kind: load
+                inputs:
+                  files: [missing.csv]
+                params: { shufle: false }
+            """);
+        var result = Processes.Run(Tool, ["validate", spec], work.Path, Timeout);
+        Assert.Equal(2, result.ExitCode);
+        var parser = new ToolOutputParser(_ => null);
+        var errors = result.Output.Split('\n').Select(parser.Parse).OfType<ToolDiagnostic>().Select(d => d.ToString()).ToList();
+        Assert.Contains($"{spec}(7,15): error RAFT0001: stages.data.params.shufle: unknown key; did you mean 'shuffle'?", errors);
+        Assert.Contains(errors, e => e.StartsWith($"{spec}(6,16): error RAFT0001: stages.data.inputs.files", StringComparison.Ordinal));
+    }
+
+    public void Dispose() => work.Dispose();
+}
