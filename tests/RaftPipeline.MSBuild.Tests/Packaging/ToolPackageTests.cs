@@ -53,8 +53,12 @@ public sealed class ToolPackageTests(PackagesFixture packages) : IDisposable
         Assert.Equal(2, result.ExitCode);
         var parser = new ToolOutputParser(_ => null);
         var errors = result.Output.Split('\n').Select(parser.Parse).OfType<ToolDiagnostic>().Select(d => d.ToString()).ToList();
-        Assert.Contains($"{spec}(7,15): error RAFT0001: stages.data.params.shufle: unknown key; did you mean 'shuffle'?", errors);
-        Assert.Contains(errors, e => e.StartsWith($"{spec}(6,16): error RAFT0001: stages.data.inputs.files", StringComparison.Ordinal));
+        Assert.Equal(
+            [
+                $"{spec}(6,15): error RAFT0001: stages.data.inputs.files[0]: path not found: 'missing.csv' (resolved to {Path.Combine(work.Path, "missing.csv")}); expected a path",
+                $"{spec}(7,15): error RAFT0001: stages.data.params.shufle: unknown key; did you mean 'shuffle'?",
+            ],
+            errors);
     }
 
     public void Dispose() => work.Dispose();
