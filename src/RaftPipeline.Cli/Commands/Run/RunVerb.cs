@@ -1,0 +1,64 @@
+using System.CommandLine;
+using RaftPipeline.Cli.Console;
+using RaftPipeline.Stages;
+using Spectre.Console;
+
+namespace RaftPipeline.Cli.Commands.Run;
+
+/// <summary>
+/// <c>dotnet raft run SPEC [STAGE...] [--set KEY=VALUE]... [--run-dir DIR] [--verify] [--device cpu|cuda|auto]
+/// [--lock-timeout SECONDS]</c>: the wiring; the behaviour is <see cref="RunCommand"/>.
+/// </summary>
+public sealed class RunVerb : ICliVerb
+{
+    public Command Create()
+    {
+        var spec = new Argument<string>("spec") { Description = "The pipeline spec (YAML)." };
+        var stages = new Argument<string[]>("stage")
+        {
+            Description = "Run only these stages and what they need (as dvc repro STAGE); none: every stage.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var set = new Option<string[]>("--set")
+        {
+            Description = "Override a value: STAGE.PARAM=VALUE (e.g. train.learning_rate=2e-4), seed=, device=, cache=, vars.NAME=. Repeatable.",
+        };
+        var runDir = new Option<string?>("--run-dir") { Description = "This run's folder (default: runs/<pipeline>/<UTC time>/ beside the spec)." };
+        var verify = new Option<bool>("--verify")
+        {
+            Description = "Rehash every input file (ignore the size/mtime memo) and check reused artifacts against their manifests.",
+        };
+        var device = new Option<string?>("--device") { Description = "cpu, cuda or auto (overrides the spec's device)." };
+        device.AcceptOnlyFromAmong("cpu", "cuda", "auto");
+        var lockTimeout = new Option<int?>("--lock-timeout")
+        {
+            Description = "Seconds to wait for another run holding the cache (default 1800).",
+        };
+        var command = new Command("run", "Run a pipeline: reuse every stage already built, run the rest in dependency order.")
+        {
+            spec, stages, set, runDir, verify, device, lockTimeout,
+        };
+        command.SetAction(parse =>
+        {
+            var options = new RunOptions(
+                parse.GetValue(spec)!, parse.GetValue(stages) ?? [], parse.GetValue(set) ?? [],
+                parse.GetValue(runDir), parse.GetValue(verify), parse.GetValue(device),
+                parse.GetValue(lockTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            using var cancellation = new ConsoleCancellation(line => error.WriteLine(line));
+            var command = new RunCommand(StageExecutors.All(), DeviceSelection.CudaAvailable);
+            return command.RunAsync(options, output, error, Observe(output), cancellation.Token).GetAwaiter().GetResult();
+        });
+        return command;
+    }
+
+    /// <summary>Live rendering on an interactive terminal writing to the real console; plain lines otherwise.</summary>
+    static Func<Func<Core.Engine.IRunObserver, Task<Core.Engine.RunResult>>, Task<Core.Engine.RunResult>> Observe(TextWriter output)
+    {
+        if (ReferenceEquals(output, System.Console.Out) && OutputMode.IsLive)
+            return run => new LiveRunRenderer(AnsiConsole.Console).RunAsync(run);
+        var plain = new PlainRunRenderer(output);
+        return run => run(plain);
+    }
+}

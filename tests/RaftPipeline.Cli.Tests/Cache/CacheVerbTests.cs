@@ -1,0 +1,89 @@
+using RaftPipeline.Cli.Tests.Run;
+using RaftPipeline.Core.Runs;
+using RaftPipeline.Core.Store;
+
+namespace RaftPipeline.Cli.Tests.Cache;
+
+/// <summary>The cache verbs through the real command-line wiring.</summary>
+public class CacheVerbTests
+{
+    static (int Exit, string Output, string Error) Raft(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = RaftCli.BuildRoot().Parse(args).Invoke(new System.CommandLine.InvocationConfiguration { Output = output, Error = error });
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public async Task Ls_lists_every_entry_with_its_stage_and_size()
+    {
+        using var p = new CliPipeline();
+        Assert.Contains("empty", Raft("cache", "ls", "--cache", p.Cache).Output);
+        await p.RunAsync();
+        var (exit, output, _) = Raft("cache", "ls", "--spec", p.SpecPath);
+        Assert.Equal(0, exit);
+        var lines = output.Replace("\r\n", "\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("key           pipeline  stage  kind     files  size", lines[0]);
+        Assert.Matches(@"^[0-9a-f]{12}  demo      rows   load     1      \d+ B", lines[1]);
+        Assert.Contains(lines, l => l.Contains("  demo      stats  analyze  1  "));
+        Assert.StartsWith("3 entries, ", lines[^1]);
+    }
+
+    [Fact]
+    public async Task Verify_reports_a_tampered_entry_with_exit_1_and_remove_lets_the_next_run_rebuild_it()
+    {
+        using var p = new CliPipeline();
+        var run = await p.RunAsync();
+        Assert.Equal(0, Raft("cache", "verify", "--cache", p.Cache).Exit);
+
+        var l = RunLock.Read(Path.Combine(Assert.Single(p.Runs()), RunLock.FileName));
+        var file = Path.Combine(l.Stage("chat")!.Artifact!, "out.txt");
+        File.SetAttributes(file, FileAttributes.Normal);
+        File.AppendAllText(file, "tampered");
+
+        var verify = Raft("cache", "verify", "--cache", p.Cache);
+        Assert.Equal(RaftCli.ExitCodes.Failed, verify.Exit);
+        Assert.Contains($"tampered {l.Stage("chat")!.Key}:", verify.Error);
+        Assert.Contains("out.txt: size ", verify.Error);
+        Assert.Contains("3 entries checked, 1 tampered", verify.Output);
+
+        var removed = Raft("cache", "verify", "--cache", p.Cache, "--remove");
+        Assert.Contains("removed; the next run rebuilds it", removed.Error);
+        Assert.Equal(0, Raft("cache", "verify", "--cache", p.Cache).Exit);
+        Assert.Null(new ArtifactStore(p.Cache).TryGet(l.Stage("chat")!.Key!));
+    }
+
+    [Fact]
+    public async Task Gc_keeps_the_latest_run_s_artifacts_and_removes_superseded_ones()
+    {
+        using var p = new CliPipeline();
+        await p.RunAsync();
+        var first = RunLock.Read(Path.Combine(Assert.Single(p.Runs()), RunLock.FileName));
+        await Task.Delay(1100);
+        Assert.Equal(0, (await p.RunAsync(new Commands.Run.RunOptions(p.SpecPath, [], ["stats.bins=20"]))).Exit);
+        var latest = RunLock.Read(Path.Combine(p.Runs()[^1], RunLock.FileName));
+
+        var dry = Raft("cache", "gc", "--spec", p.SpecPath, "--keep-days", "0", "--dry-run");
+        Assert.Equal(0, dry.Exit);
+        Assert.Contains($"would remove objects/{first.Stage("stats")!.Key![..2]}/{first.Stage("stats")!.Key}", dry.Output.Replace('\\', '/'));
+        Assert.NotNull(new ArtifactStore(p.Cache).TryGet(first.Stage("stats")!.Key!));
+
+        var gc = Raft("cache", "gc", "--spec", p.SpecPath, "--keep-days", "0");
+        Assert.Equal(0, gc.Exit);
+        Assert.Contains("3 entries kept", gc.Output);
+        var store = new ArtifactStore(p.Cache);
+        Assert.Null(store.TryGet(first.Stage("stats")!.Key!));
+        Assert.All(latest.Stages, s => Assert.NotNull(store.TryGet(s.Key!)));
+    }
+
+    [Fact]
+    public async Task Gc_refuses_while_a_run_holds_the_cache()
+    {
+        using var p = new CliPipeline();
+        using var held = await CacheLock.AcquireAsync(p.Cache, "raft run pipeline.yaml", TimeSpan.Zero, null, default);
+        var gc = Raft("cache", "gc", "--cache", p.Cache);
+        Assert.Equal(RaftCli.ExitCodes.Failed, gc.Exit);
+        Assert.Contains($"the cache is in use: pid {Environment.ProcessId}", gc.Error);
+    }
+}
