@@ -70,7 +70,7 @@ public sealed class MSBuildPackageTests(PackagesFixture packages)
         sandbox.Write("data/rows.csv", Rows + "FAIL\n");
         var failed = sandbox.Build();
         Assert.Equal(1, failed.ExitCode);
-        Assert.Contains($"{sandbox.SpecPath}(4,3): error RAFT0002: stage 'data' failed: ", failed.Output);
+        Assert.Contains($"{sandbox.SpecPath}(4,3): error RAFT0002: stage 'data' (load) failed: ", failed.Output);
         Assert.Contains("rows.csv asks this test stage to fail", failed.Output);
     }
 }

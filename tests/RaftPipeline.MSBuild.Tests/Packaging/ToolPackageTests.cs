@@ -38,6 +38,28 @@ public sealed class ToolPackageTests(PackagesFixture packages) : IDisposable
     }
 
     [Fact]
+    public void Installed_tool_runs_a_tiny_pipeline_up_to_the_missing_stage_executors()
+    {
+        // Today's shipped tool registers no stage executor (RaftPipeline.Stages.StageExecutors.All() is empty), so
+        // the run stops before executing anything and names the stage it cannot run, at its line. When the first
+        // executors ship, this test must become: the tiny pipeline runs to "succeeded" through the installed tool.
+        work.File("data/rows.csv", "context,question,cot\n하늘,색은?,파랑\n");
+        var spec = work.File("tiny.yaml", """
+            name: tiny
+            stages:
+              data:
+                kind: load
+                inputs:
+                  files: [data/rows.csv]
+            """);
+        var result = Processes.Run(Tool, ["run", spec, "--device", "cpu", "--run-dir", Path.Combine(work.Path, "run")], work.Path, Timeout);
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var parser = new ToolOutputParser(_ => null);
+        var errors = result.Output.Split('\n').Select(parser.Parse).OfType<ToolDiagnostic>().Select(d => d.ToString()).ToList();
+        Assert.Equal([$"{spec}(3,3): error RAFT0001: stage 'data': no executor is registered for kind 'load' (this build registers none)"], errors);
+    }
+
+    [Fact]
     public void Installed_tools_spec_errors_map_to_canonical_msbuild_errors()
     {
         var spec = work.File("bad.yaml", """
