@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using RaftPipeline.MSBuild.Tests.Infrastructure;
 
 namespace RaftPipeline.MSBuild.Tests.Packaging;
@@ -21,6 +22,9 @@ public sealed class MSBuildPackageTests(PackagesFixture packages)
             params: { shuffle: false }
         """;
 
+    /// <summary>An override and the device, passed as properties for every item; the override changes the stage key.</summary>
+    static readonly string[] Settings = ["RaftOverrides=data.limit=10", "RaftDevice=cpu"];
+
     const string Rows = "context,question,cot\n하늘,색은?,파랑\n";
 
     [Fact]
@@ -33,15 +37,17 @@ public sealed class MSBuildPackageTests(PackagesFixture packages)
         Assert.Contains("RaftPipeline: RaftSkip is true; no pipeline runs", skipped.Output);
         Assert.Empty(sandbox.ToolCalls);
 
-        var first = sandbox.Build();
+        var first = sandbox.Build(Settings);
         Assert.True(first.ExitCode == 0, first.ToString());
         Assert.Contains($"RaftPipeline: {sandbox.SpecPath} needs a run: no cache yet at", first.Output);
         Assert.Contains("[1/1] data: ran", first.Output); // the tool's progress, streamed into the build log
-        Assert.Single(sandbox.ToolCalls);
+        var call = Assert.Single(sandbox.ToolCalls);
+        var runs = Path.Combine(sandbox.Root, "pipelines", "runs", "quickstart");
+        Assert.Matches($"^run {Regex.Escape(sandbox.SpecPath)} --set data.limit=10 --set device=cpu --run-dir {Regex.Escape(runs)}/\\d{{8}}-\\d{{6}}$", call);
         var copied = Path.Combine(sandbox.OutputDirectory, "model", "data", "rows.csv");
         Assert.Equal(Rows, File.ReadAllText(copied));
 
-        var second = sandbox.Build();
+        var second = sandbox.Build(Settings);
         Assert.True(second.ExitCode == 0, second.ToString());
         Assert.Contains($"RaftPipeline: {sandbox.SpecPath} is up to date (1 stage cached)", second.Output);
         Assert.DoesNotContain("data: ran", second.Output);
@@ -49,11 +55,18 @@ public sealed class MSBuildPackageTests(PackagesFixture packages)
         Assert.Equal(Rows, File.ReadAllText(copied));
 
         sandbox.Write("data/rows.csv", Rows + "바다,맛은?,짜다\n");
-        var third = sandbox.Build();
+        var third = sandbox.Build(Settings);
         Assert.True(third.ExitCode == 0, third.ToString());
         Assert.Contains($"RaftPipeline: {sandbox.SpecPath} needs a run: not in the cache: data", third.Output);
         Assert.Equal(2, sandbox.ToolCalls.Count);
         Assert.EndsWith("바다,맛은?,짜다\n", File.ReadAllText(copied));
+
+        // Another tool version: its stage implementations may differ, so nothing recorded by this one is trusted.
+        var otherTool = sandbox.Build([.. Settings, "RaftToolVersion=9.9.9"]);
+        Assert.True(otherTool.ExitCode == 0, otherTool.ToString());
+        Assert.Contains($"RaftPipeline: {sandbox.SpecPath} needs a run: tool 9.9.9 has not built a stage of kind 'load' in this cache yet", otherTool.Output);
+        Assert.Contains("[1/1] data: reused", otherTool.Output);
+        Assert.Equal(3, sandbox.ToolCalls.Count);
     }
 
     [Fact]
