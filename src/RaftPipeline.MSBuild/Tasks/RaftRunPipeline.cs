@@ -100,12 +100,16 @@ public sealed class RaftRunPipeline : ToolTask
     {
         // The tool's own error lines already said what went wrong; add the exit code only when it said nothing.
         if (_errors == 0)
+        {
+            var log = Path.Combine(RunFolder, Core.Runs.RunFolder.LogFileName);
+            var where = File.Exists(log)
+                ? $"see the lines above and {log}"
+                : "it started no run; see the lines above (is the RaftPipeline tool installed? `dotnet tool restore` installs the version dotnet-tools.json pins; RaftToolPath names another)";
             Log.LogError(null, ToolDiagnostic.ToolFailedCode, null, Spec, 0, 0, 0, 0,
-                $"the tool exited with code {ExitCode} ({ExitMeaning(ExitCode)}); see the lines above and {Path.Combine(RunFolder, RunFolderLog)}");
+                $"the tool exited with code {ExitCode} ({ExitMeaning(ExitCode)}); {where}");
+        }
         return false;
     }
-
-    const string RunFolderLog = "run.log";
 
     static string ExitMeaning(int code) => code switch
     {

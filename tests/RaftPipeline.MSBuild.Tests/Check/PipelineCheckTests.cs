@@ -131,6 +131,16 @@ public sealed class PipelineCheckTests : IDisposable
     }
 
     [Fact]
+    public void A_run_folder_of_its_own_is_where_the_history_is_read()
+    {
+        RunEngine();
+        var custom = Path.Combine(folder.Path, "build-runs");
+        var result = PipelineCheck.Run(new PipelineCheckRequest(spec, [], [], custom, ToolInfo.Version));
+        Assert.True(result.UpToDate, result.Reason);
+        Assert.Equal(custom, result.RunsDirectory);
+    }
+
+    [Fact]
     public void A_spec_error_leaves_the_reporting_to_the_tool()
     {
         File.WriteAllText(spec, File.ReadAllText(spec).Replace("shuffle: false", "shufle: false"));

@@ -85,5 +85,26 @@ public sealed class MSBuildPackageTests(PackagesFixture packages)
         Assert.Equal(1, failed.ExitCode);
         Assert.Contains($"{sandbox.SpecPath}(4,3): error RAFT0002: stage 'data' (load) failed: ", failed.Output);
         Assert.Contains("rows.csv asks this test stage to fail", failed.Output);
+
+        // A tool that fails without a word: the exit code becomes the error, and the build says no run started.
+        var silent = sandbox.Build("RaftToolPath=/bin/false");
+        Assert.Equal(1, silent.ExitCode);
+        Assert.Contains($"{sandbox.SpecPath} : error RAFT0003: the tool exited with code 1 (a stage or the tool failed); it started no run;", silent.Output);
+    }
+
+    [Fact]
+    public void RaftRunAfterBuild_false_leaves_the_pipeline_to_the_RaftRun_target()
+    {
+        using var sandbox = new ExampleSandbox(packages.MSBuildFeed, Spec, ("data/rows.csv", Rows));
+
+        var build = sandbox.Build("RaftRunAfterBuild=false");
+        Assert.True(build.ExitCode == 0, build.ToString());
+        Assert.DoesNotContain("RaftPipeline:", build.Output);
+        Assert.Empty(sandbox.ToolCalls);
+
+        var onDemand = sandbox.Build("RaftRunAfterBuild=false", "-t:RaftRun");
+        Assert.True(onDemand.ExitCode == 0, onDemand.ToString());
+        Assert.Contains("[1/1] data: ran", onDemand.Output);
+        Assert.Single(sandbox.ToolCalls);
     }
 }
