@@ -1,0 +1,63 @@
+using System.ComponentModel;
+using System.Reflection;
+using RaftPipeline.Core.Spec.Stages;
+
+namespace RaftPipeline.Core.Spec;
+
+/// <summary>
+/// Every stage kind the spec accepts. The binder, the validator, the JSON Schema and the docs all read this
+/// list and the parameter records it names: add a kind or a slot here and all of them follow.
+/// </summary>
+public static class StageKindCatalog
+{
+    static readonly string[] ModelKinds = ["quantize", "merge"];
+    static readonly string[] AdapterKinds = ["train", "lora"];
+
+    public static IReadOnlyList<StageKindInfo> Kinds { get; } =
+    [
+        Kind<LoadParameters>("load",
+            Slot("files", required: true, many: true, path: true, kinds: [],
+                "CSV or JSONL files, concatenated in order.")),
+        Kind<FormatParameters>("format",
+            Slot("data", true, false, false, ["load"], "The rows to format."),
+            Slot("model", true, false, true, ["merge"], "Model folder whose tokenizer and chat template render the texts.")),
+        Kind<AnalyzeParameters>("analyze",
+            Slot("data", true, false, false, ["format"], "The formatted texts."),
+            Slot("model", true, false, true, ["merge"], "Model folder whose tokenizer counts the tokens.")),
+        Kind<QuantizeParameters>("quantize",
+            Slot("model", true, false, true, ["merge"], "Hugging Face model folder to quantize.")),
+        Kind<LoraParameters>("lora",
+            Slot("model", true, false, true, ModelKinds, "The (quantized) model the adapter is shaped for.")),
+        Kind<TrainParameters>("train",
+            Slot("model", true, false, true, ModelKinds, "The (quantized) base model, frozen during training."),
+            Slot("adapter", true, false, false, ["lora"], "The initialized adapter to train."),
+            Slot("data", true, false, false, ["format"], "The formatted training texts."),
+            Slot("eval_data", false, false, false, ["format"], "Formatted held-out texts for an evaluation loss.")),
+        Kind<MergeParameters>("merge",
+            Slot("model", true, false, true, ["merge"], "The 16-bit base model folder (not the quantized one)."),
+            Slot("adapter", true, false, true, AdapterKinds, "The adapter to merge.")),
+        Kind<GenerateParameters>("generate",
+            Slot("model", true, false, true, ModelKinds, "The base model."),
+            Slot("adapter", false, false, true, AdapterKinds, "The tuned adapter; absent: the base model only.")),
+        Kind<EvalParameters>("eval",
+            Slot("model", true, false, true, ModelKinds, "The base model."),
+            Slot("adapter", false, false, true, AdapterKinds, "The tuned adapter; absent: the base model only."),
+            Slot("data", true, false, false, ["load"], "The rows to evaluate on (the load stage's test split).")),
+    ];
+
+    public static StageKindInfo? Find(string kind) => Kinds.FirstOrDefault(k => k.Name == kind);
+
+    public static StageKindInfo Get(string kind) =>
+        Find(kind) ?? throw new KeyNotFoundException($"unknown stage kind '{kind}'");
+
+    /// <summary>The kind whose parameter record is <paramref name="parametersType"/>.</summary>
+    public static StageKindInfo ForParameters(Type parametersType) =>
+        Kinds.FirstOrDefault(k => k.ParametersType == parametersType)
+        ?? throw new KeyNotFoundException($"no stage kind has parameters of type {parametersType.Name}");
+
+    static StageKindInfo Kind<T>(string name, params InputSlot[] slots) where T : StageParameters, new() =>
+        new(name, typeof(T), slots, typeof(T).GetCustomAttribute<DescriptionAttribute>()?.Description ?? name);
+
+    static InputSlot Slot(string name, bool required, bool many, bool path, string[] kinds, string description) =>
+        new(name, required, many, path, kinds, description);
+}
