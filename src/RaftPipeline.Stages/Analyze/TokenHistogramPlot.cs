@@ -9,19 +9,23 @@ namespace RaftPipeline.Stages.Analyze;
 /// </summary>
 public static class TokenHistogramPlot
 {
-    public static void SavePng(string path, IReadOnlyList<int> lengths, int? maxSeqLength, int width = 900, int height = 540)
+    /// <param name="bins">Number of equal-width bins over [min, max]; null for numpy's "auto" rule.</param>
+    public static void SavePng(string path, IReadOnlyList<int> lengths, int? maxSeqLength, int width = 900, int height = 540, int? bins = null)
     {
         if (lengths.Count == 0) throw new ArgumentException("no token lengths to plot", nameof(lengths));
+        if (bins is < 1) throw new ArgumentOutOfRangeException(nameof(bins), bins, "at least one bin");
         var values = lengths.Select(l => (double)l).ToArray();
-        var bins = HistogramBins.Auto(values);
+        var histogram = bins is int count && values.Min() < values.Max()
+            ? HistogramBins.WithCount(values, values.Min(), values.Max(), count)
+            : HistogramBins.Auto(values);
         var stats = TokenLengthStatistics.Compute(lengths, maxSeqLength);
 
         var plot = new Plot();
-        var centers = Enumerable.Range(0, bins.Counts.Length).Select(i => (bins.Edges[i] + bins.Edges[i + 1]) / 2).ToArray();
-        var bars = plot.Add.Bars(centers, bins.Counts.Select(c => (double)c).ToArray());
+        var centers = Enumerable.Range(0, histogram.Counts.Length).Select(i => (histogram.Edges[i] + histogram.Edges[i + 1]) / 2).ToArray();
+        var bars = plot.Add.Bars(centers, histogram.Counts.Select(c => (double)c).ToArray());
         foreach (var bar in bars.Bars)
         {
-            bar.Size = bins.Width;
+            bar.Size = histogram.Width;
             bar.FillColor = Colors.SteelBlue.WithAlpha(0.6);
             bar.LineColor = Colors.SteelBlue;
         }
@@ -32,7 +36,7 @@ public static class TokenHistogramPlot
             // Extend the curve three bandwidths past the data, as seaborn's default cut does.
             double from = values.Min() - 3 * kde.Bandwidth, to = values.Max() + 3 * kde.Bandwidth;
             var xs = Enumerable.Range(0, 200).Select(i => from + (to - from) * i / 199).ToArray();
-            var ys = xs.Select(x => kde.Density(x) * values.Length * bins.Width).ToArray();
+            var ys = xs.Select(x => kde.Density(x) * values.Length * histogram.Width).ToArray();
             var curve = plot.Add.ScatterLine(xs, ys);
             curve.LineWidth = 2;
             curve.Color = Colors.DarkOrange;

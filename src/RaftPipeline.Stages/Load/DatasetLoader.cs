@@ -33,7 +33,7 @@ public static class DatasetLoader
 
     public static DataFileFormat FormatOf(string file, DataFileFormat declared) =>
         declared != DataFileFormat.Auto ? declared
-        : Path.GetExtension(file).ToLowerInvariant() is ".jsonl" or ".ndjson" ? DataFileFormat.Jsonl
+        : Path.GetExtension(file).ToLowerInvariant() is ".jsonl" or ".ndjson" or ".json" ? DataFileFormat.Jsonl
         : DataFileFormat.Csv;
 
     private static int TestCount(int rows, LoadOptions options)

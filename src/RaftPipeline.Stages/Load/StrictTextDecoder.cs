@@ -19,6 +19,8 @@ public static class StrictTextDecoder
         var bom = DetectBom(bytes);
         if (declared == TextEncodingKind.Auto)
             return DecodeAuto(file, bytes, bom, describe);
+        if (declared == TextEncodingKind.Utf16)
+            declared = bom == TextEncodingKind.Utf16BE ? TextEncodingKind.Utf16BE : TextEncodingKind.Utf16LE;
 
         if (bom is { } found && found != declared)
             throw new DatasetLoadException(

@@ -6,6 +6,8 @@ public enum TextEncodingKind
     /// <summary>Byte order mark, else strict UTF-8, else cp949 when the whole file decodes cleanly in it, else an error.</summary>
     Auto,
     Utf8,
+    /// <summary>UTF-16 whose byte order mark says which end is first; little endian without one (Python's "utf-16").</summary>
+    Utf16,
     /// <summary>UTF-16 little endian; a FF FE byte order mark is allowed and skipped.</summary>
     Utf16LE,
     /// <summary>UTF-16 big endian; a FE FF byte order mark is allowed and skipped.</summary>
@@ -25,7 +27,7 @@ public static class TextEncodingNames
         ["utf-8"] = TextEncodingKind.Utf8,
         ["utf8"] = TextEncodingKind.Utf8,
         ["utf-8-sig"] = TextEncodingKind.Utf8,
-        ["utf-16"] = TextEncodingKind.Utf16LE,
+        ["utf-16"] = TextEncodingKind.Utf16,
         ["utf-16le"] = TextEncodingKind.Utf16LE,
         ["utf-16-le"] = TextEncodingKind.Utf16LE,
         ["utf-16be"] = TextEncodingKind.Utf16BE,
@@ -49,6 +51,7 @@ public static class TextEncodingNames
     {
         TextEncodingKind.Auto => "auto",
         TextEncodingKind.Utf8 => "utf-8",
+        TextEncodingKind.Utf16 => "utf-16",
         TextEncodingKind.Utf16LE => "utf-16le",
         TextEncodingKind.Utf16BE => "utf-16be",
         TextEncodingKind.Cp949 => "cp949",

@@ -86,6 +86,15 @@ public class EncodingTests : IDisposable
     }
 
     [Fact]
+    public void Utf16_lets_the_byte_order_mark_choose_the_endianness()
+    {
+        var be = LoadTestFiles.Read(_files.Bytes("u16be.csv", Concat([0xFE, 0xFF], new UnicodeEncoding(true, false).GetBytes(Csv))), TextEncodingKind.Utf16);
+        var le = LoadTestFiles.Read(_files.Bytes("u16le.csv", new UnicodeEncoding(false, false).GetBytes(Csv)), TextEncodingKind.Utf16);
+        Assert.Equal(("utf-16be", "가"), (be.Encoding, be.Rows.Single().Context));
+        Assert.Equal(("utf-16le", "가"), (le.Encoding, le.Rows.Single().Context));
+    }
+
+    [Fact]
     public void A_lone_surrogate_is_invalid_utf16()
     {
         var le = new UnicodeEncoding(false, false);
