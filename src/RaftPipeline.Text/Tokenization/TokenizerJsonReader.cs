@@ -1,0 +1,271 @@
+using System.Text.Json;
+
+namespace RaftPipeline.Text.Tokenization;
+
+/// <summary>
+/// Reads a Hugging Face tokenizer.json into a <see cref="TokenizerDefinition"/>, refusing — with the file and
+/// the JSON path — every piece whose behaviour this loader does not reproduce exactly.
+/// </summary>
+public static class TokenizerJsonReader
+{
+    /// <summary>GPT-2's pattern, which tokenizers' ByteLevel pre-tokenizer applies when <c>use_regex</c> is true.</summary>
+    public const string ByteLevelRegex = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+    public static TokenizerDefinition Read(Stream stream, string sourceName)
+    {
+        using var document = JsonCursor.Parse(stream, sourceName);
+        var root = new JsonCursor(sourceName, "$", document.RootElement);
+        root.ExpectKind(JsonValueKind.Object);
+
+        foreach (var key in (string[])["truncation", "padding"])
+            if (root.Optional(key) is { } set)
+                throw set.Error($"'{key}' is set; tokenizers would cut or pad every encoding, which is not supported here (expected null)");
+
+        var model = root.Required("model");
+        var (vocabulary, merges, unknownToken) = ReadModel(model);
+        var addedTokens = ReadAddedTokens(root.Optional("added_tokens"));
+        var normalizeNfc = root.Optional("normalizer") is { } normalizer && ReadNormalizer(normalizer);
+        var splits = ReadPreTokenizer(root.Optional("pre_tokenizer") ?? throw root.Error(
+            "missing 'pre_tokenizer': a byte-level BPE model needs a ByteLevel pre-tokenizer"));
+        ReadDecoder(root.Optional("decoder") ?? throw root.Error("missing 'decoder': a byte-level BPE model needs the ByteLevel decoder"));
+        var postProcessor = root.Optional("post_processor") is { } post ? ReadPostProcessor(post) : null;
+
+        return new TokenizerDefinition(sourceName, vocabulary, merges, addedTokens, normalizeNfc, splits, unknownToken, postProcessor);
+    }
+
+    static (Dictionary<string, int> Vocabulary, List<string> Merges, string? UnknownToken) ReadModel(JsonCursor model)
+    {
+        var type = model.Optional("type")?.String()
+            ?? throw model.Error("missing 'type' (expected \"BPE\")");
+        if (type != "BPE")
+            throw model.Required("type").Error($"model type \"{type}\" is not supported (only byte-level \"BPE\", as in Qwen2/Qwen3 and Llama 3)");
+        if (model.Optional("dropout") is { } dropout)
+            throw dropout.Error($"BPE dropout {dropout.Describe()} is not supported (expected null)");
+        foreach (var key in (string[])["continuing_subword_prefix", "end_of_word_suffix"])
+            if (model.Optional(key) is { } affix && affix.String().Length > 0)
+                throw affix.Error($"a non-empty {key} is not supported by byte-level BPE here (expected \"\" or null)");
+        foreach (var key in (string[])["byte_fallback", "ignore_merges"])
+            if (model.Optional(key) is { } flag && flag.Bool())
+                throw flag.Error($"{key}=true is not supported (expected false)");
+        var unknownToken = model.Optional("unk_token")?.String();
+
+        var vocabularyCursor = model.Required("vocab");
+        vocabularyCursor.ExpectKind(JsonValueKind.Object);
+        var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var entry in vocabularyCursor.Element.EnumerateObject())
+        {
+            // 150k entries: the cursor (and its path string) is only made to report an error.
+            if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out var id))
+                id = new JsonCursor(model.File, $"{vocabularyCursor.Path}[{JsonSerializer.Serialize(entry.Name)}]", entry.Value).Int();
+            if (!vocabulary.TryAdd(entry.Name, id))
+                throw vocabularyCursor.Error($"the token {JsonSerializer.Serialize(entry.Name)} appears twice");
+        }
+
+        var merges = new List<string>();
+        if (model.Optional("merges") is { } mergesCursor)
+        {
+            mergesCursor.ExpectKind(JsonValueKind.Array);
+            var index = 0;
+            foreach (var element in mergesCursor.Element.EnumerateArray())
+            {
+                var merge = ReadMerge(element, vocabulary);
+                merges.Add(merge ?? throw MergeError(new JsonCursor(model.File, $"{mergesCursor.Path}[{index}]", element), vocabulary));
+                index++;
+            }
+        }
+        return (vocabulary, merges, unknownToken);
+    }
+
+    /// <summary>"a b" for a valid merge (older files write "a b", newer ones ["a", "b"]; the library takes
+    /// "a b"), null when anything is wrong (<see cref="MergeError"/> then says what).</summary>
+    static string? ReadMerge(JsonElement element, Dictionary<string, int> vocabulary)
+    {
+        string? left = null, right = null;
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            var text = element.GetString()!;
+            var space = text.IndexOf(' ');
+            if (space > 0 && space < text.Length - 1 && text.IndexOf(' ', space + 1) < 0)
+                (left, right) = (text[..space], text[(space + 1)..]);
+        }
+        else if (element.ValueKind == JsonValueKind.Array && element.GetArrayLength() == 2
+                 && element[0].ValueKind == JsonValueKind.String && element[1].ValueKind == JsonValueKind.String)
+        {
+            (left, right) = (element[0].GetString()!, element[1].GetString()!);
+            if (left.Contains(' ') || right.Contains(' ')) return null;
+        }
+        if (left is null || right is null) return null;
+        return vocabulary.ContainsKey(left) && vocabulary.ContainsKey(right) && vocabulary.ContainsKey(left + right)
+            ? left + " " + right : null;
+    }
+
+    static TokenizerFormatException MergeError(JsonCursor merge, Dictionary<string, int> vocabulary)
+    {
+        string[] parts;
+        if (merge.Kind == JsonValueKind.String)
+        {
+            parts = merge.String().Split(' ');
+            if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
+                return merge.Error($"expected two tokens separated by one space, found \"{merge.String()}\"");
+        }
+        else
+        {
+            parts = merge.Items().Select(p => p.String()).ToArray();
+            if (parts.Length != 2) return merge.Error($"expected a pair of tokens, found {parts.Length} items");
+            if (parts.Any(p => p.Contains(' ')))
+                return merge.Error("a merge of tokens containing a space is not supported (byte-level vocabularies have none)");
+        }
+        var missing = new[] { parts[0], parts[1], parts[0] + parts[1] }.First(p => !vocabulary.ContainsKey(p));
+        return merge.Error($"the token \"{missing}\" is not in model.vocab");
+    }
+
+    static List<AddedToken> ReadAddedTokens(JsonCursor? list)
+    {
+        var tokens = new List<AddedToken>();
+        if (list is null) return tokens;
+        foreach (var item in list.Value.Items())
+        {
+            // lstrip/rstrip/single_word change what text around a token is absorbed or whether it matches
+            // inside words; Qwen and Llama 3 set none of them, so they are refused rather than half done.
+            foreach (var flag in (string[])["lstrip", "rstrip", "single_word"])
+                if (item.Optional(flag) is { } value && value.Bool())
+                    throw value.Error($"added token {flag}=true is not supported (expected false)");
+            var content = item.Required("content").String();
+            if (content.Length == 0) throw item.Required("content").Error("an added token cannot be empty");
+            tokens.Add(new AddedToken(
+                item.Required("id").Int(),
+                content,
+                item.Optional("special")?.Bool() ?? false,
+                item.Optional("normalized")?.Bool() ?? true));
+        }
+        return tokens;
+    }
+
+    /// <summary>True for NFC, false for no normalization.</summary>
+    static bool ReadNormalizer(JsonCursor normalizer)
+    {
+        var type = normalizer.Required("type").String();
+        switch (type)
+        {
+            case "NFC":
+                return true;
+            case "Sequence":
+                {
+                    var nfc = false;
+                    foreach (var inner in normalizer.Required("normalizers").Items())
+                        if (ReadNormalizer(inner)) nfc = true;
+                    return nfc;
+                }
+            default:
+                throw normalizer.Required("type").Error($"normalizer \"{type}\" is not supported (supported: NFC, or a Sequence of NFC)");
+        }
+    }
+
+    static List<string> ReadPreTokenizer(JsonCursor preTokenizer)
+    {
+        var splits = new List<string>();
+        var byteLevelSeen = false;
+        Visit(preTokenizer);
+        if (!byteLevelSeen)
+            throw preTokenizer.Error("no ByteLevel pre-tokenizer: only byte-level BPE is supported");
+        return splits;
+
+        void Visit(JsonCursor node)
+        {
+            var typeCursor = node.Required("type");
+            switch (typeCursor.String())
+            {
+                case "Sequence":
+                    foreach (var inner in node.Required("pretokenizers").Items()) Visit(inner);
+                    break;
+                case "Split":
+                    {
+                        var behavior = node.Required("behavior").String();
+                        if (behavior != "Isolated")
+                            throw node.Required("behavior").Error($"Split behavior \"{behavior}\" is not supported (expected \"Isolated\")");
+                        if (node.Optional("invert") is { } invert && invert.Bool())
+                            throw invert.Error("Split invert=true is not supported (expected false)");
+                        var pattern = node.Required("pattern");
+                        string regex;
+                        if (pattern.Optional("Regex") is { } r) regex = r.String();
+                        else if (pattern.Optional("String") is { } s) regex = EscapeLiteral(s.String());
+                        else throw pattern.Error("expected {\"Regex\": ...} or {\"String\": ...}");
+                        try
+                        {
+                            _ = CodePointRegex.Translate(regex);
+                        }
+                        catch (NotSupportedException e)
+                        {
+                            throw pattern.Error(e.Message);
+                        }
+                        splits.Add(regex);
+                        break;
+                    }
+                case "ByteLevel":
+                    if (byteLevelSeen) throw node.Error("a second ByteLevel pre-tokenizer is not supported");
+                    byteLevelSeen = true;
+                    if (node.Optional("add_prefix_space") is { } prefix && prefix.Bool())
+                        throw prefix.Error("ByteLevel add_prefix_space=true is not supported (expected false)");
+                    if (node.Optional("use_regex")?.Bool() ?? true) splits.Add(ByteLevelRegex);
+                    break;
+                case var other:
+                    throw typeCursor.Error($"pre-tokenizer \"{other}\" is not supported (supported: Split with a regex and behavior Isolated, ByteLevel, Sequence of these)");
+            }
+        }
+    }
+
+    static string EscapeLiteral(string text) =>
+        string.Concat(text.Select(c => char.IsAsciiLetterOrDigit(c) ? c.ToString() : $"\\x{{{(int)c:X}}}"));
+
+    static void ReadDecoder(JsonCursor decoder)
+    {
+        var type = decoder.Required("type");
+        if (type.String() != "ByteLevel")
+            throw type.Error($"decoder \"{type.String()}\" is not supported (expected \"ByteLevel\")");
+    }
+
+    static PostProcessorTemplate? ReadPostProcessor(JsonCursor post)
+    {
+        var type = post.Required("type");
+        switch (type.String())
+        {
+            case "ByteLevel":
+                return null; // only adjusts offsets
+            case "Sequence":
+                {
+                    PostProcessorTemplate? template = null;
+                    foreach (var inner in post.Required("processors").Items())
+                        if (ReadPostProcessor(inner) is { } found)
+                            template = template is null ? found : throw inner.Error("more than one TemplateProcessing is not supported");
+                    return template;
+                }
+            case "TemplateProcessing":
+                {
+                    var specialTokens = post.Required("special_tokens");
+                    var prefix = new List<int>();
+                    var suffix = new List<int>();
+                    var sequenceSeen = false;
+                    foreach (var piece in post.Required("single").Items())
+                    {
+                        if (piece.Optional("Sequence") is { } sequence)
+                        {
+                            if (sequence.Required("id").String() != "A" || sequenceSeen)
+                                throw sequence.Error("expected a single template with one sequence \"A\"");
+                            sequenceSeen = true;
+                        }
+                        else if (piece.Optional("SpecialToken") is { } special)
+                        {
+                            var name = special.Required("id").String();
+                            var entry = specialTokens.Optional(name) ?? throw special.Error($"'{name}' is not in special_tokens");
+                            (sequenceSeen ? suffix : prefix).AddRange(entry.Required("ids").Items().Select(id => id.Int()));
+                        }
+                        else throw piece.Error("expected {\"SpecialToken\": ...} or {\"Sequence\": ...}");
+                    }
+                    if (!sequenceSeen) throw post.Required("single").Error("the template has no sequence \"A\"");
+                    return new PostProcessorTemplate(prefix, suffix);
+                }
+            case var other:
+                throw type.Error($"post-processor \"{other}\" is not supported (supported: ByteLevel, TemplateProcessing, Sequence of these)");
+        }
+    }
+}
