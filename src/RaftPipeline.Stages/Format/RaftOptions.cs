@@ -13,6 +13,12 @@ public sealed record RaftOptions
     /// <summary>P: chance the oracle context is kept among the distractors (the paper's best results kept it in 80%).</summary>
     public double OracleProbability { get; init; } = 0.8;
 
+    /// <summary>
+    /// When the oracle is dropped, answer with the refusal instead of the unchanged answer. Off by default: the paper
+    /// keeps the answer, so the model learns the domain beyond the documents it is shown.
+    /// </summary>
+    public bool RefuseWithoutOracle { get; init; }
+
     /// <summary>Synthesized negatives as a share of the answerable rows (0.25 → one per four answerable rows).</summary>
     public double NegativeFraction { get; init; }
 

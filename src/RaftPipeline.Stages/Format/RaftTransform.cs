@@ -31,8 +31,10 @@ public static class RaftTransform
             bool keepOracle = random.NextDouble() < raft.OracleProbability;
             if (keepOracle) shown.Add(row.Context);
             DeterministicShuffle.InPlace(shown, random);
-            // Without the oracle the answer stays as it is: RAFT trains the model to answer from what it has learned.
-            examples.Add(Example(string.Join(raft.ContextSeparator, shown), row, row.Answer,
+            // Without the oracle the answer stays as it is (unless asked otherwise): RAFT trains the model to answer
+            // from what it has learned.
+            string answer = keepOracle || !raft.RefuseWithoutOracle ? row.Answer : options.RefusalAnswer;
+            examples.Add(Example(string.Join(raft.ContextSeparator, shown), row, answer,
                 keepOracle ? ExampleKind.RaftWithOracle : ExampleKind.RaftDistractorsOnly, shown.Count));
         }
 

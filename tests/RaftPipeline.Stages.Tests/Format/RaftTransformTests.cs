@@ -104,6 +104,15 @@ public class RaftTransformTests
     }
 
     [Fact]
+    public void Dropped_oracles_can_be_answered_with_the_refusal_instead()
+    {
+        var options = Options(k: 2, p: 0.5);
+        var examples = RaftTransform.Build(Rows(200), options with { Raft = options.Raft with { RefuseWithoutOracle = true } });
+        Assert.All(examples, e => Assert.Equal(e.Kind == ExampleKind.RaftDistractorsOnly, e.Assistant == Refusal));
+        Assert.Contains(examples, e => e.Kind == ExampleKind.RaftDistractorsOnly);
+    }
+
+    [Fact]
     public void A_paragraph_shared_by_several_questions_is_never_its_own_distractor()
     {
         var rows = Enumerable.Range(0, 30).Select(i => new DatasetRow($"문단 {i % 5}", $"q{i}", $"a{i}", true, "d.csv", i + 2)).ToList();
