@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RaftPipeline.Stages.Data;
+
+namespace RaftPipeline.Stages.Load;
+
+/// <summary>
+/// The load stage's artifact folder: <c>train.jsonl</c> and <c>test.jsonl</c> (<see cref="DatasetJsonl"/>; test is
+/// empty without a split) and <c>files.json</c>, what each input file contributed.
+/// </summary>
+public static class LoadArtifact
+{
+    public const string TrainFile = "train.jsonl";
+    public const string TestFile = "test.jsonl";
+    public const string FilesFile = "files.json";
+
+    public static void Write(string directory, LoadResult result)
+    {
+        DatasetJsonl.Write(Path.Combine(directory, TrainFile), result.Train);
+        DatasetJsonl.Write(Path.Combine(directory, TestFile), result.Test);
+        File.WriteAllText(Path.Combine(directory, FilesFile),
+            FilesJson(result).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+    }
+
+    public static IReadOnlyList<DatasetRow> ReadTrain(string directory) => DatasetJsonl.Read(Path.Combine(directory, TrainFile));
+    public static IReadOnlyList<DatasetRow> ReadTest(string directory) => DatasetJsonl.Read(Path.Combine(directory, TestFile));
+
+    /// <summary>Per file: name (not path: the artifact must not depend on where the data lived), encoding, rows, empty rows.</summary>
+    public static JsonArray FilesJson(LoadResult result) =>
+        new(result.Files.Select(f => (JsonNode)new JsonObject
+        {
+            ["file"] = Path.GetFileName(f.File),
+            ["format"] = f.Format.ToString().ToLowerInvariant(),
+            ["encoding"] = f.Encoding,
+            ["encoding_how"] = f.EncodingHow,
+            ["rows"] = f.Rows.Count,
+            ["answerable"] = f.Rows.Count(r => r.Answerable),
+            ["empty_rows_skipped"] = f.EmptyRowsSkipped,
+        }).ToArray());
+}
