@@ -145,7 +145,7 @@ public static class Attributes
                 {
                     BuiltinFunction.Arity("index", args, 1, 1);
                     var i = list.FindIndex(x => PyOps.Equal(x, args[0]));
-                    return i >= 0 ? i : throw PyException.Value($"{PyFormat.Repr(args[0])} is not in list");
+                    return i >= 0 ? (long)i : throw PyException.Value($"{PyFormat.Repr(args[0])} is not in list");
                 }
             default:
                 return list.ToList();

@@ -211,7 +211,7 @@ public static class Filters
         return v switch
         {
             bool or long => Math.Abs(PyOps.ToLong(v)),
-            double d => Math.Abs(d),
+            double d => (object)Math.Abs(d),
             Undefined u => throw u.Fail(),
             _ => throw PyException.Type($"bad operand type for abs(): '{PyOps.TypeName(v)}'"),
         };

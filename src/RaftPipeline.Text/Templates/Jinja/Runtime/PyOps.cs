@@ -214,7 +214,7 @@ public static class PyOps
         if (a is Undefined ua) throw ua.Fail();
         if (b is Undefined ub) throw ub.Fail();
         if (IsNumber(a) && IsNumber(b))
-            return a is double || b is double ? ToDouble(a) + ToDouble(b) : Checked(() => checked(ToLong(a) + ToLong(b)));
+            return a is double || b is double ? (object)(ToDouble(a) + ToDouble(b)) : Checked(() => checked(ToLong(a) + ToLong(b)));
         if (a is Markup || b is Markup)
         {
             // markupsafe: Markup + str escapes the plain side.
@@ -242,14 +242,14 @@ public static class PyOps
     public static object? Subtract(object? a, object? b)
     {
         if (IsNumber(a) && IsNumber(b))
-            return a is double || b is double ? ToDouble(a) - ToDouble(b) : Checked(() => checked(ToLong(a) - ToLong(b)));
+            return a is double || b is double ? (object)(ToDouble(a) - ToDouble(b)) : Checked(() => checked(ToLong(a) - ToLong(b)));
         throw Unsupported("-", a, b);
     }
 
     public static object? Multiply(object? a, object? b)
     {
         if (IsNumber(a) && IsNumber(b))
-            return a is double || b is double ? ToDouble(a) * ToDouble(b) : Checked(() => checked(ToLong(a) * ToLong(b)));
+            return a is double || b is double ? (object)(ToDouble(a) * ToDouble(b)) : Checked(() => checked(ToLong(a) * ToLong(b)));
         if (a is bool or long && b is not (bool or long or double)) (a, b) = (b, a);
         if (b is bool or long)
         {
@@ -352,9 +352,9 @@ public static class PyOps
 
     public static object? Negate(object? v) => v switch
     {
-        bool b => b ? -1L : 0L,
+        bool b => (object)(b ? -1L : 0L),
         long l => l == long.MinValue ? throw PyException.Unsupported("integer arithmetic beyond 64 bits") : -l,
-        double d => -d,
+        double d => (object)-d,
         Undefined u => throw u.Fail(),
         _ => throw PyException.Type($"bad operand type for unary -: '{TypeName(v)}'"),
     };
