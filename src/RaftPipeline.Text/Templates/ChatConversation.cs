@@ -9,8 +9,9 @@ namespace RaftPipeline.Text.Templates;
 /// </summary>
 public sealed class ChatConversation
 {
-    internal ChatConversation(List<object?> messages, object? tools, object? documents)
+    internal ChatConversation(List<object?> messages, object? tools, object? documents, string sourceName)
     {
+        SourceName = sourceName;
         Messages = messages;
         Tools = tools;
         Documents = documents;
@@ -23,6 +24,9 @@ public sealed class ChatConversation
 
     public int Count => Messages.Count;
 
+    /// <summary>The file the messages came from ("(messages)" when built in code), for error messages.</summary>
+    public string SourceName { get; }
+
     const string Expected = "a list of {role, content} objects, or an object {\"messages\": [...], \"tools\": [...], \"documents\": [...]}";
 
     public static ChatConversation FromMessages(IEnumerable<ChatMessage> messages)
@@ -34,7 +38,7 @@ public sealed class ChatConversation
             if (m.ReasoningContent is not null) d["reasoning_content"] = m.ReasoningContent;
             list.Add(d);
         }
-        return new ChatConversation(list, null, null);
+        return new ChatConversation(list, null, null, "(messages)");
     }
 
     /// <summary>Reads a messages file (UTF-8 JSON).</summary>
@@ -111,7 +115,7 @@ public sealed class ChatConversation
                 list.Add(ToValue(sourceName, at, m));
                 i++;
             }
-            return new ChatConversation(list, tools, documents);
+            return new ChatConversation(list, tools, documents, sourceName);
         }
     }
 

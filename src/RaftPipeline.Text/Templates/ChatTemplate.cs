@@ -18,6 +18,17 @@ public sealed class ChatTemplate
     /// <summary>The special-token attributes transformers exposes to templates (its special_tokens_map).</summary>
     static readonly string[] SpecialTokenKeys = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];
 
+    /// <summary>
+    /// Constructor defaults of tokenizer classes for special tokens missing from tokenizer_config.json (measured with
+    /// transformers 5.17: a Qwen2Tokenizer config without unk_token renders unk_token as &lt;|endoftext|&gt;).
+    /// Only classes checked against transformers are listed.
+    /// </summary>
+    static readonly Dictionary<string, Dictionary<string, string>> ClassDefaults = new()
+    {
+        ["Qwen2Tokenizer"] = new() { ["unk_token"] = "<|endoftext|>", ["eos_token"] = "<|endoftext|>", ["pad_token"] = "<|endoftext|>" },
+        ["Qwen2TokenizerFast"] = new() { ["unk_token"] = "<|endoftext|>", ["eos_token"] = "<|endoftext|>", ["pad_token"] = "<|endoftext|>" },
+    };
+
     readonly IReadOnlyDictionary<string, JinjaTemplate> _templates;
     readonly IReadOnlyDictionary<string, object?> _specialTokens;
 
@@ -105,9 +116,17 @@ public sealed class ChatTemplate
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new ChatInputException(path, "$", "expected a JSON object");
+            var tokenizerClass = root.TryGetProperty("tokenizer_class", out var tc) && tc.ValueKind == JsonValueKind.String ? tc.GetString() : null;
+            ClassDefaults.TryGetValue(tokenizerClass ?? "", out var defaults);
             foreach (var key in SpecialTokenKeys)
             {
-                if (!root.TryGetProperty(key, out var token) || token.ValueKind == JsonValueKind.Null) continue;
+                if (!root.TryGetProperty(key, out var token))
+                {
+                    // An absent key takes the tokenizer class's constructor default; an explicit null stays unset.
+                    if (defaults?.TryGetValue(key, out var dflt) == true) specialTokens[key] = dflt;
+                    continue;
+                }
+                if (token.ValueKind == JsonValueKind.Null) continue;
                 specialTokens[key] = TokenText(path, key, token);
             }
             if (root.TryGetProperty("additional_special_tokens", out var extra) && extra.ValueKind == JsonValueKind.Array)
@@ -166,6 +185,10 @@ public sealed class ChatTemplate
     public string Render(ChatConversation conversation, bool addGenerationPrompt = false,
         IReadOnlyDictionary<string, object?>? extra = null, string? templateName = null, Func<DateTime>? now = null)
     {
+        // transformers 5 refuses before rendering.
+        if (conversation.Count == 0)
+            throw new ChatInputException(conversation.SourceName, "messages",
+                "Cannot apply chat template to an empty conversation. Provide at least one message.");
         var template = Select(templateName, conversation.Tools is not null);
         // transformers: render(messages=..., tools=..., documents=..., add_generation_prompt=..., **special_tokens, **kwargs);
         // tools and documents are passed as None when absent, so "tools is defined" holds and "tools is none" too.

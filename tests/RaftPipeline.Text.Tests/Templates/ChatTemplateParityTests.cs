@@ -48,12 +48,12 @@ public class ChatTemplateParityTests
             var agp = c.GetProperty("add_generation_prompt").GetBoolean();
 
             string? actual = null;
-            TemplateException? error = null;
+            Exception? error = null;
             try
             {
                 actual = model.Render(conversation, agp, extra);
             }
-            catch (TemplateException ex)
+            catch (Exception ex) when (ex is TemplateException or ChatInputException)
             {
                 error = ex;
             }
@@ -74,7 +74,14 @@ public class ChatTemplateParityTests
                 if (error is not TemplateRaisedException raised || raised.RaisedMessage != message)
                     failures.Add($"{id}\n  expected raise_exception({Show(message!)})\n  but got {error.Message}");
             }
+            else if (error is ChatInputException input)
+            {
+                // transformers' own checks before rendering (e.g. the empty conversation ValueError).
+                if (input.Detail != message) failures.Add($"{id}\n  expected {errorType}: {message}\n  but got {error.Message}");
+            }
             else if (error is TemplateRuntimeException runtime && runtime.ErrorType != errorType)
+                failures.Add($"{id}\n  expected {errorType}: {message}\n  but got {error.Message}");
+            else if (error is not TemplateRuntimeException)
                 failures.Add($"{id}\n  expected {errorType}: {message}\n  but got {error.Message}");
         }
 
