@@ -691,9 +691,8 @@ public sealed class Parser
 
     Expr ParseCall(Expr node)
     {
-        var t = Current;
         var args = ParseCallArgs();
-        return new CallExpr(node, args, t.Line, t.Column);
+        return new CallExpr(node, args, node.Line, node.Column);
     }
 
     Expr ParseFilter(Expr? node, bool startInline)
@@ -705,7 +704,10 @@ public sealed class Parser
             var nameTok = Expect(TokenKind.Name);
             var name = nameTok.Value;
             while (Current.IsOp(".")) { _i++; name += "." + Expect(TokenKind.Name).Value; }
-            if (!Filters.IsKnown(name)) throw Error($"No filter named '{name}'.", nameTok);
+            if (!Filters.IsKnown(name))
+                throw Error(Filters.UnsupportedBuiltins.Contains(name)
+                    ? $"the '{name}' filter is not supported by this Jinja interpreter"
+                    : $"No filter named '{name}'.", nameTok);
             var args = Current.IsOp("(") ? ParseCallArgs() : [];
             node = new FilterExpr(node, name, args, nameTok.Line, nameTok.Column);
         }
