@@ -26,6 +26,7 @@ expected.safetensors keys, per model M in {qwen3, qwen2, llama} and case C:
                                                          max_new_tokens=20), without / with repetition_penalty=1.1
 Forward logits use position ids derived from the attention mask (cumsum - 1, pads set to 1), as generate does.
 """
+import inspect
 import json
 import os
 import shutil
@@ -57,6 +58,19 @@ def init_weights(model, seed):
                 p.copy_(1.0 + STD * torch.randn(p.shape, generator=gen))
             else:
                 p.copy_(STD * torch.randn(p.shape, generator=gen))
+
+
+def rope(config_class, theta):
+    """transformers 5.x takes rope_parameters; 4.x takes rope_theta."""
+    if "rope_parameters" in inspect.signature(config_class.__init__).parameters:
+        return {"rope_parameters": {"rope_type": "default", "rope_theta": theta}}
+    return {"rope_theta": theta}
+
+
+def check_rope(model, theta, head_dim):
+    inv_freq = model.model.rotary_emb.inv_freq
+    want = 1.0 / theta ** (2.0 / head_dim)
+    assert abs(float(inv_freq[1]) - want) < 1e-9 * max(1.0, want), (float(inv_freq[1]), want)
 
 
 def position_ids_from_mask(mask):
@@ -129,11 +143,12 @@ def main():
 
     config = Qwen3Config(vocab_size=151936, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=2, head_dim=16, tie_word_embeddings=True,
-                         rope_theta=1e6, max_position_embeddings=4096, rms_norm_eps=1e-6,
+                         **rope(Qwen3Config, 1e6), max_position_embeddings=4096, rms_norm_eps=1e-6,
                          bos_token_id=QWEN3_PAD, eos_token_id=QWEN3_EOS[0], pad_token_id=QWEN3_PAD)
     model = Qwen3ForCausalLM(config)
     init_weights(model, 1)
-    model.tie_weights()
+    check_rope(model, 1e6, 16)
+    assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()
     with tempfile.TemporaryDirectory() as tmp:
         model.to(torch.bfloat16).save_pretrained(tmp, max_shard_size="6MB")
         shards = sorted(f for f in os.listdir(tmp) if f.endswith(".safetensors"))
@@ -158,18 +173,19 @@ def main():
     smalls = {
         "qwen2": (Qwen2ForCausalLM, Qwen2Config(vocab_size=SMALL_VOCAB, hidden_size=32, intermediate_size=64,
                                                 num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                                                tie_word_embeddings=False, rope_theta=1e6, rms_norm_eps=1e-6,
+                                                tie_word_embeddings=False, rms_norm_eps=1e-6, **rope(Qwen2Config, 1e6),
                                                 max_position_embeddings=512, bos_token_id=1, eos_token_id=SMALL_EOS,
                                                 pad_token_id=SMALL_PAD)),
         "llama": (LlamaForCausalLM, LlamaConfig(vocab_size=SMALL_VOCAB, hidden_size=32, intermediate_size=64,
                                                 num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                                                tie_word_embeddings=False, rope_theta=10000.0, rms_norm_eps=1e-5,
+                                                tie_word_embeddings=False, rms_norm_eps=1e-5, **rope(LlamaConfig, 1e4),
                                                 max_position_embeddings=512, bos_token_id=1, eos_token_id=SMALL_EOS,
                                                 pad_token_id=SMALL_PAD)),
     }
     for i, (name, (cls, cfg)) in enumerate(smalls.items()):
         m = cls(cfg)
         init_weights(m, 10 + i)
+        check_rope(m, 1e6 if name == "qwen2" else 1e4, 8)
         m = m.float()
         state = {k: v.detach().contiguous() for k, v in m.state_dict().items()}
         save_file(state, os.path.join(outdir, f"{name}.safetensors"),
