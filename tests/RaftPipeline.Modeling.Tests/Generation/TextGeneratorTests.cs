@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace RaftPipeline.Modeling.Tests.Generation;
 
+[Collection(SerialCollection.Name)]
 public class TextGeneratorTests
 {
     /// <summary>Greedy by full recompute, no cache, no padding: the plainest possible reference.</summary>
