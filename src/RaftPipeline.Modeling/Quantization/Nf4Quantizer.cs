@@ -99,7 +99,7 @@ public static class Nf4Quantizer
     {
         using var scope = NewDisposeScope();
         var bytes = torch.arange(256, ScalarType.Int32, quantMap.device);
-        var hi = quantMap.index_select(0, bytes / 16);
+        var hi = quantMap.index_select(0, bytes.div(16, RoundingMode.floor));
         var lo = quantMap.index_select(0, bytes % 16);
         return torch.stack(new[] { hi, lo }, 1).MoveToOuterDisposeScope();
     }
