@@ -21,6 +21,7 @@ public sealed class Nf4Linear : LinearSlot
 
     public ScalarType ComputeDType { get; set; }
 
+    /// <summary>Wraps <paramref name="weight"/>; the module owns its tensors from then on.</summary>
     public Nf4Linear(Nf4Tensor weight, Tensor? bias = null, ScalarType computeDType = ScalarType.BFloat16, string name = "Nf4Linear")
         : base(name)
     {
@@ -43,8 +44,8 @@ public sealed class Nf4Linear : LinearSlot
     /// <summary>Quantizes a dense [out, in] weight.</summary>
     public static Nf4Linear FromDense(Tensor weight, Tensor? bias = null, ScalarType computeDType = ScalarType.BFloat16, bool doubleQuant = true)
     {
-        using var q = Nf4Quantizer.Quantize(weight, doubleQuant);
-        return new Nf4Linear(q, bias, computeDType);
+        // The module takes ownership of the quantized tensors: no using here.
+        return new Nf4Linear(Nf4Quantizer.Quantize(weight, doubleQuant), bias, computeDType);
     }
 
     public override long InFeatures => _shape[1];
