@@ -13,8 +13,8 @@ namespace RaftPipeline.Modeling.Lora;
 public sealed class LoraLinear : LinearSlot
 {
     readonly LinearSlot base_layer;
-    readonly Linear lora_A;
-    readonly Linear lora_B;
+    readonly TorchSharp.Modules.Linear lora_A;
+    readonly TorchSharp.Modules.Linear lora_B;
     readonly nn.Module<Tensor, Tensor>? lora_dropout;
 
     public LoraLinear(LinearSlot baseLayer, LoraConfig config, string modulePath) : base("LoraLinear")

@@ -14,6 +14,12 @@ public static class SlotReplacer
 {
     public static void Replace(nn.Module parent, string name, LinearSlot replacement)
     {
+        // The decoder's hosts know their slots and keep the child order (so state_dict order is stable).
+        if (parent is RaftPipeline.Modeling.Decoder.SlotHostModule host)
+        {
+            host.ReplaceSlot(name, replacement);
+            return;
+        }
         var field = FindField(parent.GetType(), name)
             ?? throw new InvalidOperationException($"{parent.GetType().Name} has no field '{name}' holding a linear slot");
         if (!typeof(LinearSlot).IsAssignableFrom(field.FieldType) && field.FieldType != typeof(nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>))
