@@ -5,9 +5,10 @@ using RaftPipeline.Modeling.Lora;
 namespace RaftPipeline.Modeling.Adapters;
 
 /// <summary>
-/// adapter_config.json as peft 0.21 writes it for LoRA (LoraConfig.to_dict through save_pretrained). peft reads
-/// unknown keys with a warning and fills absent ones with defaults, so we write the fields peft's own file carries
-/// for a plain LoRA and read the ones that change the math.
+/// adapter_config.json as peft 0.21 writes it for LoRA (LoraConfig.to_dict through save_pretrained; compare
+/// Fixtures/peft_interop/adapter/adapter_config.json, written by peft 0.21.0). peft fills absent keys with defaults,
+/// so we write the fields that matter for a plain LoRA plus the common nulls, but no "peft_version" (we are not
+/// peft), and read the ones that change the math.
 /// </summary>
 public sealed record AdapterConfig
 {
@@ -50,6 +51,7 @@ public sealed record AdapterConfig
                 LoraInit.Gaussian => JsonValue.Create("gaussian"),
                 _ => JsonValue.Create(false),
             },
+            ["layer_replication"] = null,
             ["layers_pattern"] = null,
             ["layers_to_transform"] = null,
             ["lora_alpha"] = Lora.Alpha == Math.Floor(Lora.Alpha) ? JsonValue.Create((long)Lora.Alpha) : JsonValue.Create(Lora.Alpha),
@@ -61,8 +63,11 @@ public sealed record AdapterConfig
             ["rank_pattern"] = new JsonObject(),
             ["revision"] = null,
             ["target_modules"] = TargetModules.DeepClone(),
+            ["target_parameters"] = null,
             ["task_type"] = "CAUSAL_LM",
+            ["trainable_token_indices"] = null,
             ["use_dora"] = false,
+            ["use_qalora"] = false,
             ["use_rslora"] = Lora.UseRslora,
         };
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
