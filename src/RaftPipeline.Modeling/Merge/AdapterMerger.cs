@@ -25,7 +25,10 @@ public static class AdapterMerger
 
     public static Result Merge(string baseDir, string adapterDir, string outDir, long maxShardBytes = Loading.PretrainedSaver.DefaultMaxShardBytes)
     {
-        var config = AdapterConfig.Read(Path.Combine(adapterDir, AdapterConfig.FileName));
+        var configPath = Path.Combine(adapterDir, AdapterConfig.FileName);
+        if (!File.Exists(configPath))
+            throw new FileNotFoundException($"{adapterDir}: no {AdapterConfig.FileName}; expected a peft adapter folder", configPath);
+        var config = AdapterConfig.Read(configPath);
         var weightsPath = Path.Combine(adapterDir, AdapterStore.WeightsFileName);
         using var adapter = SafetensorsFile.Open(weightsPath);
         using var checkpoint = SafetensorsCheckpoint.Open(baseDir);
