@@ -2,6 +2,7 @@ using RaftPipeline.Modeling.Config;
 using RaftPipeline.Modeling.Decoder;
 using RaftPipeline.Modeling.Loading;
 using RaftPipeline.Modeling.Native;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RaftPipeline.Modeling.Tests.Support;
@@ -28,6 +29,7 @@ public static class TinyModels
     public static CausalLM Build(ModelConfig? config = null, ScalarType dtype = ScalarType.Float32, long seed = 1)
     {
         TorchRuntime.EnsureInitialized();
+        torch.set_num_threads(1);
         var model = new CausalLM(config ?? Config(), dtype, CPU);
         RandomInit.Apply(model, seed, std: 0.2, jitter: 0.2);
         model.eval();

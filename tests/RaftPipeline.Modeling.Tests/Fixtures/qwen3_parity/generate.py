@@ -70,7 +70,8 @@ def rope(config_class, theta):
 def check_rope(model, theta, head_dim):
     inv_freq = model.model.rotary_emb.inv_freq
     want = 1.0 / theta ** (2.0 / head_dim)
-    assert abs(float(inv_freq[1]) - want) < 1e-9 * max(1.0, want), (float(inv_freq[1]), want)
+    # inv_freq is computed in fp32 by transformers: compare with a relative tolerance fit for fp32.
+    assert abs(float(inv_freq[1]) - want) < 1e-6 * max(1.0, want), (float(inv_freq[1]), want)
 
 
 def position_ids_from_mask(mask):
