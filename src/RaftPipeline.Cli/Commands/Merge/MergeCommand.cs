@@ -1,0 +1,38 @@
+using RaftPipeline.Modeling.Merge;
+using RaftPipeline.Modeling.Native;
+using RaftPipeline.Modeling.Safetensors;
+
+namespace RaftPipeline.Cli.Commands.Merge;
+
+/// <summary>The merge verb's behaviour: check the folders, stream the merge, report what was written.</summary>
+public static class MergeCommand
+{
+    public static int Run(string baseDir, string adapterDir, string outDir, long maxShardBytes, TextWriter output, TextWriter error)
+    {
+        foreach (var (label, dir) in new[] { ("--base", baseDir), ("--adapter", adapterDir) })
+            if (!Directory.Exists(dir))
+            {
+                error.WriteLine($"{label}: folder not found: {dir}");
+                return RaftCli.ExitCodes.BadInput;
+            }
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any())
+        {
+            error.WriteLine($"--out: {outDir} is not empty; choose a new folder");
+            return RaftCli.ExitCodes.BadInput;
+        }
+        TorchRuntime.EnsureInitialized();
+        AdapterMerger.Result result;
+        try
+        {
+            result = AdapterMerger.Merge(baseDir, adapterDir, outDir, maxShardBytes);
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or SafetensorsFormatException or NotSupportedException)
+        {
+            error.WriteLine(e.Message);
+            return RaftCli.ExitCodes.BadInput;
+        }
+        output.WriteLine($"merged {result.MergedKeys.Count} weights into {outDir} ({result.WeightFiles.Count} weight file(s))");
+        foreach (var f in result.CopiedFiles) output.WriteLine($"copied {f}");
+        return RaftCli.ExitCodes.Ok;
+    }
+}

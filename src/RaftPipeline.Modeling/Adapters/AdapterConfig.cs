@@ -1,0 +1,130 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RaftPipeline.Modeling.Lora;
+
+namespace RaftPipeline.Modeling.Adapters;
+
+/// <summary>
+/// adapter_config.json as peft 0.21 writes it for LoRA (LoraConfig.to_dict through save_pretrained; compare
+/// Fixtures/peft_interop/adapter/adapter_config.json, written by peft 0.21.0). peft fills absent keys with defaults,
+/// so we write the fields that matter for a plain LoRA plus the common nulls, but no "peft_version" (we are not
+/// peft), and read the ones that change the math.
+/// </summary>
+public sealed record AdapterConfig
+{
+    public const string FileName = "adapter_config.json";
+
+    public required LoraConfig Lora { get; init; }
+    public string? BaseModelNameOrPath { get; init; }
+    /// <summary>The target_modules value as written: a list of names, or a string (regex or "all-linear").</summary>
+    public required JsonNode TargetModules { get; init; }
+
+    public static AdapterConfig From(LoraConfig lora, string? baseModel, IReadOnlyList<string>? wrappedPaths = null)
+    {
+        JsonNode targets;
+        if (lora.Targets.Pattern is not null) targets = JsonValue.Create(lora.Targets.Pattern)!;
+        else if (lora.Targets.Names is not null) targets = new JsonArray(lora.Targets.Names.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray());
+        else
+        {
+            // peft expands "all-linear" to the matched modules before saving; it writes their leaf names.
+            var leaves = (wrappedPaths ?? throw new ArgumentException("all-linear needs the wrapped module paths to be saved"))
+                .Select(p => p[(p.LastIndexOf('.') + 1)..]).Distinct().OrderBy(n => n, StringComparer.Ordinal);
+            targets = new JsonArray(leaves.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray());
+        }
+        return new AdapterConfig { Lora = lora, BaseModelNameOrPath = baseModel, TargetModules = targets };
+    }
+
+    public string ToJson()
+    {
+        var o = new JsonObject
+        {
+            ["alpha_pattern"] = new JsonObject(),
+            ["auto_mapping"] = null,
+            ["base_model_name_or_path"] = BaseModelNameOrPath,
+            ["bias"] = "none",
+            ["exclude_modules"] = null,
+            ["fan_in_fan_out"] = false,
+            ["inference_mode"] = true,
+            ["init_lora_weights"] = Lora.Init switch
+            {
+                LoraInit.Kaiming => JsonValue.Create(true),
+                LoraInit.Gaussian => JsonValue.Create("gaussian"),
+                _ => JsonValue.Create(false),
+            },
+            ["layer_replication"] = null,
+            ["layers_pattern"] = null,
+            ["layers_to_transform"] = null,
+            ["lora_alpha"] = Lora.Alpha == Math.Floor(Lora.Alpha) ? JsonValue.Create((long)Lora.Alpha) : JsonValue.Create(Lora.Alpha),
+            ["lora_bias"] = false,
+            ["lora_dropout"] = Lora.Dropout,
+            ["modules_to_save"] = null,
+            ["peft_type"] = "LORA",
+            ["r"] = Lora.R,
+            ["rank_pattern"] = new JsonObject(),
+            ["revision"] = null,
+            ["target_modules"] = TargetModules.DeepClone(),
+            ["target_parameters"] = null,
+            ["task_type"] = "CAUSAL_LM",
+            ["trainable_token_indices"] = null,
+            ["use_dora"] = false,
+            ["use_qalora"] = false,
+            ["use_rslora"] = Lora.UseRslora,
+        };
+        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>Reads and validates; refuses what we cannot reproduce (DoRA, patterns, bias, fan_in_fan_out).</summary>
+    public static AdapterConfig Read(string path)
+    {
+        JsonNode? root;
+        try { root = JsonNode.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON: {e.Message}", e); }
+        if (root is not JsonObject o) throw new InvalidDataException($"{path}: expected a JSON object");
+
+        T Get<T>(string key, T fallback)
+        {
+            if (!o.TryGetPropertyValue(key, out var v) || v is null) return fallback;
+            try { return v.GetValue<T>(); }
+            catch (Exception e) when (e is FormatException or InvalidOperationException)
+            { throw new InvalidDataException($"{path}: \"{key}\" is {v.ToJsonString()}, expected a {typeof(T).Name}", e); }
+        }
+        void Refuse(string key, bool bad, string expected)
+        {
+            if (bad) throw new InvalidDataException($"{path}: \"{key}\" is {o[key]?.ToJsonString()}, expected {expected} (not supported)");
+        }
+
+        var peftType = Get("peft_type", "LORA");
+        Refuse("peft_type", peftType != "LORA", "\"LORA\"");
+        Refuse("use_dora", Get("use_dora", false), "false");
+        Refuse("fan_in_fan_out", Get("fan_in_fan_out", false), "false");
+        Refuse("bias", Get("bias", "none") != "none", "\"none\"");
+        Refuse("rank_pattern", o["rank_pattern"] is JsonObject rp && rp.Count > 0, "{}");
+        Refuse("alpha_pattern", o["alpha_pattern"] is JsonObject ap && ap.Count > 0, "{}");
+        Refuse("lora_bias", Get("lora_bias", false), "false");
+
+        var targetsNode = o["target_modules"] ?? throw new InvalidDataException($"{path}: \"target_modules\" is missing");
+        LoraTargets targets = targetsNode switch
+        {
+            JsonArray a => LoraTargets.FromNames(a.Select(n => n!.GetValue<string>()).ToArray()),
+            JsonValue v when v.TryGetValue<string>(out var s) => LoraTargets.FromString(s),
+            _ => throw new InvalidDataException($"{path}: \"target_modules\" is {targetsNode.ToJsonString()}, expected a list of names or a string"),
+        };
+        var init = o["init_lora_weights"] switch
+        {
+            JsonValue v when v.TryGetValue<bool>(out var b) => b ? LoraInit.Kaiming : LoraInit.Random,
+            JsonValue v when v.TryGetValue<string>(out var s) && s == "gaussian" => LoraInit.Gaussian,
+            null => LoraInit.Kaiming,
+            var other => throw new InvalidDataException($"{path}: \"init_lora_weights\" is {other.ToJsonString()}, expected true, false or \"gaussian\""),
+        };
+        var lora = new LoraConfig
+        {
+            R = Get("r", 8),
+            Alpha = Get("lora_alpha", 8.0),
+            Dropout = Get("lora_dropout", 0.0),
+            UseRslora = Get("use_rslora", false),
+            Targets = targets,
+            Init = init,
+        };
+        return new AdapterConfig { Lora = lora, BaseModelNameOrPath = Get<string?>("base_model_name_or_path", null), TargetModules = targetsNode.DeepClone() };
+    }
+}
