@@ -6,7 +6,7 @@ For each case it builds a one-parameter torch optimizer, asks transformers.get_s
 schedule, and records the learning rate the optimizer actually applies at every optimizer step
 (0 .. total-1) plus the value after the last step (what Trainer logs as `learning_rate` after step k is
 the lr of step k, i.e. lrs[k]). Warmup steps come from TrainingArguments.get_warmup_steps so the
-ratio rounding (math.ceil(total * ratio), with its float artefacts: 100 * 0.03 = 3.0000000000000004 -> 4)
+ratio rounding (math.ceil(total * ratio), with its float artefacts: 100 * 0.07 = 7.000000000000001 -> 8)
 is transformers' own, not ours.
 """
 import json
@@ -22,6 +22,7 @@ from transformers import TrainingArguments, get_scheduler
 CASES = [
     # (scheduler, total optimizer steps, warmup given as ratio (<1) or int steps, base lr)
     ("cosine", 100, 0.03, 2e-4),
+    ("cosine", 100, 0.07, 2e-4),
     ("cosine", 10, 0.1, 2e-4),
     ("cosine", 7, 0.5, 1e-3),
     ("cosine", 1, 0.1, 2e-4),
