@@ -1,0 +1,15 @@
+namespace RaftPipeline.Modeling.Config;
+
+/// <summary>
+/// The decoder families this tool builds from one code path; they differ only in small switches
+/// (<see cref="ModelConfig.QkNorm"/>, the projection biases).
+/// </summary>
+public enum DecoderFamily
+{
+    /// <summary>model_type "qwen3": per-head RMSNorm on q and k before RoPE; biases only if attention_bias.</summary>
+    Qwen3,
+    /// <summary>model_type "qwen2": bias on q, k, v (never on o); no q/k norm.</summary>
+    Qwen2,
+    /// <summary>model_type "llama": no q/k norm; biases only if attention_bias / mlp_bias.</summary>
+    Llama,
+}

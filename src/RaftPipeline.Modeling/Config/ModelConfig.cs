@@ -1,0 +1,97 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RaftPipeline.Modeling.Config;
+
+/// <summary>
+/// The typed, validated content of a Hugging Face <c>config.json</c> for the decoders this tool builds.
+/// Built by <see cref="ModelConfigReader"/>; written back by <see cref="ToJson"/> in the layout transformers reads.
+/// </summary>
+public sealed record ModelConfig
+{
+    public required DecoderFamily Family { get; init; }
+    public required int VocabSize { get; init; }
+    public required int HiddenSize { get; init; }
+    public required int IntermediateSize { get; init; }
+    public required int NumHiddenLayers { get; init; }
+    public required int NumAttentionHeads { get; init; }
+    public required int NumKeyValueHeads { get; init; }
+    /// <summary>Per-head size; config's head_dim when present (Qwen3 sets it apart from hidden/heads), else hidden/heads.</summary>
+    public required int HeadDim { get; init; }
+    public required double RmsNormEps { get; init; }
+    public required double RopeTheta { get; init; }
+    public int MaxPositionEmbeddings { get; init; } = 40960;
+    public bool TieWordEmbeddings { get; init; }
+    /// <summary>Bias on q/k/v projections.</summary>
+    public bool QkvBias { get; init; }
+    /// <summary>Bias on o_proj.</summary>
+    public bool OutputBias { get; init; }
+    /// <summary>Bias on gate/up/down (llama's mlp_bias).</summary>
+    public bool MlpBias { get; init; }
+    public int? BosTokenId { get; init; }
+    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
+    public int? PadTokenId { get; init; }
+    /// <summary>The dtype the checkpoint was saved in ("bfloat16", "float32", ...), if the config says.</summary>
+    public string? Dtype { get; init; }
+    public double InitializerRange { get; init; } = 0.02;
+
+    public bool QkNorm => Family == DecoderFamily.Qwen3;
+
+    public string ModelType => Family switch
+    {
+        DecoderFamily.Qwen3 => "qwen3",
+        DecoderFamily.Qwen2 => "qwen2",
+        DecoderFamily.Llama => "llama",
+        _ => throw new InvalidOperationException($"unknown family {Family}"),
+    };
+
+    public string Architecture => Family switch
+    {
+        DecoderFamily.Qwen3 => "Qwen3ForCausalLM",
+        DecoderFamily.Qwen2 => "Qwen2ForCausalLM",
+        DecoderFamily.Llama => "LlamaForCausalLM",
+        _ => throw new InvalidOperationException($"unknown family {Family}"),
+    };
+
+    /// <summary>
+    /// config.json as transformers writes it. RoPE theta goes both top-level (transformers 4.x reads that) and
+    /// into rope_parameters (transformers 5.x), so either version loads the folder.
+    /// </summary>
+    public string ToJson()
+    {
+        var o = new JsonObject
+        {
+            ["architectures"] = new JsonArray(Architecture),
+            ["model_type"] = ModelType,
+            ["vocab_size"] = VocabSize,
+            ["hidden_size"] = HiddenSize,
+            ["intermediate_size"] = IntermediateSize,
+            ["num_hidden_layers"] = NumHiddenLayers,
+            ["num_attention_heads"] = NumAttentionHeads,
+            ["num_key_value_heads"] = NumKeyValueHeads,
+            ["head_dim"] = HeadDim,
+            ["hidden_act"] = "silu",
+            ["rms_norm_eps"] = RmsNormEps,
+            ["rope_theta"] = RopeTheta,
+            ["rope_parameters"] = new JsonObject { ["rope_theta"] = RopeTheta, ["rope_type"] = "default" },
+            ["max_position_embeddings"] = MaxPositionEmbeddings,
+            ["tie_word_embeddings"] = TieWordEmbeddings,
+            ["attention_bias"] = Family == DecoderFamily.Qwen2 ? false : QkvBias,
+            ["attention_dropout"] = 0.0,
+            ["initializer_range"] = InitializerRange,
+            ["use_cache"] = true,
+        };
+        if (Family == DecoderFamily.Llama) o["mlp_bias"] = MlpBias;
+        if (BosTokenId is int bos) o["bos_token_id"] = bos;
+        if (EosTokenIds.Count == 1) o["eos_token_id"] = EosTokenIds[0];
+        else if (EosTokenIds.Count > 1) o["eos_token_id"] = new JsonArray(EosTokenIds.Select(e => (JsonNode)e).ToArray());
+        if (PadTokenId is int pad) o["pad_token_id"] = pad;
+        if (Dtype is not null)
+        {
+            o["dtype"] = Dtype;        // transformers 5.x
+            o["torch_dtype"] = Dtype;  // transformers 4.x
+        }
+        return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+    }
+}

@@ -1,0 +1,105 @@
+using RaftPipeline.Modeling.Config;
+using RaftPipeline.Modeling.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RaftPipeline.Modeling.Decoder;
+
+/// <summary>
+/// Grouped-query self-attention (Qwen3Attention / Qwen2Attention / LlamaAttention): q/k/v projections,
+/// per-head RMSNorm of q and k before RoPE (Qwen3 only), RoPE, KV cache, scaled dot-product attention with
+/// scale 1/√head_dim, o projection. Field names are the checkpoint keys (…self_attn.q_proj.weight).
+/// </summary>
+public sealed class Attention : SlotHostModule
+{
+    public LinearSlot q_proj;
+    public LinearSlot k_proj;
+    public LinearSlot v_proj;
+    public LinearSlot o_proj;
+    public RmsNorm? q_norm;
+    public RmsNorm? k_norm;
+
+    readonly int _layerIndex;
+    readonly int _heads;
+    readonly int _kvHeads;
+    readonly int _headDim;
+
+    static readonly string[] Slots = ["q_proj", "k_proj", "v_proj", "o_proj"];
+
+    public Attention(ModelConfig config, int layerIndex, ScalarType dtype, Device device) : base(nameof(Attention))
+    {
+        _layerIndex = layerIndex;
+        _heads = config.NumAttentionHeads;
+        _kvHeads = config.NumKeyValueHeads;
+        _headDim = config.HeadDim;
+        long hidden = config.HiddenSize;
+        q_proj = new Linear(hidden, _heads * _headDim, config.QkvBias, dtype, device);
+        k_proj = new Linear(hidden, _kvHeads * _headDim, config.QkvBias, dtype, device);
+        v_proj = new Linear(hidden, _kvHeads * _headDim, config.QkvBias, dtype, device);
+        o_proj = new Linear(_heads * _headDim, hidden, config.OutputBias, dtype, device);
+        if (config.QkNorm)
+        {
+            q_norm = new RmsNorm(_headDim, config.RmsNormEps, dtype, device);
+            k_norm = new RmsNorm(_headDim, config.RmsNormEps, dtype, device);
+        }
+        RegisterComponents();
+    }
+
+    /// <param name="x">[B, T, hidden]</param>
+    /// <param name="cos">[B, T, head_dim], with <paramref name="sin"/></param>
+    /// <param name="mask">boolean [B, 1, T, past+T] (true = may attend), or null</param>
+    /// <param name="isCausal">no mask and no past: let SDPA apply the causal mask itself</param>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, bool isCausal, KvCache? cache)
+    {
+        using var scope = torch.NewDisposeScope();
+        long b = x.shape[0], t = x.shape[1];
+
+        // [B, T, heads·d] → [B, T, heads, d]; the per-head norm acts on d; then → [B, heads, T, d].
+        var q = q_proj.forward(x).view(b, t, _heads, _headDim);
+        var k = k_proj.forward(x).view(b, t, _kvHeads, _headDim);
+        var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+        if (q_norm is not null) q = q_norm.forward(q);
+        if (k_norm is not null) k = k_norm.forward(k);
+        q = RotaryEmbedding.Apply(q.transpose(1, 2), cos, sin);
+        k = RotaryEmbedding.Apply(k.transpose(1, 2), cos, sin);
+
+        if (cache is not null) (k, v) = cache.Update(_layerIndex, k, v);
+
+        // GQA: key/value head j serves query heads j·g … j·g+g−1 (transformers' repeat_kv); TorchSharp's SDPA
+        // has no enable_gqa, so the heads are repeated explicitly.
+        int groups = _heads / _kvHeads;
+        if (groups > 1)
+        {
+            k = k.repeat_interleave(groups, dim: 1);
+            v = v.repeat_interleave(groups, dim: 1);
+        }
+
+        var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask, 0.0, isCausal);
+        // [B, heads, T, d] → [B, T, heads·d]
+        var merged = attended.transpose(1, 2).reshape(b, t, _heads * _headDim);
+        return o_proj.forward(merged).MoveToOuterDisposeScope();
+    }
+
+    public override IReadOnlyList<string> SlotNames => Slots;
+
+    public override LinearSlot GetSlot(string name) => name switch
+    {
+        "q_proj" => q_proj,
+        "k_proj" => k_proj,
+        "v_proj" => v_proj,
+        "o_proj" => o_proj,
+        _ => throw UnknownSlot(name),
+    };
+
+    protected override void SetSlotField(string name, LinearSlot slot)
+    {
+        switch (name)
+        {
+            case "q_proj": q_proj = slot; break;
+            case "k_proj": k_proj = slot; break;
+            case "v_proj": v_proj = slot; break;
+            case "o_proj": o_proj = slot; break;
+            default: throw UnknownSlot(name);
+        }
+    }
+}
