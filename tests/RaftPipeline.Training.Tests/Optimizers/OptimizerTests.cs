@@ -90,7 +90,7 @@ public class OptimizerTests
         var a32 = zeros([64, 128]).requires_grad_(true);
         var opt8 = new AdamW8bit([("a", a), ("bias", bias)]);
         var opt32 = new AdamW([("a", a32)]);
-        for (int step = 0; step < 200; step++)
+        for (int step = 0; step < 120; step++)
         {
             using var scope = NewDisposeScope();
             foreach (var (p, o) in new (Tensor, ITrainingOptimizer)[] { (a, opt8), (a32, opt32) })
