@@ -1,0 +1,23 @@
+using static TorchSharp.torch;
+
+namespace RaftPipeline.Training.Model;
+
+/// <summary>
+/// What the trainer needs from a causal LM: the final hidden states (the loss projects only supervised positions
+/// onto the vocabulary, chunk by chunk) and the parameters. Whatever has requires_grad is trained (LoRA factors,
+/// or any unfrozen weight); everything else stays as it is.
+/// </summary>
+public interface ITrainableCausalLm
+{
+    /// <summary>Final normed hidden states [B, T, hidden] for right-padded <paramref name="inputIds"/>.</summary>
+    Tensor HiddenStates(Tensor inputIds, Tensor attentionMask);
+
+    /// <summary>The vocabulary projection [vocab, hidden] (lm_head, or the tied embedding).</summary>
+    Tensor OutputWeight { get; }
+
+    /// <summary>Every parameter by its checkpoint key.</summary>
+    IEnumerable<(string Name, Tensor Parameter)> NamedParameters();
+
+    /// <summary>Dropout on (training) or off.</summary>
+    void SetTraining(bool training);
+}

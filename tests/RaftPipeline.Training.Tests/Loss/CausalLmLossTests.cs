@@ -1,0 +1,52 @@
+using RaftPipeline.Modeling.Native;
+using RaftPipeline.Training.Loss;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RaftPipeline.Training.Tests.Loss;
+
+public class CausalLmLossTests
+{
+    public CausalLmLossTests() => TorchRuntime.EnsureInitialized();
+
+    static (Tensor hidden, Tensor weight, Tensor labels) Case(bool weightGrad)
+    {
+        var gen = new Generator(7);
+        var hidden = randn([3, 9, 16], generator: gen, dtype: ScalarType.Float64).requires_grad_();
+        var weight = randn([50, 16], generator: gen, dtype: ScalarType.Float64).requires_grad_(weightGrad);
+        var labels = randint(0, 50, [3, 9], generator: gen, dtype: ScalarType.Int64);
+        labels[0, ..4] = tensor(-100L);      // context of row 0
+        labels[1, ..] = tensor(-100L);       // a row with no answer left
+        labels[2, 7..] = tensor(-100L);      // padding of row 2
+        return (hidden, weight, labels);
+    }
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(4, true)]
+    [InlineData(1024, true)]
+    [InlineData(3, false)]
+    public void Chunked_loss_and_gradients_equal_full_logits_cross_entropy(int chunk, bool weightGrad)
+    {
+        var (h1, w1, labels) = Case(weightGrad);
+        var (h2, w2, _) = Case(weightGrad);
+
+        // Reference: HF's ForCausalLMLoss on full logits (shift, fp32, ignore_index -100, sum / count).
+        var logits = h1.matmul(w1.t());
+        var reference = nn.functional.cross_entropy(
+            logits[.., ..^1, ..].reshape(-1, 50), labels[.., 1..].reshape(-1), ignore_index: -100, reduction: nn.Reduction.Sum);
+        reference.backward();
+
+        var ours = CausalLmLoss.SupervisedSum(h2, w2, labels, chunk);
+        ours.backward();
+
+        Assert.Equal(5 + 0 + 6, CausalLmLoss.SupervisedCount(labels));
+        Assert.Equal(reference.item<double>(), ours.item<double>(), 12);
+        Assert.True(h1.grad!.allclose(h2.grad!, rtol: 1e-12, atol: 1e-12), "hidden gradients differ");
+        if (weightGrad) Assert.True(w1.grad!.allclose(w2.grad!, rtol: 1e-12, atol: 1e-12), "weight gradients differ");
+        else Assert.Null(w2.grad);
+        // Positions whose label is ignored (and the last position, which predicts nothing) get no gradient.
+        Assert.Equal(0.0, h2.grad![1].abs().sum().item<double>());
+        Assert.Equal(0.0, h2.grad![0, 8].abs().sum().item<double>());
+    }
+}
