@@ -61,7 +61,7 @@ public class CacheVerbTests
         await p.RunAsync();
         var first = RunLock.Read(Path.Combine(Assert.Single(p.Runs()), RunLock.FileName));
         await Task.Delay(1100);
-        Assert.Equal(0, (await p.RunAsync(new Commands.Run.RunOptions(p.SpecPath, [], ["stats.bins=20"]))).Exit);
+        Assert.Equal(0, (await p.RunAsync(new global::RaftPipeline.Cli.Commands.Run.RunOptions(p.SpecPath, [], ["stats.bins=20"]))).Exit);
         var latest = RunLock.Read(Path.Combine(p.Runs()[^1], RunLock.FileName));
 
         var dry = Raft("cache", "gc", "--spec", p.SpecPath, "--keep-days", "0", "--dry-run");
