@@ -6,6 +6,7 @@ gradient clipping 1.0, loss on all tokens (the masking does not change the cost)
 per configuration: tokens/s, step time, peak GPU memory, model-FLOPs utilisation (4·N FLOPs per token for a frozen
 base + LoRA: forward 2N, backward through activations 2N; weight gradients of the base are not computed).
 
+Status: written, not yet run on the GPU machine (issue 9 runs it next to our tool in one call).
 usage (GPU machine, from the repo root): python3 bench/gpu/baseline_hf.py OUT.jsonl [--steps 8] [--configs sdpa_ckpt,...]
 """
 import argparse, json, time, sys
