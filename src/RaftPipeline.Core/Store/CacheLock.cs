@@ -13,6 +13,7 @@ public sealed class CacheLock : IDisposable
     public const string LockFileName = "lock";
     public const string OwnerFileName = "lock.owner.json";
     static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+    static readonly TimeSpan OwnerNoteGrace = TimeSpan.FromSeconds(1);
 
     readonly FileStream _stream;
     readonly string _ownerPath;
@@ -50,8 +51,14 @@ public sealed class CacheLock : IDisposable
                 throw new CacheLockTimeoutException(cacheRoot, LockOwner.TryRead(ownerPath), waited);
             if (!announced)
             {
-                announced = true;
-                onWait?.Invoke(LockOwner.TryRead(ownerPath));
+                // The holder writes its note just after it takes the lock: give it a moment, so the message can
+                // name whom we wait for instead of "another process".
+                var owner = LockOwner.TryRead(ownerPath);
+                if (owner is not null || waited >= OwnerNoteGrace)
+                {
+                    announced = true;
+                    onWait?.Invoke(owner);
+                }
             }
             await Task.Delay(Poll, cancellationToken).ConfigureAwait(false);
         }
