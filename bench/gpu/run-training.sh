@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Issue 9, one device call: the transformers + peft baseline and our tool's training loop on the Qwen3-4B shape,
+# same GPU, same batch (2 x 1000 tokens), random weights initialised on the GPU. Each configuration runs in its own
+# process while nvidia-smi samples the GPU's used memory every 100 ms, so both sides' peak is measured the same way
+# (the baseline also reports torch's own max_memory_allocated).
+# here:   ../shared/gpu/pack.sh bench/Training/RaftPipeline.Bench.Training.csproj
+# device: run(command="bash bench/gpu/run-training.sh", carry=[".gpu"])  → $OUT/training.jsonl, $OUT/training.log
+set -uo pipefail
+out=${OUT:-/tmp/out}; mkdir -p "$out"
+results="$out/training.jsonl"; log="$out/training.log"
+steps=${STEPS:-8}
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$log"
+
+measure() { # name, command...
+  local name=$1; shift
+  local samples; samples=$(mktemp)
+  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 > "$samples" &
+  local sampler=$!
+  local start=$SECONDS
+  "$@" > "$samples.stdout" 2>> "$log"; local rc=$?
+  kill $sampler 2>/dev/null; wait $sampler 2>/dev/null
+  local peak; peak=$(sort -n "$samples" | tail -1)
+  cat "$samples.stdout" >> "$log"
+  local json; json=$(grep '^{' "$samples.stdout" | tail -1)
+  [ -n "$json" ] || json='{}'
+  python3 - "$name" "$rc" "${peak:-0}" "$((SECONDS-start))" "$json" >> "$results" <<'PY'
+import json, sys
+name, rc, peak, wall, line = sys.argv[1:6]
+r = json.loads(line); r.update(config=name, exit_code=int(rc), nvidia_smi_peak_gib=round(int(peak) / 1024, 2), wall_s=int(wall))
+print(json.dumps(r))
+PY
+  tail -1 "$results"
+}
+
+bench="bash .gpu/run.sh RaftPipeline.Bench.Training.dll --device cuda --shape 4b --steps $steps"
+for cfg in ${CONFIGS:-baseline_sdpa_ckpt ours_lora_ckpt ours_qlora_ckpt ours_lora_nockpt baseline_sdpa_nockpt}; do
+  case $cfg in
+    baseline_sdpa_ckpt)   measure $cfg python3 bench/gpu/baseline_hf.py /dev/null --steps $steps --configs sdpa_ckpt ;;
+    baseline_sdpa_nockpt) measure $cfg python3 bench/gpu/baseline_hf.py /dev/null --steps $steps --configs sdpa_nockpt ;;
+    ours_lora_ckpt)       measure $cfg $bench --mode lora --ckpt on --optim adamw ;;
+    ours_lora_nockpt)     measure $cfg $bench --mode lora --ckpt off --optim adamw ;;
+    ours_qlora_ckpt)      measure $cfg $bench --mode qlora --ckpt on --optim adamw8bit ;;
+    ours_tiny)            measure $cfg bash .gpu/run.sh RaftPipeline.Bench.Training.dll --device cuda --shape tiny --mode qlora --steps 4 --seq 256 ;;
+  esac
+done
