@@ -25,11 +25,15 @@ public static class LoadArtifact
     public static IReadOnlyList<DatasetRow> ReadTrain(string directory) => DatasetJsonl.Read(Path.Combine(directory, TrainFile));
     public static IReadOnlyList<DatasetRow> ReadTest(string directory) => DatasetJsonl.Read(Path.Combine(directory, TestFile));
 
-    /// <summary>Per file: name (not path: the artifact must not depend on where the data lived), encoding, rows, empty rows.</summary>
+    /// <summary>
+    /// Per file: name (not path: the artifact must not depend on where the data lived), the SHA-256 of its bytes, encoding,
+    /// rows, empty rows.
+    /// </summary>
     public static JsonArray FilesJson(LoadResult result) =>
         new(result.Files.Select(f => (JsonNode)new JsonObject
         {
             ["file"] = Path.GetFileName(f.File),
+            ["sha256"] = f.Sha256,
             ["format"] = f.Format.ToString().ToLowerInvariant(),
             ["encoding"] = f.Encoding,
             ["encoding_how"] = f.EncodingHow,
