@@ -41,6 +41,8 @@ public sealed class FormatStageExecutor : IStageExecutor
     public Task<StageOutcome> RunAsync(StageContext context, CancellationToken cancellationToken)
     {
         var parameters = context.Parameters<FormatParameters>();
+        if (!parameters.UserTemplate.Contains("{context}", StringComparison.Ordinal) || !parameters.UserTemplate.Contains("{question}", StringComparison.Ordinal))
+            throw new ArgumentException($"stage '{context.Stage.Name}': user_template must contain {{context}} and {{question}}: \"{parameters.UserTemplate}\"");
         string data = context.Input(DataSlot);
         var template = ChatTemplate.FromModelFolder(context.Input(ModelSlot));
         var trainRows = LoadArtifact.ReadTrain(data);
@@ -49,17 +51,8 @@ public sealed class FormatStageExecutor : IStageExecutor
         if (trainRows.Count == 0)
             throw new InvalidDataException($"{Path.Combine(data, LoadArtifact.TrainFile)}: no rows: there is nothing to train on");
 
-        var trainExamples = RaftTransform.Build(trainRows, ToOptions(parameters, DerivedSeed.For(context.Seed, TrainSeedPurpose)));
-        IReadOnlyList<ChatExample> testExamples;
-        try
-        {
-            testExamples = RaftTransform.Build(testRows, ToOptions(parameters, DerivedSeed.For(context.Seed, TestSeedPurpose)));
-        }
-        catch (ArgumentException e)
-        {
-            // Distractors come from the split's own contexts (no train paragraph leaks into eval); say which split ran short.
-            throw new InvalidDataException($"{Path.Combine(data, LoadArtifact.TestFile)}: the test split's {testRows.Count} rows: {e.Message}", e);
-        }
+        var trainExamples = Build(trainRows, TrainSeedPurpose, LoadArtifact.TrainFile, "train");
+        var testExamples = Build(testRows, TestSeedPurpose, LoadArtifact.TestFile, "test");
 
         var renderer = new ChatTextRenderer(template, parameters.StripEmptyThink);
         var trainTexts = Render(trainExamples, "render train");
@@ -87,6 +80,21 @@ public sealed class FormatStageExecutor : IStageExecutor
             ["think_blocks_stripped"] = renderer.ThinkBlocksStripped,
         };
         return Task.FromResult(new StageOutcome(metrics));
+
+        IReadOnlyList<ChatExample> Build(IReadOnlyList<DatasetRow> rows, string seedPurpose, string file, string split)
+        {
+            var options = ToOptions(parameters, DerivedSeed.For(context.Seed, seedPurpose));
+            try
+            {
+                return RaftTransform.Build(rows, options);
+            }
+            catch (ArgumentException e)
+            {
+                // Distractors come from the split's own paragraphs (no train paragraph leaks into eval): say which split
+                // ran short, or which parameter is out of range.
+                throw new InvalidDataException($"{Path.Combine(data, file)}: the {split} split's {rows.Count} rows: {e.Message}", e);
+            }
+        }
 
         List<string> Render(IReadOnlyList<ChatExample> examples, string step)
         {
