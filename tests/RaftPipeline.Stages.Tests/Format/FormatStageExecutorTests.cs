@@ -200,6 +200,34 @@ public class FormatStageExecutorTests : IDisposable
     }
 
     [Fact]
+    public async Task The_example_data_loads_and_formats_with_raft_on()
+    {
+        string folder = Path.Combine(RepoRoot.Path, "examples", "data");
+        using var loadTemp = new TempFolder();
+        var load = StageContexts.Create(loadTemp, "load", new LoadParameters { Encoding = TextEncoding.Cp949, TestSize = 0.1 },
+            new Dictionary<string, IReadOnlyList<string>>
+            {
+                ["files"] = [Path.Combine(folder, "RAG_Data_full.csv"), Path.Combine(folder, "RAG_Data_full_neg.csv")],
+            });
+        await new LoadStageExecutor().RunAsync(load, CancellationToken.None);
+        var (context, run) = Format(load.OutputDirectory, Raft(distractors: 2, oracle: 0.8, negatives: 0.25));
+        var outcome = await run;
+
+        var train = LoadArtifact.ReadTrain(load.OutputDirectory);
+        var examples = FormatArtifact.ReadExamples(context.OutputDirectory);
+        var texts = FormatArtifact.ReadTexts(context.OutputDirectory);
+        int answerable = train.Count(r => r.Answerable);
+        int negatives = (int)Math.Round(0.25 * answerable, MidpointRounding.AwayFromZero);
+        Assert.Equal(train.Count + negatives, examples.Count);
+        Assert.Equal(negatives, (int)outcome.Metrics["train"]!["negatives_synthesized"]!);
+        Assert.All(texts, t => Assert.StartsWith($"<|im_start|>system\n{System}<|im_end|>\n<|im_start|>user\nContext: ", t));
+        Assert.All(texts, t => Assert.DoesNotContain("<think>", t));
+        // The data's own unanswerable rows keep their single context and their refusal.
+        Assert.All(examples.Where(e => e.Source == "RAG_Data_full_neg.csv"), e => Assert.Equal((ExampleKind.Plain, 1, Refusal), (e.Kind, e.ContextCount, e.Assistant)));
+        Assert.NotEmpty(FormatArtifact.ReadTestTexts(context.OutputDirectory));
+    }
+
+    [Fact]
     public async Task A_broken_load_artifact_is_an_error_naming_the_file_and_line()
     {
         string data = LoadArtifactOf("load", [Row(0), Row(1)], []);
