@@ -42,13 +42,13 @@ public static class ChatExampleJsonl
                 using var doc = JsonDocument.Parse(line);
                 var r = doc.RootElement;
                 examples.Add(new ChatExample(
-                    r.GetProperty("system").GetString(),
-                    r.GetProperty("user").GetString()!,
-                    r.GetProperty("assistant").GetString()!,
-                    Enum.Parse<ExampleKind>(r.GetProperty("kind").GetString()!),
-                    r.GetProperty("contexts").GetInt32(),
-                    r.GetProperty("source").GetString()!,
-                    r.GetProperty("row").GetInt32()));
+                    Get(r, "system").ValueKind == JsonValueKind.Null ? null : Text(r, "system"),
+                    Text(r, "user"),
+                    Text(r, "assistant"),
+                    Enum.Parse<ExampleKind>(Text(r, "kind")),
+                    Get(r, "contexts").GetInt32(),
+                    Text(r, "source"),
+                    Get(r, "row").GetInt32()));
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or ArgumentException)
             {
@@ -57,4 +57,15 @@ public static class ChatExampleJsonl
         }
         return examples;
     }
+
+    // GetString() returns null for a JSON null; a null user or answer must fail here, at its line, not in the template.
+    private static string Text(JsonElement root, string key) =>
+        Get(root, key) is { ValueKind: JsonValueKind.String } value
+            ? value.GetString()!
+            : throw new InvalidOperationException($"'{key}' is {root.GetProperty(key).ValueKind}, expected a string");
+
+    private static JsonElement Get(JsonElement root, string key) =>
+        root.ValueKind != JsonValueKind.Object ? throw new InvalidOperationException($"expected a JSON object, found {root.ValueKind}")
+        : root.TryGetProperty(key, out var value) ? value
+        : throw new KeyNotFoundException($"missing key '{key}'");
 }

@@ -7,7 +7,7 @@ public enum ExampleKind
     Plain,
     /// <summary>RAFT: the oracle context shuffled in among k distractors.</summary>
     RaftWithOracle,
-    /// <summary>RAFT: k distractors only; the answer is unchanged (the model learns to answer from memory).</summary>
+    /// <summary>RAFT: k distractors only, the oracle dropped; answered with the refusal (or, the paper's variant, the unchanged answer).</summary>
     RaftDistractorsOnly,
     /// <summary>A question paired with unrelated contexts only, answered with the refusal.</summary>
     SynthesizedNegative,

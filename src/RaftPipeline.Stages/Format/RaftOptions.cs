@@ -14,10 +14,12 @@ public sealed record RaftOptions
     public double OracleProbability { get; init; } = 0.8;
 
     /// <summary>
-    /// When the oracle is dropped, answer with the refusal instead of the unchanged answer. Off by default: the paper
-    /// keeps the answer, so the model learns the domain beyond the documents it is shown.
+    /// When the oracle is dropped, answer with the refusal instead of the unchanged answer. On by default, unlike the
+    /// paper (which keeps the answer so the model learns the domain beyond the documents shown): in this recipe a
+    /// question shown only unrelated contexts is exactly what a synthesized negative is, answered with the refusal, so
+    /// keeping the answer here would teach both answers for one kind of input. Off gives the paper's behaviour.
     /// </summary>
-    public bool RefuseWithoutOracle { get; init; }
+    public bool RefuseWithoutOracle { get; init; } = true;
 
     /// <summary>Synthesized negatives as a share of the answerable rows (0.25 → one per four answerable rows).</summary>
     public double NegativeFraction { get; init; }

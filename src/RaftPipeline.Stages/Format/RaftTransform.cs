@@ -31,8 +31,8 @@ public static class RaftTransform
             bool keepOracle = random.NextDouble() < raft.OracleProbability;
             if (keepOracle) shown.Add(row.Context);
             DeterministicShuffle.InPlace(shown, random);
-            // Without the oracle the answer stays as it is (unless asked otherwise): RAFT trains the model to answer
-            // from what it has learned.
+            // Without the oracle the contexts do not hold the answer: refuse, as synthesized negatives do (RaftOptions.
+            // RefuseWithoutOracle); the paper's variant keeps the answer so the model answers from what it has learned.
             string answer = keepOracle || !raft.RefuseWithoutOracle ? row.Answer : options.RefusalAnswer;
             examples.Add(Example(string.Join(raft.ContextSeparator, shown), row, answer,
                 keepOracle ? ExampleKind.RaftWithOracle : ExampleKind.RaftDistractorsOnly, shown.Count));

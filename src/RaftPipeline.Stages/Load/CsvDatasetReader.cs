@@ -62,7 +62,7 @@ public static class CsvDatasetReader
         if (malformed is { } last)
             throw new DatasetLoadException($"{file}: row {last.RecordNumber} (line {last.LineNumber}): {Describe(last.Reason)}");
 
-        return new LoadedFile(file, DataFileFormat.Csv, TextEncodingNames.Display(decoded.Encoding), decoded.How, rows, empty);
+        return new LoadedFile(file, LoadedFile.HashOf(bytes), DataFileFormat.Csv, TextEncodingNames.Display(decoded.Encoding), decoded.How, rows, empty);
     }
 
     private static string[] ReadHeader(string file, CsvReader reader)

@@ -45,7 +45,7 @@ public static class JsonlDatasetReader
                     : throw new DatasetLoadException($"{file}: {where}: key '{key}' is {Kind(value.ValueKind)}, expected a string");
             }
         }
-        return new LoadedFile(file, DataFileFormat.Jsonl, TextEncodingNames.Display(decoded.Encoding), decoded.How, rows, empty);
+        return new LoadedFile(file, LoadedFile.HashOf(bytes), DataFileFormat.Jsonl, TextEncodingNames.Display(decoded.Encoding), decoded.How, rows, empty);
     }
 
     private static string DescribeLine(string textBefore) => $"line {textBefore.Count(c => c == '\n') + 1}";

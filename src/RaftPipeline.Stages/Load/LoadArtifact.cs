@@ -22,14 +22,27 @@ public static class LoadArtifact
             FilesJson(result).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
     }
 
-    public static IReadOnlyList<DatasetRow> ReadTrain(string directory) => DatasetJsonl.Read(Path.Combine(directory, TrainFile));
-    public static IReadOnlyList<DatasetRow> ReadTest(string directory) => DatasetJsonl.Read(Path.Combine(directory, TestFile));
+    public static IReadOnlyList<DatasetRow> ReadTrain(string directory) => DatasetJsonl.Read(Existing(directory, TrainFile, "the train split"));
+    public static IReadOnlyList<DatasetRow> ReadTest(string directory) => DatasetJsonl.Read(Existing(directory, TestFile, "the test split (empty without one)"));
 
-    /// <summary>Per file: name (not path: the artifact must not depend on where the data lived), encoding, rows, empty rows.</summary>
+    /// <summary>The path of files.json in a load artifact, checked to exist (consumers copy it as it is).</summary>
+    public static string FilesPath(string directory) => Existing(directory, FilesFile, "what each input file contributed");
+
+    private static string Existing(string directory, string file, string what)
+    {
+        string path = Path.Combine(directory, file);
+        return File.Exists(path) ? path : throw new DatasetFormatException($"{path}: missing: the load stage writes {what} there");
+    }
+
+    /// <summary>
+    /// Per file: name (not path: the artifact must not depend on where the data lived), the SHA-256 of its bytes, encoding,
+    /// rows, empty rows.
+    /// </summary>
     public static JsonArray FilesJson(LoadResult result) =>
         new(result.Files.Select(f => (JsonNode)new JsonObject
         {
             ["file"] = Path.GetFileName(f.File),
+            ["sha256"] = f.Sha256,
             ["format"] = f.Format.ToString().ToLowerInvariant(),
             ["encoding"] = f.Encoding,
             ["encoding_how"] = f.EncodingHow,

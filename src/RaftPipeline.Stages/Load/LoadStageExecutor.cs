@@ -12,8 +12,11 @@ public sealed class LoadStageExecutor : IStageExecutor
 
     public string Kind => "load";
 
-    /// <summary>1: strict decoding, SplitMix64 Fisher–Yates shuffle, test split from the end of the shuffled order.</summary>
-    public int Version => 1;
+    /// <summary>
+    /// 1: strict decoding, SplitMix64 Fisher–Yates shuffle, test split from the end of the shuffled order.
+    /// 2: files.json gives each file's sha256.
+    /// </summary>
+    public int Version => 2;
 
     public Task<StageOutcome> RunAsync(StageContext context, CancellationToken cancellationToken)
     {

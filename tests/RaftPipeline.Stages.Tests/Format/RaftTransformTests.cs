@@ -13,13 +13,14 @@ public class RaftTransformTests
             .Concat(Enumerable.Range(0, negatives).Select(i => new DatasetRow($"부정 문단 {i}.", $"모르는 질문 {i}?", Refusal, false, "neg.csv", i + 2)))
             .ToList();
 
-    private static FormatOptions Options(int k = 0, double p = 0.8, double negatives = 0, ulong seed = 1234, bool shuffle = true, int? negativeContexts = null) => new()
+    private static FormatOptions Options(int k = 0, double p = 0.8, double negatives = 0, ulong seed = 1234, bool shuffle = true, int? negativeContexts = null,
+        bool refuseWithoutOracle = true) => new()
     {
         SystemPrompt = "너는 무례한 비서야.",
         Raft = new RaftOptions
         {
             DistractorCount = k, OracleProbability = p, NegativeFraction = negatives, Seed = seed, ShuffleOutput = shuffle,
-            NegativeContextCount = negativeContexts,
+            NegativeContextCount = negativeContexts, RefuseWithoutOracle = refuseWithoutOracle,
         },
     };
 
@@ -67,7 +68,7 @@ public class RaftTransformTests
     {
         var rows = Rows(4000);
         var byRow = rows.ToDictionary(r => r.SourceRow);
-        var examples = RaftTransform.Build(rows, Options(k: 3, p: 0.8));
+        var examples = RaftTransform.Build(rows, Options(k: 3, p: 0.8, refuseWithoutOracle: false));
         Assert.Equal(4000, examples.Count);
 
         int kept = 0;
@@ -76,7 +77,7 @@ public class RaftTransformTests
             var row = byRow[e.SourceRow];
             var shown = ShownContexts(e);
             Assert.Equal(shown.Length, shown.Distinct().Count());
-            Assert.Equal(row.Answer, e.Assistant); // the answer is unchanged with or without the oracle
+            Assert.Equal(row.Answer, e.Assistant); // the paper's variant: the answer is unchanged with or without the oracle
             int oracles = shown.Count(c => c == row.Context);
             if (e.Kind == ExampleKind.RaftWithOracle)
             {
@@ -104,10 +105,10 @@ public class RaftTransformTests
     }
 
     [Fact]
-    public void Dropped_oracles_can_be_answered_with_the_refusal_instead()
+    public void By_default_dropped_oracles_are_answered_with_the_refusal()
     {
-        var options = Options(k: 2, p: 0.5);
-        var examples = RaftTransform.Build(Rows(200), options with { Raft = options.Raft with { RefuseWithoutOracle = true } });
+        // RefuseWithoutOracle left at its default.
+        var examples = RaftTransform.Build(Rows(200), new FormatOptions { Raft = new RaftOptions { DistractorCount = 2, OracleProbability = 0.5 } });
         Assert.All(examples, e => Assert.Equal(e.Kind == ExampleKind.RaftDistractorsOnly, e.Assistant == Refusal));
         Assert.Contains(examples, e => e.Kind == ExampleKind.RaftDistractorsOnly);
     }

@@ -49,6 +49,28 @@ public class LoadStageExecutorTests
     }
 
     [Fact]
+    public async Task Files_json_gives_the_sha256_of_each_files_bytes()
+    {
+        using var temp = new TempFolder();
+        const string text = "context,question,cot\n서울은 한국의 수도이다.,한국의 수도는?,그것도 몰라? 여기 있잖아.\n";
+        // Expected values from coreutils: printf '<text>' | sha256sum, and | iconv -t cp949 | sha256sum.
+        string utf8 = temp.File("a.csv", Encodings.ToUtf8(text));
+        string cp949 = temp.File("b.csv", Encodings.ToCp949(text));
+        var context = StageContexts.Create(temp, "load", new LoadParameters { Shuffle = false },
+            new Dictionary<string, IReadOnlyList<string>> { ["files"] = [utf8, cp949] });
+
+        await new LoadStageExecutor().RunAsync(context, CancellationToken.None);
+
+        var files = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(context.OutputDirectory, LoadArtifact.FilesFile)))!.AsArray();
+        Assert.Equal(
+            [
+                ("a.csv", "c3fd697c8a78c2fc9facfec0b85e59d93b027e040cbd65e63c4f439f0b39ace4", "utf-8"),
+                ("b.csv", "7ba3e2b44ea5bc2ddf81a75f627ae95a6767afa4ffb94b0e0da8c09b95571791", "cp949"),
+            ],
+            files.Select(f => ((string)f!["file"]!, (string)f["sha256"]!, (string)f["encoding"]!)));
+    }
+
+    [Fact]
     public void Parameters_map_onto_options()
     {
         var options = LoadStageExecutor.ToOptions(new LoadParameters
