@@ -1,6 +1,9 @@
 using System.Text.Json;
 using RaftPipeline.Cli.Commands.Generate;
+using RaftPipeline.Modeling.Generation;
 using RaftPipeline.Modeling.Presets;
+using RaftPipeline.Modeling.Quantization;
+using TorchSharp;
 using RaftPipeline.Text.Templates;
 
 namespace RaftPipeline.Cli.Tests.Generate;
@@ -116,5 +119,26 @@ public sealed class GenerateVerbTests(TinyModelFixture tiny)
             "--repetition-penalty", "1.5", "--max-new-tokens", "6", "--device", "cpu", "--json");
         var options = TinyModelFixture.Options(6) with { RepetitionPenalty = 1.5 };
         Assert.Equal(tiny.DirectGenerate(tiny.Tokenizer.Encode("한국어 문장을 계속"), options), ParseJson(stdout).GeneratedIds);
+    }
+
+    [Fact]
+    public void An_nf4_folder_generates_as_the_nf4_model_does()
+    {
+        // The quantize artifact's layout: Nf4ModelStore's folder plus the source's tokenizer and generation_config.
+        var nf4 = Path.Combine(tiny.Root, "nf4");
+        if (!Directory.Exists(nf4))
+        {
+            using var quantized = Nf4ModelStore.QuantizeFromCheckpoint(tiny.ModelDir, torch.ScalarType.Float32);
+            Nf4ModelStore.Save(quantized, nf4);
+            foreach (var name in new[] { "tokenizer.json", "tokenizer_config.json", "generation_config.json" })
+                File.Copy(Path.Combine(tiny.ModelDir, name), Path.Combine(nf4, name));
+        }
+        var (exit, stdout, stderr) = TinyModelFixture.Raft("generate", "--model", nf4, "--prompt", ChatPrompt,
+            "--greedy", "--max-new-tokens", "5", "--device", "cpu", "--json");
+        Assert.Equal("", stderr);
+        Assert.Equal(0, exit);
+        var json = ParseJson(stdout);
+        using var model = Nf4ModelStore.Load(nf4, torch.ScalarType.Float32);
+        Assert.Equal(TextGenerator.Generate(model, [json.PromptIds], TinyModelFixture.Options(5))[0].NewIds, json.GeneratedIds);
     }
 }

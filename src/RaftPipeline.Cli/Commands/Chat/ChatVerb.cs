@@ -12,8 +12,10 @@ public sealed class ChatVerb : ICliVerb
     {
         var shared = new GenerationArguments();
         var system = new Option<string?>("--system") { Description = "System message that opens the conversation (kept across /reset)." };
-        var command = new Command("chat", "Chat with a model on stdin using its chat template; /reset forgets the history, /exit or EOF ends.") { system };
+        var command = new Command("chat", "Chat with a model on stdin using its chat template; /reset forgets the history, /exit or EOF ends.");
+        // The shared options first, so --model leads the help.
         foreach (var option in shared.All) command.Options.Add(option);
+        foreach (var option in new Option[] { system }) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var error = parse.InvocationConfiguration.Error;

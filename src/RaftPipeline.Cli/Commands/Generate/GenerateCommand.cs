@@ -1,13 +1,9 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using RaftPipeline.Cli.Commands.Run;
-using RaftPipeline.Core.Spec;
-using RaftPipeline.Modeling.Config;
 using RaftPipeline.Modeling.Generation;
-using RaftPipeline.Modeling.Safetensors;
 using RaftPipeline.Text.Templates;
 using RaftPipeline.Text.Templates.Jinja;
-using RaftPipeline.Text.Tokenization;
 
 namespace RaftPipeline.Cli.Commands.Generate;
 
@@ -92,7 +88,7 @@ public sealed class GenerateCommand(TextWriter output, TextWriter error)
             }
             catch (OperationCanceledException)
             {
-                output.WriteLine(decoder.Flush());
+                if (!request.Json) output.WriteLine(decoder.Flush());
                 error.WriteLine("raft generate: stopped");
                 return RaftCli.ExitCodes.Cancelled;
             }

@@ -19,8 +19,10 @@ public sealed class GenerateVerb : ICliVerb
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object (prompt, prompt_ids, generated_ids, text, finish_reason) instead of streaming text." };
 
-        var command = new Command("generate", "Continue a prompt or a conversation with a model folder, streaming the text.") { prompt, messages, json };
+        var command = new Command("generate", "Continue a prompt or a conversation with a model folder, streaming the text.");
+        // The shared options first, so --model leads the help.
         foreach (var option in shared.All) command.Options.Add(option);
+        foreach (var option in new Option[] { prompt, messages, json }) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var error = parse.InvocationConfiguration.Error;
