@@ -1,0 +1,100 @@
+using System.Text.Json;
+using RaftPipeline.Core.Spec;
+using RaftPipeline.Modeling.Adapters;
+using RaftPipeline.Modeling.Config;
+using RaftPipeline.Modeling.Decoder;
+using RaftPipeline.Modeling.Loading;
+using RaftPipeline.Modeling.Native;
+using RaftPipeline.Modeling.Quantization;
+using RaftPipeline.Text.Templates;
+using RaftPipeline.Text.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RaftPipeline.Cli.Commands.Generate;
+
+/// <summary>
+/// A model folder ready to generate from: the CausalLM on its device (16-bit or NF4, with a peft adapter attached
+/// when given), its tokenizer, chat template, generation_config.json, and the eos/pad ids generate() uses.
+/// The model loading here is a minimal stand-in for RaftPipeline.Stages.Models.ModelSlotLoader; switch to it once
+/// it is on main.
+/// </summary>
+public sealed class GenerationModel : IDisposable
+{
+    ChatTemplate? _chatTemplate;
+
+    GenerationModel(string directory, CausalLM model, HuggingFaceTokenizer tokenizer, GenerationConfigFile defaults,
+        IReadOnlyList<int> eosTokenIds, int padTokenId)
+    {
+        Directory = directory;
+        Model = model;
+        Tokenizer = tokenizer;
+        Defaults = defaults;
+        EosTokenIds = eosTokenIds;
+        PadTokenId = padTokenId;
+    }
+
+    public string Directory { get; }
+    public CausalLM Model { get; }
+    public HuggingFaceTokenizer Tokenizer { get; }
+    public GenerationConfigFile Defaults { get; }
+    public IReadOnlyList<int> EosTokenIds { get; }
+    public int PadTokenId { get; }
+
+    /// <summary>The folder's chat template, read on first use (a plain --prompt never needs one).</summary>
+    /// <exception cref="ChatInputException">The folder has no chat template.</exception>
+    public ChatTemplate ChatTemplate => _chatTemplate ??= ChatTemplate.FromModelFolder(Directory);
+
+    /// <summary>The dtype a folder is computed in: fp32 on CPU (bf16 matmuls there are slow and inexact), bf16 on CUDA.</summary>
+    public static ScalarType ComputeDtype(DeviceKind device) => device == DeviceKind.Cuda ? ScalarType.BFloat16 : ScalarType.Float32;
+
+    /// <param name="device">Cpu or Cuda (Auto resolved by the caller).</param>
+    /// <exception cref="FileNotFoundException">A required file is missing (named).</exception>
+    /// <exception cref="InvalidDataException">A file holds what this tool cannot use (named).</exception>
+    public static GenerationModel Load(string directory, string? adapterDirectory, DeviceKind device)
+    {
+        // Cheap checks first, so a bad folder fails before libtorch loads and weights are read.
+        var tokenizer = HuggingFaceTokenizer.FromDirectory(directory);
+        var defaults = GenerationConfigFile.ReadFolder(directory);
+        var config = ModelConfigReader.ReadFolder(directory);
+        var eos = defaults.EosTokenIds
+            ?? (config.EosTokenIds.Count > 0 ? config.EosTokenIds : null)
+            ?? (tokenizer.EosTokenId is { } e ? [e] : []);
+        int pad = defaults.PadTokenId ?? config.PadTokenId ?? tokenizer.PadTokenId ?? (eos.Count > 0 ? eos[0] : 0);
+
+        var torchDevice = device == DeviceKind.Cuda ? torch.CUDA : torch.CPU;
+        TorchRuntime.EnsureInitialized(torchDevice.type);
+        CausalLM model;
+        if (IsNf4Folder(directory))
+        {
+            // Nf4ModelStore builds on the CPU; moving an NF4 model to CUDA is ModelSlotLoader's job.
+            if (device == DeviceKind.Cuda)
+                throw new NotSupportedException($"{directory}: NF4-quantized folders run on --device cpu only in this version");
+            model = Nf4ModelStore.Load(directory, ComputeDtype(device));
+        }
+        else
+        {
+            model = PretrainedLoader.Load(directory, torchDevice, ComputeDtype(device));
+        }
+        try
+        {
+            if (adapterDirectory is not null) AdapterStore.Load(model, adapterDirectory);
+        }
+        catch
+        {
+            model.Dispose(); // the adapter's error propagates unchanged
+            throw;
+        }
+        model.eval(); // no LoRA dropout while generating
+        return new GenerationModel(directory, model, tokenizer, defaults, eos, pad);
+    }
+
+    /// <summary>A bitsandbytes-style folder: config.json carries transformers' quantization_config.</summary>
+    static bool IsNf4Folder(string directory)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "config.json")));
+        return doc.RootElement.TryGetProperty("quantization_config", out var q) && q.ValueKind == JsonValueKind.Object;
+    }
+
+    public void Dispose() => Model.Dispose();
+}
