@@ -44,6 +44,18 @@ public class HuggingFaceParityTests
     }
 
     [Fact]
+    public void Ids_past_the_vocabulary_decode_as_hugging_face_decodes_them()
+    {
+        using var meta = JsonDocument.Parse(File.ReadAllText(Fixture("meta.json")));
+        var root = meta.RootElement;
+        var ids = root.GetProperty("out_of_vocabulary_decode_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        Assert.Contains(ids, id => id >= TokenizerTestFiles.Qwen3.VocabularySize);
+        var expected = root.GetProperty("out_of_vocabulary_decode");
+        Assert.Equal(expected.GetProperty("tokenizers").GetString(), TokenizerTestFiles.Qwen3.Decode(ids));
+        Assert.Equal(expected.GetProperty("transformers").GetString(), TokenizerTestFiles.Qwen3.Decode(ids));
+    }
+
+    [Fact]
     public void Ids_and_decodes_match_hugging_face_on_every_corpus_line()
     {
         var corpus = TokenizerTestFiles.ReadCorpus();

@@ -38,6 +38,15 @@ from transformers import AutoTokenizer  # noqa: E402
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[3]
 MODEL_DIR = REPO / "src" / "RaftPipeline.Text" / "Assets" / "Qwen3"
+OOV_IDS = [9707, 151935, 11, 999999]
+
+
+def safe(thunk):
+    """The value, or the error's type and message (a decode that raises is a fact to record, too)."""
+    try:
+        return thunk()
+    except Exception as e:  # noqa: BLE001
+        return f"error: {type(e).__name__}: {e}"
 CORPUS = HERE / "corpus.jsonl"
 
 
@@ -127,6 +136,11 @@ def main() -> int:
         "bos_token_id": hf.bos_token_id,
         "all_special_ids": sorted(hf.all_special_ids),
         "mismatches": [{"index": i, "problems": p} for i, _, p in mismatches],
+        # Ids past the vocabulary (a model's embedding is often padded beyond it, e.g. 151,936 rows for 151,669
+        # tokens): what both libraries decode them to.
+        "out_of_vocabulary_decode_ids": OOV_IDS,
+        "out_of_vocabulary_decode": {"tokenizers": safe(lambda: fast.decode(OOV_IDS, skip_special_tokens=False)),
+                                     "transformers": safe(lambda: hf.decode(OOV_IDS))},
     }
     with open(out_dir / "meta.json", "w", encoding="utf-8", newline="\n") as f:
         json.dump(meta, f, ensure_ascii=True, indent=2)
