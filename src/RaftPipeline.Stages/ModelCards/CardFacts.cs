@@ -20,6 +20,8 @@ public sealed record CardFacts
     public JsonObject? TrainSummary { get; init; }
     public JsonArray? DataFiles { get; init; }
     public JsonObject? Eval { get; init; }
+    /// <summary>The file <see cref="Eval"/> was read from, for error messages.</summary>
+    public string? EvalPath { get; init; }
     /// <summary>The base model's license id (apache-2.0, ...) when its own card says it.</summary>
     public string? License { get; init; }
 
@@ -53,6 +55,7 @@ public sealed record CardFacts
             TrainSummary = File.Exists(summaryPath) ? ModelFolderFiles.ReadObject(summaryPath) : null,
             DataFiles = File.Exists(dataPath) ? ReadArray(dataPath) : null,
             Eval = evalJson is null ? null : ModelFolderFiles.ReadObject(evalJson),
+            EvalPath = evalJson,
             License = baseModelDir is null ? null : ReadLicense(Path.Combine(baseModelDir, "README.md")),
         };
     }

@@ -77,7 +77,7 @@ static class CardMarkdown
     {
         if (facts.Eval is null) return;
         if (facts.Eval["models"] is not JsonObject models || models.Count == 0)
-            throw new InvalidDataException($"eval.json: \"models\" is {facts.Eval["models"]?.ToJsonString() ?? "missing"}, expected an object of models (base, tuned) with their metrics");
+            throw new InvalidDataException($"{facts.EvalPath ?? CardFacts.EvalFile}: \"models\" is {facts.Eval["models"]?.ToJsonString() ?? "missing"}, expected an object of models (base, tuned) with their metrics");
         md.Append("\n## Evaluation\n\n");
         var counts = new[] { "rows", "answerable", "unanswerable" }.Where(k => facts.Eval[k] is JsonValue)
             .Select(k => $"{Cell(facts.Eval[k])} {k}").ToList();
