@@ -10,22 +10,26 @@ namespace RaftPipeline.Core.Spec;
 /// </summary>
 public static class StageKindCatalog
 {
-    static readonly string[] ModelKinds = ["quantize", "merge"];
+    /// <summary>Stages whose artifact is a model folder a stage can run: 16-bit (model, merge) or 4-bit (quantize).</summary>
+    static readonly string[] ModelKinds = ["model", "quantize", "merge"];
+    /// <summary>Stages whose artifact is a 16-bit Hugging Face folder (tokenizer included), never a quantized one.</summary>
+    static readonly string[] FullPrecisionKinds = ["model", "merge"];
     static readonly string[] AdapterKinds = ["train", "lora"];
 
     public static IReadOnlyList<StageKindInfo> Kinds { get; } =
     [
+        Kind<ModelParameters>("model"),
         Kind<LoadParameters>("load",
             Slot("files", required: true, many: true, path: true, kinds: [],
                 "CSV or JSONL files, concatenated in order.")),
         Kind<FormatParameters>("format",
             Slot("data", true, false, false, ["load"], "The rows to format."),
-            Slot("model", true, false, true, ["merge"], "Model folder whose tokenizer and chat template render the texts.")),
+            Slot("model", true, false, true, FullPrecisionKinds, "Model folder whose tokenizer and chat template render the texts.")),
         Kind<AnalyzeParameters>("analyze",
             Slot("data", true, false, false, ["format"], "The formatted texts."),
-            Slot("model", true, false, true, ["merge"], "Model folder whose tokenizer counts the tokens.")),
+            Slot("model", true, false, true, FullPrecisionKinds, "Model folder whose tokenizer counts the tokens.")),
         Kind<QuantizeParameters>("quantize",
-            Slot("model", true, false, true, ["merge"], "Hugging Face model folder to quantize.")),
+            Slot("model", true, false, true, FullPrecisionKinds, "Hugging Face model folder to quantize.")),
         Kind<LoraParameters>("lora",
             Slot("model", true, false, true, ModelKinds, "The (quantized) model the adapter is shaped for.")),
         Kind<TrainParameters>("train",
@@ -34,8 +38,9 @@ public static class StageKindCatalog
             Slot("data", true, false, false, ["format"], "The formatted training texts."),
             Slot("eval_data", false, false, false, ["format"], "Formatted held-out texts for an evaluation loss.")),
         Kind<MergeParameters>("merge",
-            Slot("model", true, false, true, ["merge"], "The 16-bit base model folder (not the quantized one)."),
-            Slot("adapter", true, false, true, AdapterKinds, "The adapter to merge.")),
+            Slot("model", true, false, true, FullPrecisionKinds, "The 16-bit base model folder (not the quantized one)."),
+            Slot("adapter", true, false, true, AdapterKinds, "The adapter to merge."),
+            Slot("eval", false, false, false, ["eval"], "Evaluation results for the model cards' eval table.")),
         Kind<GenerateParameters>("generate",
             Slot("model", true, false, true, ModelKinds, "The base model."),
             Slot("adapter", false, false, true, AdapterKinds, "The tuned adapter; absent: the base model only.")),

@@ -23,7 +23,9 @@ public static class AdapterMerger
 
     public sealed record Result(IReadOnlyList<string> WeightFiles, IReadOnlyList<string> MergedKeys, IReadOnlyList<string> CopiedFiles);
 
-    public static Result Merge(string baseDir, string adapterDir, string outDir, long maxShardBytes = Loading.PretrainedSaver.DefaultMaxShardBytes)
+    /// <param name="dtype">Type of every floating-point tensor written; null keeps each tensor's type in the base.</param>
+    public static Result Merge(string baseDir, string adapterDir, string outDir, long maxShardBytes = Loading.PretrainedSaver.DefaultMaxShardBytes,
+        ScalarType? dtype = null)
     {
         var configPath = Path.Combine(adapterDir, AdapterConfig.FileName);
         if (!File.Exists(configPath))
@@ -61,17 +63,19 @@ public static class AdapterMerger
         var tensors = names.Select(name =>
         {
             var entry = checkpoint.Entry(name);
+            var outType = dtype is { } d && entry.Dtype is ScalarType.BFloat16 or ScalarType.Float16 or ScalarType.Float32 or ScalarType.Float64
+                ? d : entry.Dtype;
             var module = name.EndsWith(".weight", StringComparison.Ordinal) ? name[..^".weight".Length] : null;
             if (module is null || !modules.TryGetValue(module, out var keys))
-                return new TensorToWrite(name, entry.Dtype, entry.Shape, () => checkpoint.Read(name));
+                return new TensorToWrite(name, outType, entry.Shape, () => checkpoint.Read(name, dtype: outType));
             merged.Add(name);
-            return new TensorToWrite(name, entry.Dtype, entry.Shape, () =>
+            return new TensorToWrite(name, outType, entry.Shape, () =>
             {
                 using var scope = NewDisposeScope();
                 var w = checkpoint.Read(name, dtype: ScalarType.Float32);
                 var a = adapter.Read(keys.A, dtype: ScalarType.Float32);
                 var b = adapter.Read(keys.B, dtype: ScalarType.Float32);
-                return (w + torch.matmul(b, a) * scaling).to(entry.Dtype).MoveToOuterDisposeScope();
+                return (w + torch.matmul(b, a) * scaling).to(outType).MoveToOuterDisposeScope();
             });
         }).ToList();
         var files = SafetensorsWriter.WriteSharded(outDir, tensors, maxShardBytes);

@@ -25,6 +25,18 @@ public class BadSpecTests
     }
 
     [Fact]
+    public void A_model_stage_needs_a_known_preset_and_takes_no_inputs()
+    {
+        var yaml = "name: m\nstages:\n  a: { kind: model }\n  b: { kind: model, params: { preset: huge } }\n  c: { kind: model, inputs: { model: a }, params: { preset: tiny } }\n";
+        var errors = ErrorsOf(yaml).Split('\n');
+        Assert.Equal(3, errors.Length);
+        Assert.Contains("stages.a.params.preset: missing required key", errors[0]);
+        Assert.Contains("stages.b.params.preset:", errors[1]);
+        Assert.Contains("tiny", errors[1]);
+        Assert.Contains("stages.c.inputs.model: unknown", errors[2]);
+    }
+
+    [Fact]
     public void Unknown_keys_at_every_level()
     {
         var yaml = Edit("seed: 1234", "sed: 1234")

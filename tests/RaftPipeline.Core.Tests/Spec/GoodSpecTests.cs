@@ -169,6 +169,37 @@ public class GoodSpecTests
     }
 
     [Fact]
+    public void A_model_stage_needs_no_inputs_and_feeds_every_model_slot_and_merge_takes_an_eval_input()
+    {
+        var yaml = """
+            name: tiny
+            stages:
+              base: { kind: model, params: { preset: tiny } }
+              seeded: { kind: model, params: { preset: tiny, seed: 5 } }
+              data: { kind: load, inputs: { files: d.csv } }
+              fmt: { kind: format, inputs: { data: data, model: base } }
+              stats: { kind: analyze, inputs: { data: fmt, model: base } }
+              q: { kind: quantize, inputs: { model: base } }
+              adapter: { kind: lora, inputs: { model: base } }
+              train: { kind: train, inputs: { model: q, adapter: adapter, data: fmt } }
+              probes: { kind: generate, inputs: { model: base, adapter: train }, params: { prompts: [{ name: p, text: hi }] } }
+              scores: { kind: eval, inputs: { model: base, adapter: train, data: data } }
+              merged:
+                kind: merge
+                inputs: { model: base, adapter: train, eval: scores }
+                params: { base_model: Qwen/Qwen3-4B-Instruct-2507 }
+            """;
+        using var temp = new TempSpec(yaml, "d.csv");
+        var spec = temp.Valid();
+        Assert.Equal(new ModelParameters { Preset = ModelPreset.Tiny }, spec.Stages[0].Parameters);
+        Assert.Empty(spec.Stages[0].Inputs);
+        Assert.Equal(5, ((ModelParameters)spec.Stages[1].Parameters).Seed);
+        var merged = spec.Stages.Single(s => s.Name == "merged");
+        Assert.Equal([new StageInput.FromStage("scores")], merged.Inputs["eval"]);
+        Assert.Equal("Qwen/Qwen3-4B-Instruct-2507", ((MergeParameters)merged.Parameters).BaseModel);
+    }
+
+    [Fact]
     public void Params_may_be_absent_or_empty()
     {
         var yaml = "name: p\nstages:\n  a:\n    kind: quantize\n    inputs: { model: m/ }\n    params:\n  b:\n    kind: quantize\n    inputs: { model: m/ }\n";
