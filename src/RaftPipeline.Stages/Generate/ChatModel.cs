@@ -84,11 +84,14 @@ public sealed class ChatModel : IDisposable
     };
 
     /// <summary>Continues one prompt; the answer text is decoded without special tokens (the closing &lt;|im_end|&gt;).</summary>
-    public GeneratedAnswer Generate(IReadOnlyList<int> promptIds, GenerationOptions options, CancellationToken cancellation = default)
-    {
-        var sequence = TextGenerator.Generate(Model, [promptIds], options, cancellation: cancellation)[0];
-        return new GeneratedAnswer(DecodeAnswer(sequence.NewIds), sequence.NewIds, sequence.Finish);
-    }
+    public GeneratedAnswer Generate(IReadOnlyList<int> promptIds, GenerationOptions options, CancellationToken cancellation = default) =>
+        GenerateBatch([promptIds], options, cancellation)[0];
+
+    /// <summary>Continues several prompts together (left-padded into one batch, as transformers does).</summary>
+    public IReadOnlyList<GeneratedAnswer> GenerateBatch(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options,
+        CancellationToken cancellation = default) =>
+        TextGenerator.Generate(Model, prompts, options, cancellation: cancellation)
+            .Select(s => new GeneratedAnswer(DecodeAnswer(s.NewIds), s.NewIds, s.Finish)).ToList();
 
     /// <summary>
     /// transformers' decode(ids, skip_special_tokens=True). Ids beyond the tokenizer's vocabulary (a model's
