@@ -8,7 +8,7 @@ namespace RaftPipeline.Stages.Eval;
 /// (the tokenizer normalizes to NFC, so a decoded answer is NFC while a CSV may not be), surrounding whitespace trimmed.
 /// <list type="bullet">
 /// <item><b>opening</b>: the answer starts with the opening (e.g. "그것도 몰라?").</item>
-/// <item><b>quote</b>: the marker (e.g. "여기") occurs in the answer and, after one of its occurrences, the answer holds
+/// <item><b>quote</b>: the marker (e.g. "여기") occurs in the answer and, after it, the answer holds
 /// a span of at least <see cref="QuoteMinChars"/> characters, at least one a letter or digit, that appears verbatim in
 /// the row's context. Eight characters are two or three Korean words: long enough that a chance match with the
 /// context is rare, short enough that a quote cut by max_new_tokens still counts.</item>
@@ -51,17 +51,17 @@ public sealed class AnswerScorer
     {
         string text = Normalize(answer);
         string source = context.Normalize(NormalizationForm.FormC);
-        for (int at = text.IndexOf(Marker, StringComparison.Ordinal); at >= 0; at = text.IndexOf(Marker, at + 1, StringComparison.Ordinal))
+        // Everything after a later occurrence of the marker also follows the first one: the first is enough.
+        int at = text.IndexOf(Marker, StringComparison.Ordinal);
+        if (at < 0) return null;
+        for (int start = at + Marker.Length; start + QuoteMinChars <= text.Length; start++)
         {
-            for (int start = at + Marker.Length; start + QuoteMinChars <= text.Length; start++)
-            {
-                string span = text.Substring(start, QuoteMinChars);
-                if (!span.Any(char.IsLetterOrDigit) || !source.Contains(span, StringComparison.Ordinal)) continue;
-                // Report the whole verbatim run, not only its first QuoteMinChars characters.
-                int end = start + QuoteMinChars;
-                while (end < text.Length && source.Contains(text[start..(end + 1)], StringComparison.Ordinal)) end++;
-                return text[start..end];
-            }
+            string span = text.Substring(start, QuoteMinChars);
+            if (!span.Any(char.IsLetterOrDigit) || !source.Contains(span, StringComparison.Ordinal)) continue;
+            // Report the whole verbatim run, not only its first QuoteMinChars characters.
+            int end = start + QuoteMinChars;
+            while (end < text.Length && source.Contains(text[start..(end + 1)], StringComparison.Ordinal)) end++;
+            return text[start..end];
         }
         return null;
     }
