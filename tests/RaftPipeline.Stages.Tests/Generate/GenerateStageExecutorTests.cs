@@ -23,9 +23,10 @@ public class GenerateStageExecutorTests(TinyModelFolders folders) : IClassFixtur
 
     static readonly SamplingOptions Sampled = new() { MaxNewTokens = 6, TopP = 0.95, TopK = 64, RepetitionPenalty = 1.1, Temperature = 1.0 };
 
-    async Task<(string Output, string Report)> Run(TempFolder temp, GenerateParameters parameters, string? adapter, long seed = 1234)
+    async Task<(string Output, string Report)> Run(TempFolder temp, GenerateParameters parameters, string? adapter, long seed = 1234,
+        string? model = null)
     {
-        var inputs = new Dictionary<string, IReadOnlyList<string>> { ["model"] = [folders.Model] };
+        var inputs = new Dictionary<string, IReadOnlyList<string>> { ["model"] = [model ?? folders.Model] };
         if (adapter is not null) inputs["adapter"] = [adapter];
         var context = StageContexts.Create(temp, "generate", parameters, inputs, seed);
         await new GenerateStageExecutor().RunAsync(context, CancellationToken.None);
@@ -127,5 +128,22 @@ public class GenerateStageExecutorTests(TinyModelFolders folders) : IClassFixtur
         using var t2 = new TempFolder();
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Run(t2, Probes(greedy) with { CompareBase = false }, null));
         Assert.Equal("stage 'generate': nothing to generate: compare_base is false and no adapter is given", e.Message);
+    }
+
+    [Fact]
+    public async Task An_NF4_model_folder_generates_as_a_direct_call_on_the_dequantizing_model_and_takes_the_adapter()
+    {
+        using var temp = new TempFolder();
+        var greedy = new SamplingOptions { Greedy = true, MaxNewTokens = 6, RepetitionPenalty = 1.0 };
+        var parameters = Probes(greedy) with { Prompts = [new ProbePrompt { Name = "q", System = "", Text = "안녕?" }] };
+        var sample = SamplesArtifact.Read((await Run(temp, parameters, folders.RandomAdapter, model: folders.QuantizedModel)).Output).Single();
+
+        var tokenizer = HuggingFaceTokenizer.FromDirectory(folders.QuantizedModel);
+        using var model = Modeling.Quantization.Nf4ModelStore.Load(folders.QuantizedModel, TorchSharp.torch.ScalarType.Float32);
+        var sequence = TextGenerator.Generate(model,
+            [tokenizer.Encode("<|im_start|>user\n안녕?<|im_end|>\n<|im_start|>assistant\n", addSpecialTokens: false)],
+            new GenerationOptions { MaxNewTokens = 6, EosTokenIds = [TinyPreset.ImEndId, TinyPreset.EndOfTextId], PadTokenId = TinyPreset.EndOfTextId })[0];
+        Assert.Equal(tokenizer.Decode(sequence.NewIds.Where(id => tokenizer.IdToToken(id) is not null), skipSpecialTokens: true), sample.Base);
+        Assert.NotEqual(sample.Base, sample.Tuned);
     }
 }
