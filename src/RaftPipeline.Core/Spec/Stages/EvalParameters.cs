@@ -7,6 +7,12 @@ namespace RaftPipeline.Core.Spec.Stages;
 [Description("Evaluates on held-out rows: share of answers with the opening, quoting the context with the marker, refusing unanswerable questions, and held-out loss; base vs tuned.")]
 public sealed record EvalParameters : StageParameters
 {
+    [Description("System message of every prompt, as the format stage rendered the training chats; absent or empty: no system message.")]
+    public string? SystemPrompt { get; init; }
+
+    [Description("User message template, as the format stage's; {context} and {question} are replaced by the row's fields.")]
+    public string UserTemplate { get; init; } = "Context: {context}\n---\nQuestion: {question}";
+
     [Description("Evaluate at most this many rows. Absent: all.")]
     [Range(1, int.MaxValue)]
     public int? MaxRows { get; init; }
