@@ -16,6 +16,9 @@ public static class HtmlReportWriter
     public const string EvalLossColor = "#e8590c";
     public const string LearningRateColor = "#2f9e44";
 
+    /// <summary>Two charts side by side fit the page's 1120 px column.</summary>
+    const int ChartWidth = 520, ChartHeight = 300;
+
     public static string Render(RunReportModel model)
     {
         var h = new StringBuilder();
@@ -93,7 +96,7 @@ public static class HtmlReportWriter
             case TrainSection t: Train(h, t); break;
             case EvalSection e: Eval(h, e); break;
             case GenerateSection g: Generate(h, g); break;
-            case null when s.Record?.Metrics is { Count: > 0 } metrics: KeyValues(h, "Metrics", metrics); break;
+            case null when s.Record?.Metrics is { Count: > 0 } metrics: InlineMetrics(h, metrics); break;
         }
         if (s.Files.Count > 0)
             h.Append("<p class=\"files\">files: ").Append(string.Join(", ", s.Files.Select(f => $"<code>{Html(f)}</code>"))).Append("</p>\n");
@@ -119,8 +122,8 @@ public static class HtmlReportWriter
         if (loss.Count > 0) lossSeries.Add(new ChartSeries("train loss", LossColor, loss));
         if (evalLoss.Count > 0) lossSeries.Add(new ChartSeries("eval loss", EvalLossColor, evalLoss, Markers: true));
         h.Append("<div class=\"charts\">\n");
-        if (lossSeries.Count > 0) h.Append(SvgLineChart.Render("Loss", "step", "loss", lossSeries)).Append('\n');
-        if (lr.Count > 0) h.Append(SvgLineChart.Render("Learning rate", "step", "learning rate", [new ChartSeries("learning_rate", LearningRateColor, lr)])).Append('\n');
+        if (lossSeries.Count > 0) h.Append(SvgLineChart.Render("Loss", "step", "loss", lossSeries, ChartWidth, ChartHeight)).Append('\n');
+        if (lr.Count > 0) h.Append(SvgLineChart.Render("Learning rate", "step", "learning rate", [new ChartSeries("learning_rate", LearningRateColor, lr)], ChartWidth, ChartHeight)).Append('\n');
         h.Append("</div>\n");
         if (t.Summary is { } summary) KeyValues(h, "Summary", summary);
     }
@@ -155,6 +158,12 @@ public static class HtmlReportWriter
         }
     }
 
+    /// <summary>A stage without its own section (load, format, ...): its lock metrics on one line.</summary>
+    static void InlineMetrics(StringBuilder h, JsonObject metrics) =>
+        h.Append("<p class=\"metrics\">")
+         .Append(string.Join(" · ", ReportJson.Flatten(metrics).Select(p => $"<span>{Html(p.Key)} <b>{Html(Json(p.Value))}</b></span>")))
+         .Append("</p>\n");
+
     static void KeyValues(StringBuilder h, string caption, JsonObject values)
     {
         h.Append($"<table class=\"kv\">\n<caption>{Html(caption)}</caption>\n<tbody>\n");
@@ -167,7 +176,7 @@ public static class HtmlReportWriter
         body { font-family: system-ui, "Noto Sans CJK KR", "Noto Sans KR", "Malgun Gothic", "Apple SD Gothic Neo", "DejaVu Sans", sans-serif;
                color: #212529; background: #f8f9fa; margin: 0 auto; padding: 24px; max-width: 1120px; line-height: 1.45; }
         h1 { margin: 0 0 8px; font-size: 28px; }
-        h2 { border-bottom: 2px solid #dee2e6; padding-bottom: 4px; margin-top: 32px; }
+        h2 { border-bottom: 2px solid #dee2e6; padding-bottom: 4px; margin: 12px 0 8px; }
         h2 small { color: #868e96; font-weight: normal; font-size: 60%; }
         section, header { background: #ffffff; border: 1px solid #dee2e6; border-radius: 8px; padding: 8px 20px 16px; margin-bottom: 16px; }
         dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; }
@@ -192,11 +201,13 @@ public static class HtmlReportWriter
         svg .chart-title { font-size: 15px; font-weight: bold; fill: #212529; }
         svg .tick { font-size: 11px; fill: #495057; } svg .axis-label, svg .legend { font-size: 12px; fill: #212529; }
         pre { white-space: pre-wrap; overflow-wrap: anywhere; background: #f1f3f5; padding: 8px; border-radius: 4px; margin: 2px 0 8px; }
+        pre.prompt, pre.answer { font-family: inherit; }
         pre.answer { background: #fff4e6; min-height: 2em; } pre.answer.tuned { background: #e6fcf5; }
         .side { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
         .probe { border-top: 1px solid #dee2e6; margin-top: 8px; }
         p.label { margin: 4px 0 0; color: #868e96; font-size: 85%; text-transform: uppercase; letter-spacing: 0.05em; }
-        p.files { color: #868e96; font-size: 85%; }
+        p.files { color: #868e96; font-size: 85%; margin: 4px 0; }
+        p.metrics span { white-space: nowrap; }
         details pre { max-height: 480px; overflow: auto; }
 
         """;

@@ -69,7 +69,9 @@ public static class MarkdownReportWriter
             case TrainSection t: Train(m, t); break;
             case EvalSection e: Eval(m, e); break;
             case GenerateSection g: Generate(m, g); break;
-            case null when s.Record?.Metrics is { Count: > 0 } metrics: KeyValues(m, "Metrics", metrics); break;
+            case null when s.Record?.Metrics is { Count: > 0 } metrics:
+                m.Append("Metrics: ").Append(string.Join(" · ", ReportJson.Flatten(metrics).Select(p => $"{MarkdownInline(p.Key)} **{MarkdownInline(Json(p.Value))}**"))).Append("\n\n");
+                break;
         }
         if (s.Files.Count > 0) m.Append("Files: ").Append(string.Join(", ", s.Files.Select(f => $"`{f}`"))).Append("\n\n");
     }

@@ -29,7 +29,7 @@ public class RunReportTests
         Assert.Contains("| chat | format | reused | 0.0 s |", md);
         Assert.Contains("![token length histogram](stages/stats/histogram.png)", md);
         Assert.Contains("Token length statistics", md);
-        Assert.Contains("| rows | 210 |", md); // a stage without its own section shows its lock metrics
+        Assert.Contains("Metrics: rows **210** · train_rows **189** · test_rows **21**", md); // a stage without its own section: its lock metrics
         Assert.Contains("| trainable_parameters | 1605632 |", md);
         Assert.Contains("Log (13 of 20 logged steps;", md); // 12 spread out, and the eval at step 10 besides
         Assert.Matches(@"\| 10 \| 0\.25 \| 1\.\d+ \| [0-9.e-]+ \| 0\.8 \|", md); // the eval joins its training step's row...
