@@ -115,9 +115,10 @@ public static class HtmlReportWriter
 
     static void Train(StringBuilder h, TrainSection t)
     {
-        var loss = t.Rows.Where(r => r.Loss is not null).Select(r => ((double)r.Step, r.Loss!.Value)).ToList();
-        var evalLoss = t.Rows.Where(r => r.EvalLoss is not null).Select(r => ((double)r.Step, r.EvalLoss!.Value)).ToList();
-        var lr = t.Rows.Where(r => r.LearningRate is not null).Select(r => ((double)r.Step, r.LearningRate!.Value)).ToList();
+        // A diverged run can log non-finite values; the charts draw the finite ones (the table in report.md shows all).
+        var loss = t.Rows.Where(r => r.Loss is { } v && double.IsFinite(v)).Select(r => ((double)r.Step, r.Loss!.Value)).ToList();
+        var evalLoss = t.Rows.Where(r => r.EvalLoss is { } v && double.IsFinite(v)).Select(r => ((double)r.Step, r.EvalLoss!.Value)).ToList();
+        var lr = t.Rows.Where(r => r.LearningRate is { } v && double.IsFinite(v)).Select(r => ((double)r.Step, r.LearningRate!.Value)).ToList();
         var lossSeries = new List<ChartSeries>();
         if (loss.Count > 0) lossSeries.Add(new ChartSeries("train loss", LossColor, loss));
         if (evalLoss.Count > 0) lossSeries.Add(new ChartSeries("eval loss", EvalLossColor, evalLoss, Markers: true));
