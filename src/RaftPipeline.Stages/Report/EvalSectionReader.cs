@@ -50,7 +50,7 @@ internal static class EvalSectionReader
         }
         catch (Exception e) when (e is JsonException or FormatException)
         {
-            files.Notes.Add($"{display} is not readable ({e.Message}).");
+            files.Notes.Add($"{display} is not readable ({ReportJson.Describe(e)}).");
             return null;
         }
     }

@@ -28,7 +28,7 @@ internal static class GenerateSectionReader
             }
             catch (Exception e) when (e is JsonException or FormatException)
             {
-                files.Notes.Add($"{files.Display(path)} line {i + 1}: {e.Message}; probe passed over.");
+                files.Notes.Add($"{files.Display(path)} line {i + 1}: {ReportJson.Describe(e, withLine: false)}; probe passed over.");
             }
         }
         if (samples.Count == 0) files.Notes.Add($"{files.Display(path)} has no samples.");

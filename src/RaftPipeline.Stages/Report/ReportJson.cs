@@ -29,6 +29,20 @@ internal static class ReportJson
         var other => throw new FormatException($"\"{key}\" should be a string, found {other.GetValueKind().ToString().ToLowerInvariant()}"),
     };
 
+    /// <summary>
+    /// An error's message for a note. System.Text.Json's ends with a 0-based " LineNumber: l | BytePositionInLine: b.";
+    /// that becomes a 1-based "at line l, byte b" (or "at byte b" for a JSONL line, whose line the note already names).
+    /// </summary>
+    public static string Describe(Exception e, bool withLine = true)
+    {
+        if (e is not JsonException { BytePositionInLine: { } position } json) return e.Message;
+        var message = e.Message;
+        var cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (cut >= 0) message = message[..cut];
+        var at = withLine && json.LineNumber is { } line ? $"at line {line + 1}, byte {position + 1}" : $"at byte {position + 1}";
+        return $"{message.TrimEnd()} ({at})";
+    }
+
     /// <summary>Parses a file holding one JSON object.</summary>
     public static JsonObject ReadObject(string path) =>
         JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new FormatException("expected a JSON object");

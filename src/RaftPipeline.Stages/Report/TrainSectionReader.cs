@@ -38,7 +38,7 @@ internal static class TrainSectionReader
                 }
                 catch (Exception e) when (e is JsonException or FormatException)
                 {
-                    bad.Add($"line {i + 1}: {e.Message}");
+                    bad.Add($"line {i + 1}: {ReportJson.Describe(e, withLine: false)}");
                 }
             }
             if (bad.Count > 0)
@@ -59,7 +59,7 @@ internal static class TrainSectionReader
             }
             catch (Exception e) when (e is JsonException or FormatException)
             {
-                files.Notes.Add($"{files.Display(summaryPath)} is not readable JSON ({e.Message}).");
+                files.Notes.Add($"{files.Display(summaryPath)} is not readable JSON ({ReportJson.Describe(e)}).");
             }
         }
 

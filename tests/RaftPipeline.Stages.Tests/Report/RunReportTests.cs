@@ -103,16 +103,38 @@ public class RunReportTests
         Assert.Contains("stages/stats/statistics.txt is missing.", md);
         Assert.Contains("stages/stats/histogram.png is not a PNG file (no PNG signature); not shown.", md);
         Assert.Contains("the lock file records no token statistics for this stage.", md);
-        Assert.Contains("stages/train/metrics.jsonl: 3 malformed lines passed over (line 2: ", md);
+        Assert.Contains("stages/train/metrics.jsonl: 3 malformed lines passed over (line 2: 'b' is an invalid start of a property name. Expected a '\"'. (at byte 2); ", md);
         Assert.Contains("line 3: no \"step\"; line 4: \"loss\" should be a number, found string).", md);
         Assert.Contains("stages/train/train_summary.json is not readable JSON (expected a JSON object).", md);
-        Assert.Contains("stages/eval/eval.json is not readable (", md);
+        Assert.Contains("stages/eval/eval.json is not readable (Expected start of a property name or value, but instead reached end of data. (at line 1, byte 11)).", md);
         Assert.Contains("stages/samples/samples.jsonl is missing.", md);
         // The good rows still make the table and the curves.
         Assert.Contains("| 1 | — | 2 | 1e-4 | — |", md);
         Assert.Contains("| 4 | — | 1.5 | 5e-5 | — |", md);
         Assert.Equal(2, Regex.Matches(html, "<polyline").Count);
         Assert.Contains("stages/eval/eval.json is not readable (", html);
+    }
+
+    [Fact]
+    public void An_eval_of_one_model_and_a_bad_probe_line_still_report_what_is_there()
+    {
+        using var run = new FakeRunFolder();
+        run.WriteLock("succeeded",
+            FakeRunFolder.Record("samples", "generate", StageStatus.Ran, 1),
+            FakeRunFolder.Record("eval", "eval", StageStatus.Ran, 2));
+        File.WriteAllText(Path.Combine(run.Stage("samples"), "samples.jsonl"),
+            "{\"probe\":\"a\",\"system\":null,\"user\":\"질문?\",\"base\":\"답.\",\"tuned\":null}\n{\"probe\":\"b\",\"user\":7}\n");
+        File.WriteAllText(Path.Combine(run.Stage("eval"), "eval.json"),
+            "{\"rows\": 4, \"models\": {\"base\": {\"opening_rate\": 0.25, \"loss\": 3.5, \"notes\": \"x\", \"extra_metric\": 2}, \"tuned\": null}}");
+
+        var md = File.ReadAllText(RunReport.Write(run.Path).MarkdownPath);
+        Assert.Contains("stages/samples/samples.jsonl line 2: \"user\" should be a string, found number; probe passed over.", md);
+        Assert.Contains("### a", md);
+        Assert.Contains("| 답. | *not run* |", md);
+        Assert.Contains("Held-out rows: 4 (answerable —, unanswerable —)", md);
+        Assert.Contains("| metric | base | tuned |", md);
+        // Known metrics first, then the others; a non-number is not a metric; an absent model shows dashes.
+        Assert.Contains("| opening_rate | 25.0% | — |\n| loss | 3.5 | — |\n| extra_metric | 2 | — |\n", md);
     }
 
     [Fact]
