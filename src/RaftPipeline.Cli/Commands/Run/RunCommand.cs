@@ -3,13 +3,15 @@ using RaftPipeline.Core.Graph;
 using RaftPipeline.Core.Runs;
 using RaftPipeline.Core.Spec;
 using RaftPipeline.Core.Store;
+using RaftPipeline.Stages.Report;
 
 namespace RaftPipeline.Cli.Commands.Run;
 
 /// <summary>
 /// <c>raft run</c>: load and validate the spec (nothing runs when it is wrong), pick the stages (all, or the
 /// named ones and what they need), resolve the device, then run through <see cref="PipelineRunner"/> with live
-/// or plain progress, and end with a summary and an exit code from <see cref="RaftCli.ExitCodes"/>.
+/// or plain progress, and end with a summary, the run report (<see cref="RunReport"/>) and an exit code from
+/// <see cref="RaftCli.ExitCodes"/>.
 /// </summary>
 public sealed class RunCommand(IReadOnlyList<IStageExecutor> executors, Func<bool> cudaAvailable)
 {
@@ -74,7 +76,25 @@ public sealed class RunCommand(IReadOnlyList<IStageExecutor> executors, Func<boo
             error.WriteLine("cancelled before any stage started.");
             return RaftCli.ExitCodes.Cancelled;
         }
-        return Summarize(result, output, error);
+        var exit = Summarize(result, output, error);
+        WriteReport(result.Folder.Path, output, error);
+        return exit;
+    }
+
+    /// <summary>
+    /// The run report, after every run that got a run folder (succeeded, failed or cancelled): a failed run's report
+    /// is the one most worth reading. A report that cannot be written is said, and leaves the exit code alone.
+    /// </summary>
+    static void WriteReport(string runFolder, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            output.WriteLine($"report: {RunReport.Write(runFolder).HtmlPath}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"the run report was not written: {e.Message}");
+        }
     }
 
     static int Summarize(RunResult result, TextWriter output, TextWriter error)
