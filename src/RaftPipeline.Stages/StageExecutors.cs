@@ -1,4 +1,13 @@
 using RaftPipeline.Core.Engine;
+using RaftPipeline.Stages.Analyze;
+using RaftPipeline.Stages.Eval;
+using RaftPipeline.Stages.Format;
+using RaftPipeline.Stages.Generate;
+using RaftPipeline.Stages.Load;
+using RaftPipeline.Stages.Lora;
+using RaftPipeline.Stages.Merge;
+using RaftPipeline.Stages.Preset;
+using RaftPipeline.Stages.Quantize;
 
 namespace RaftPipeline.Stages;
 
@@ -8,9 +17,17 @@ namespace RaftPipeline.Stages;
 /// </summary>
 public static class StageExecutors
 {
-    /// <summary>
-    /// Every shipped executor. Empty for now: the lead adds each kind (load, format, analyze, quantize, lora,
-    /// train, merge, generate, eval) as its executor lands; until then a run names the kind it cannot run.
-    /// </summary>
-    public static IReadOnlyList<IStageExecutor> All() => [];
+    /// <summary>Every shipped executor, in recipe order.</summary>
+    public static IReadOnlyList<IStageExecutor> All() =>
+    [
+        new ModelPresetStageExecutor(),
+        new LoadStageExecutor(),
+        new FormatStageExecutor(),
+        new AnalyzeStageExecutor(),
+        new QuantizeStageExecutor(),
+        new LoraStageExecutor(),
+        new MergeStageExecutor(),
+        new GenerateStageExecutor(),
+        new EvalStageExecutor(),
+    ];
 }

@@ -106,6 +106,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
         if (existing is not null)
         {
             ArtifactStore.MarkUsed(existing);
+            ArtifactStore.RestoreReport(existing, folder.StageReportDirectory(stage.Name));
             log.Write(stage.Name, $"reused {stage.Key}");
             return record with
             {
@@ -151,6 +152,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
         ArtifactEntry entry;
         try
         {
+            ArtifactStore.StageReport(staging, context.ReportDirectory);
             entry = store.Publish(staging, files => new ArtifactManifest(
                 stage.Key, stage.Name, stage.Stage.Kind, stage.Executor.Version, spec.Seed,
                 stage.Material.Parameters, stage.InputsJson(), files, DateTime.UtcNow, ToolInfo.Version, spec.Name)

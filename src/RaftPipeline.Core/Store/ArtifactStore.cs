@@ -17,6 +17,12 @@ namespace RaftPipeline.Core.Store;
 public sealed class ArtifactStore
 {
     public const string DataFolderName = "data";
+    /// <summary>
+    /// Beside data/: a copy of the human-facing files the stage wrote into its run's report folder, so a run that
+    /// reuses the entry shows the same tables and plots. Not part of the artifact's content (not hashed, not read
+    /// by other stages).
+    /// </summary>
+    public const string ReportFolderName = "report";
     public const string ObjectsFolderName = "objects";
     public const string TempFolderName = "tmp";
 
@@ -110,6 +116,25 @@ public sealed class ArtifactStore
         Directory.Move(staging.Directory, target);
         staging.Published = true;
         return new ArtifactEntry(staging.Key, target, manifest);
+    }
+
+    /// <summary>Copies the files of <paramref name="reportDirectory"/> into the staged entry's report/ folder.</summary>
+    public static void StageReport(StagingArea staging, string reportDirectory) =>
+        CopyTree(reportDirectory, Path.Combine(staging.Directory, ReportFolderName));
+
+    /// <summary>Copies a reused entry's report/ files (if it has any) into <paramref name="reportDirectory"/>.</summary>
+    public static void RestoreReport(ArtifactEntry entry, string reportDirectory) =>
+        CopyTree(Path.Combine(entry.EntryDirectory, ReportFolderName), reportDirectory);
+
+    static void CopyTree(string from, string to)
+    {
+        if (!Directory.Exists(from)) return;
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
+        }
     }
 
     /// <summary>Records that a run used this entry (for <c>cache gc</c>'s age rule).</summary>

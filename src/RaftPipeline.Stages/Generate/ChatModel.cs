@@ -2,6 +2,7 @@ using RaftPipeline.Core.Spec;
 using RaftPipeline.Core.Spec.Stages;
 using RaftPipeline.Modeling.Decoder;
 using RaftPipeline.Modeling.Generation;
+using RaftPipeline.Stages.Models;
 using RaftPipeline.Text.Templates;
 using RaftPipeline.Text.Tokenization;
 using TorchSharp;
@@ -40,7 +41,9 @@ public sealed class ChatModel : IDisposable
         var tokenizer = HuggingFaceTokenizer.FromDirectory(modelDirectory);
         var renderer = new ChatPromptRenderer(ChatTemplate.FromModelFolder(modelDirectory));
         var generation = GenerationConfigFile.Read(modelDirectory);
-        var model = InterimModelSlotLoader.Load(modelDirectory, device);
+        // fp32 on the CPU (libtorch's bf16 matmuls there are slow and less exact), bf16 on CUDA; an NF4 folder
+        // dequantizes to the same type.
+        var model = ModelSlotLoader.Load(modelDirectory, device, device == DeviceKind.Cpu ? ScalarType.Float32 : ScalarType.BFloat16);
 
         var stops = new List<int>(generation.EosTokenIds.Count > 0 ? generation.EosTokenIds : model.Config.EosTokenIds);
         if (tokenizer.EosTokenId is { } eos) stops.Add(eos);
@@ -58,7 +61,7 @@ public sealed class ChatModel : IDisposable
     public void AttachAdapter(string adapterDirectory)
     {
         if (HasAdapter) throw new InvalidOperationException("an adapter is already attached");
-        InterimModelSlotLoader.AttachAdapter(Model, adapterDirectory);
+        ModelSlotLoader.AttachAdapter(Model, adapterDirectory, trainable: false);
         HasAdapter = true;
     }
 

@@ -54,7 +54,7 @@ internal sealed class StageFiles
     {
         var notes = new List<string>(Notes);
         if (_fromArtifact.Count > 0)
-            notes.Insert(0, $"reused stage: {string.Join(", ", _fromArtifact)} read from its cached artifact {_record!.Artifact} (a reused stage writes nothing into the run folder).");
+            notes.Insert(0, $"reused stage: {string.Join(", ", _fromArtifact)} read from its cached artifact {_record!.Artifact} (the entry predates report copies kept beside artifacts).");
         return notes;
     }
 

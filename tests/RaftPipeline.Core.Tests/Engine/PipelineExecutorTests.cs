@@ -25,6 +25,10 @@ public class PipelineExecutorTests
         var train = File.ReadAllText(Path.Combine(second.Lock.Stage("train")!.Artifact!, "out.txt"));
         Assert.Contains("sky,color?,blue", train);
         Assert.Contains("model: config.json={\"model_type\":\"qwen3\"},tokenizer.json={}", train);
+        // A reused stage's report folder in the new run holds what the stage wrote when it ran.
+        var reportOfReused = Path.Combine(second.Folder.Path, RunFolder.StagesFolderName, "train", "report.txt");
+        Assert.True(File.Exists(reportOfReused), $"missing {reportOfReused}");
+        Assert.Equal(File.ReadAllText(Path.Combine(first.Folder.Path, RunFolder.StagesFolderName, "train", "report.txt")), File.ReadAllText(reportOfReused));
         // A reused stage reports the metrics it was built with.
         Assert.Equal(first.Lock.Stage("train")!.Metrics["bytes"]!.GetValue<int>(), second.Lock.Stage("train")!.Metrics["bytes"]!.GetValue<int>());
     }

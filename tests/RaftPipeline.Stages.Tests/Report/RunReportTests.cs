@@ -184,7 +184,7 @@ public class RunReportTests
         full.WriteLock("succeeded", record);
 
         var md = File.ReadAllText(RunReport.Write(full.Path).MarkdownPath);
-        Assert.Contains($"reused stage: eval.json read from its cached artifact {artifact} (a reused stage writes nothing into the run folder).", md);
+        Assert.Contains($"reused stage: eval.json read from its cached artifact {artifact} (the entry predates report copies kept beside artifacts).", md);
         Assert.Contains("| tuned |", md);
         Assert.Contains("| refusal_rate | 16.7% | 83.3% |", md);
     }

@@ -3,6 +3,7 @@ using RaftPipeline.Core.Spec;
 using RaftPipeline.Modeling.Adapters;
 using RaftPipeline.Modeling.Config;
 using RaftPipeline.Modeling.Decoder;
+using RaftPipeline.Stages.Models;
 using RaftPipeline.Modeling.Loading;
 using RaftPipeline.Modeling.Native;
 using RaftPipeline.Modeling.Quantization;
@@ -62,23 +63,11 @@ public sealed class GenerationModel : IDisposable
             ?? (tokenizer.EosTokenId is { } e ? [e] : []);
         int pad = defaults.PadTokenId ?? config.PadTokenId ?? tokenizer.PadTokenId ?? (eos.Count > 0 ? eos[0] : 0);
 
-        var torchDevice = device == DeviceKind.Cuda ? torch.CUDA : torch.CPU;
-        TorchRuntime.EnsureInitialized(torchDevice.type);
-        CausalLM model;
-        if (IsNf4Folder(directory))
-        {
-            // Nf4ModelStore builds on the CPU; moving an NF4 model to CUDA is ModelSlotLoader's job.
-            if (device == DeviceKind.Cuda)
-                throw new NotSupportedException($"{directory}: NF4-quantized folders run on --device cpu only in this version");
-            model = Nf4ModelStore.Load(directory, ComputeDtype(device));
-        }
-        else
-        {
-            model = PretrainedLoader.Load(directory, torchDevice, ComputeDtype(device));
-        }
+        // Plain or NF4 folder, built on the device (ModelSlotLoader); the adapter is attached frozen.
+        var model = ModelSlotLoader.Load(directory, device, ComputeDtype(device));
         try
         {
-            if (adapterDirectory is not null) AdapterStore.Load(model, adapterDirectory);
+            if (adapterDirectory is not null) ModelSlotLoader.AttachAdapter(model, adapterDirectory, trainable: false);
         }
         catch
         {
@@ -87,13 +76,6 @@ public sealed class GenerationModel : IDisposable
         }
         model.eval(); // no LoRA dropout while generating
         return new GenerationModel(directory, model, tokenizer, defaults, eos, pad);
-    }
-
-    /// <summary>A bitsandbytes-style folder: config.json carries transformers' quantization_config.</summary>
-    static bool IsNf4Folder(string directory)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "config.json")));
-        return doc.RootElement.TryGetProperty("quantization_config", out var q) && q.ValueKind == JsonValueKind.Object;
     }
 
     public void Dispose() => Model.Dispose();
