@@ -41,14 +41,11 @@ public sealed class TokenizeCommand(TextWriter output, TextWriter error)
 
         if (ids is not null)
         {
-            try
-            {
-                output.WriteLine(tokenizer.Decode(ids, request.SkipSpecialTokens));
-            }
-            catch (ArgumentOutOfRangeException e)
-            {
-                return BadInput($"--decode: token id {e.ActualValue} is not in {TokenizerName(request)}");
-            }
+            // The library drops unknown ids as Hugging Face does (model output may hold them); ids a person typed
+            // are checked, since a typo would otherwise vanish silently.
+            if (ids.FirstOrDefault(id => tokenizer.IdToToken(id) is null, -1) is var unknown and >= 0)
+                return BadInput($"--decode: token id {unknown} is not in {TokenizerName(request)}");
+            output.WriteLine(tokenizer.Decode(ids, request.SkipSpecialTokens));
             return RaftCli.ExitCodes.Ok;
         }
 
