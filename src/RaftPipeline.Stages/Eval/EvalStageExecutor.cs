@@ -28,8 +28,8 @@ public sealed class EvalStageExecutor : IStageExecutor
 
     public string Kind => "eval";
 
-    /// <summary>1: batches of 8, greedy by default, rules as AnswerScorer documents (quote span ≥ 8 chars), token-weighted loss.</summary>
-    public int Version => 1;
+    /// <summary>1: batches of 8, greedy by default, rules as AnswerScorer documents (quote span ≥ 8 chars), token-weighted loss. 2: the loss from the continuation positions' logits only.</summary>
+    public int Version => 2;
 
     public Task<StageOutcome> RunAsync(StageContext context, CancellationToken cancellationToken)
     {

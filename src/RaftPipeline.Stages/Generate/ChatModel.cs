@@ -114,10 +114,13 @@ public sealed class ChatModel : IDisposable
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         long[] ids = [.. promptIds.Select(i => (long)i), .. continuationIds.Select(i => (long)i)];
-        long[] labels = [.. promptIds.Select(_ => -100L), .. continuationIds.Select(i => (long)i)];
         var input = torch.tensor(ids, [1, ids.Length], device: Model.Device);
-        var target = torch.tensor(labels, [1, labels.Length], device: Model.Device);
-        var loss = Model.Forward(input, labels: target).Loss!;
+        // Only the positions that predict the continuation go through lm_head: the last prompt token's onwards. Full
+        // logits would cost prompt length × 151,936 fp32 values per row for nothing.
+        int c = continuationIds.Count;
+        var logits = Model.Forward(input, logitsToKeep: c + 1).Logits.narrow(1, 0, c).to(ScalarType.Float32).reshape(c, -1);
+        var target = torch.tensor(continuationIds.Select(i => (long)i).ToArray(), device: Model.Device);
+        var loss = nn.functional.cross_entropy(logits, target);
         // Forward gives the mean over the counted tokens; the caller averages over every token of every row.
         return (loss.item<float>() * (double)continuationIds.Count, continuationIds.Count);
     }
