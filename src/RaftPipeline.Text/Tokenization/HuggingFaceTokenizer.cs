@@ -5,8 +5,9 @@ namespace RaftPipeline.Text.Tokenization;
 
 /// <summary>
 /// A Hugging Face model folder's tokenizer (tokenizer.json + tokenizer_config.json) on Microsoft.ML.Tokenizers:
-/// the library's <see cref="BpeTokenizer"/> does byte-level BPE; our <see cref="Normalizer"/> and
-/// <see cref="PreTokenizer"/> subclasses give it Hugging Face's added-token, NFC and split behaviour.
+/// the library's <see cref="BpeTokenizer"/> does the BPE merges; our <see cref="Normalizer"/> and
+/// <see cref="PreTokenizer"/> subclasses give it Hugging Face's added-token, normalizer and split behaviour, and
+/// <see cref="BpeWordEncoder"/> adds what its BPE lacks (ignore_merges, byte fallback) for Llama-style files.
 /// Encodes to the ids transformers' <c>tokenizer.encode(text)</c> gives, decodes like <c>tokenizer.decode</c>.
 /// Thread-safe once built.
 /// </summary>
@@ -22,6 +23,8 @@ public sealed class HuggingFaceTokenizer
     readonly Lazy<Dictionary<int, string>> _vocabularyById;
     readonly int[] _prefixIds;
     readonly int[] _suffixIds;
+    readonly SplitPreTokenizer _preTokenizer;
+    readonly BpeWordEncoder? _wordEncoder;
 
     HuggingFaceTokenizer(TokenizerDefinition definition, TokenizerConfig config, string configSource)
     {
@@ -43,16 +46,28 @@ public sealed class HuggingFaceTokenizer
         var allMatched = new AddedTokenMatcher(matched.Select(t => t.Content));
         var rawMatched = new AddedTokenMatcher(matched.Where(t => !t.Normalized).Select(t => t.Content));
         var splits = definition.SplitPatterns.Select(CodePointRegex.Create).ToList();
+        _preTokenizer = new SplitPreTokenizer(allMatched, splits);
 
         Bpe = BpeTokenizer.Create(new BpeOptions(_vocabulary)
         {
             Merges = definition.Merges,
             SpecialTokens = _addedByContent,
-            ByteLevel = true,
+            ByteLevel = definition.ByteLevel,
             UnknownToken = definition.UnknownToken,
-            PreTokenizer = new SplitPreTokenizer(allMatched, splits),
-            Normalizer = definition.NormalizeNfc ? new NfcOutsideAddedTokensNormalizer(rawMatched) : null,
+            PreTokenizer = _preTokenizer,
+            Normalizer = definition.Normalizers.Count > 0 ? new SegmentNormalizer(rawMatched, definition.Normalizers) : null,
         });
+        if (definition.IgnoreMerges || !definition.ByteLevel)
+        {
+            // The same merges with no normalizer and no pre-tokenizer: one call encodes one word.
+            var wordBpe = BpeTokenizer.Create(new BpeOptions(_vocabulary)
+            {
+                Merges = definition.Merges,
+                ByteLevel = definition.ByteLevel,
+                PreTokenizer = WholeTextPreTokenizer.Instance,
+            });
+            _wordEncoder = new BpeWordEncoder(wordBpe, definition);
+        }
 
         BosTokenId = IdOfNamedToken(config.BosToken, "bos_token", configSource);
         EosTokenId = IdOfNamedToken(config.EosToken, "eos_token", configSource);
@@ -104,7 +119,8 @@ public sealed class HuggingFaceTokenizer
         return new HuggingFaceTokenizer(definition, config, configSource);
     }
 
-    /// <summary>The library tokenizer doing the work (no BOS/EOS added; <see cref="Encode"/> adds them).</summary>
+    /// <summary>The library tokenizer doing the work (no BOS/EOS added; <see cref="Encode"/> adds them). For
+    /// files with ignore_merges or a SentencePiece-style vocabulary it lacks those pieces: use <see cref="Encode"/>.</summary>
     public BpeTokenizer Bpe { get; }
 
     public TokenizerDefinition Definition { get; }
@@ -134,9 +150,24 @@ public sealed class HuggingFaceTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         EnsureWellFormed(text);
-        var ids = Bpe.EncodeToIds(text);
+        var ids = _wordEncoder is null ? Bpe.EncodeToIds(text) : EncodeWordByWord(text);
         if (!addSpecialTokens || (_prefixIds.Length == 0 && _suffixIds.Length == 0)) return [.. ids];
         return [.. _prefixIds, .. ids, .. _suffixIds];
+    }
+
+    /// <summary>The library's normalize → pre-tokenize steps (our objects), then each piece through
+    /// <see cref="BpeWordEncoder"/>.</summary>
+    List<int> EncodeWordByWord(string text)
+    {
+        var normalized = Bpe.Normalizer?.Normalize(text) ?? text;
+        var ids = new List<int>(normalized.Length / 2 + 4);
+        foreach (var (offset, length, isAddedToken) in _preTokenizer.Split(normalized))
+        {
+            var piece = normalized.AsSpan(offset, length);
+            if (isAddedToken) ids.Add(_addedByContent[piece.ToString()]);
+            else _wordEncoder!.Encode(piece, ids);
+        }
+        return ids;
     }
 
     /// <summary>transformers' <c>decode(ids, skip_special_tokens=skipSpecialTokens)</c>. Only added tokens marked
@@ -154,8 +185,27 @@ public sealed class HuggingFaceTokenizer
             if (!_knownIds.Contains(id)) continue;
             if (!(skipSpecialTokens && _addedById.TryGetValue(id, out var added) && added.Special)) kept.Add(id);
         }
-        return Bpe.Decode(kept, considerSpecialTokens: true);
+        var text = Definition.ByteLevel ? Bpe.Decode(kept, considerSpecialTokens: true) : DecodeChain(kept);
+        return Config.CleanUpTokenizationSpaces ? CleanUpTokenizationSpaces(text) : text;
     }
+
+    /// <summary>tokenizers' decode for non-byte-level models: ids to token strings (added tokens by content),
+    /// then the decoder chain.</summary>
+    string DecodeChain(List<int> ids)
+    {
+        var tokens = ids.Select(id => IdToToken(id)!).ToList();
+        foreach (var step in Definition.Decoders) tokens = step.DecodeChain(tokens);
+        return string.Concat(tokens);
+    }
+
+    /// <summary>transformers' <c>clean_up_tokenization</c>, applied when tokenizer_config.json sets
+    /// clean_up_tokenization_spaces (Llama 3 does): removes the space before some punctuation and contractions.</summary>
+    public static string CleanUpTokenizationSpaces(string text) => text
+        .Replace(" .", ".", StringComparison.Ordinal).Replace(" ?", "?", StringComparison.Ordinal)
+        .Replace(" !", "!", StringComparison.Ordinal).Replace(" ,", ",", StringComparison.Ordinal)
+        .Replace(" ' ", "'", StringComparison.Ordinal).Replace(" n't", "n't", StringComparison.Ordinal)
+        .Replace(" 'm", "'m", StringComparison.Ordinal).Replace(" 's", "'s", StringComparison.Ordinal)
+        .Replace(" 've", "'ve", StringComparison.Ordinal).Replace(" 're", "'re", StringComparison.Ordinal);
 
     /// <summary>The id of an added token or vocabulary entry (vocabulary entries are in byte-level form,
     /// e.g. "Ġthe"), or null.</summary>

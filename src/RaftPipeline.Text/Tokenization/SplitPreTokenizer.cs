@@ -16,18 +16,31 @@ public sealed class SplitPreTokenizer(AddedTokenMatcher addedTokens, IReadOnlyLi
 {
     public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => PreTokenize(text.AsSpan());
 
-    public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text)
+    public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) =>
+        Split(text).Select(piece => (piece.Offset, piece.Length));
+
+    /// <summary>The pieces, each marked whether it is an added token (text equal to an added token's content
+    /// is not one when that token was left unmatched, e.g. with split_special_tokens).</summary>
+    public List<(int Offset, int Length, bool IsAddedToken)> Split(ReadOnlySpan<char> text)
     {
-        var pieces = new List<(int Offset, int Length)>();
+        var pieces = new List<(int Offset, int Length, bool IsAddedToken)>();
+        var stretch = new List<(int Offset, int Length)>();
         var position = 0;
         foreach (var token in addedTokens.FindAll(text))
         {
-            SplitStretch(text, position, token.Offset, pieces);
-            pieces.Add(token);
+            AddStretch(text, position, token.Offset);
+            pieces.Add((token.Offset, token.Length, true));
             position = token.Offset + token.Length;
         }
-        SplitStretch(text, position, text.Length, pieces);
+        AddStretch(text, position, text.Length);
         return pieces;
+
+        void AddStretch(ReadOnlySpan<char> text, int start, int end)
+        {
+            stretch.Clear();
+            SplitStretch(text, start, end, stretch);
+            foreach (var (offset, length) in stretch) pieces.Add((offset, length, false));
+        }
     }
 
     void SplitStretch(ReadOnlySpan<char> text, int start, int end, List<(int Offset, int Length)> pieces)

@@ -13,7 +13,8 @@ public sealed record TokenizerConfig(
     string? UnkToken,
     bool? AddBosToken,
     bool? AddEosToken,
-    bool SplitSpecialTokens)
+    bool SplitSpecialTokens,
+    bool CleanUpTokenizationSpaces = false)
 {
     public static readonly TokenizerConfig Empty = new(null, null, null, null, null, null, false);
 
@@ -29,7 +30,9 @@ public sealed record TokenizerConfig(
             TokenText(root.Optional("unk_token")),
             root.Optional("add_bos_token")?.Bool(),
             root.Optional("add_eos_token")?.Bool(),
-            root.Optional("split_special_tokens")?.Bool() ?? false);
+            root.Optional("split_special_tokens")?.Bool() ?? false,
+            // Absent: false, transformers' current default.
+            root.Optional("clean_up_tokenization_spaces")?.Bool() ?? false);
     }
 
     static string? TokenText(JsonCursor? value) => value switch

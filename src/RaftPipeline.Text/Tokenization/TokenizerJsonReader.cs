@@ -22,31 +22,66 @@ public static class TokenizerJsonReader
                 throw set.Error($"'{key}' is set; tokenizers would cut or pad every encoding, which is not supported here (expected null)");
 
         var model = root.Required("model");
-        var (vocabulary, merges, unknownToken) = ReadModel(model);
+        var bpe = ReadModel(model);
         var addedTokens = ReadAddedTokens(root.Optional("added_tokens"));
-        var normalizeNfc = root.Optional("normalizer") is { } normalizer && ReadNormalizer(normalizer);
-        var splits = ReadPreTokenizer(root.Optional("pre_tokenizer") ?? throw root.Error(
-            "missing 'pre_tokenizer': a byte-level BPE model needs a ByteLevel pre-tokenizer"));
-        ReadDecoder(root.Optional("decoder") ?? throw root.Error("missing 'decoder': a byte-level BPE model needs the ByteLevel decoder"));
+        var normalizers = new List<NormalizerStep>();
+        if (root.Optional("normalizer") is { } normalizer) ReadNormalizer(normalizer, normalizers);
+        var (splits, byteLevel) = root.Optional("pre_tokenizer") is { } preTokenizer ? ReadPreTokenizer(preTokenizer) : ([], false);
+        var decoder = root.Optional("decoder") ?? throw root.Error(
+            "missing 'decoder': tokenizers would join the tokens with spaces, which is not supported here");
+        var decoders = new List<DecoderStep>();
+        if (byteLevel) ReadByteLevelDecoder(decoder);
+        else
+        {
+            ReadDecoder(decoder, decoders);
+            CheckSentencePieceModel(model, bpe);
+        }
         var postProcessor = root.Optional("post_processor") is { } post ? ReadPostProcessor(post) : null;
 
-        return new TokenizerDefinition(sourceName, vocabulary, merges, addedTokens, normalizeNfc, splits, unknownToken, postProcessor);
+        return new TokenizerDefinition(sourceName, bpe.Vocabulary, bpe.Merges, addedTokens, normalizers, splits, bpe.UnknownToken, postProcessor)
+        {
+            ByteLevel = byteLevel,
+            IgnoreMerges = bpe.IgnoreMerges,
+            ByteFallback = bpe.ByteFallback,
+            FuseUnknownTokens = bpe.FuseUnknown,
+            Decoders = decoders,
+        };
     }
 
-    static (Dictionary<string, int> Vocabulary, List<string> Merges, string? UnknownToken) ReadModel(JsonCursor model)
+    sealed record BpeModel(Dictionary<string, int> Vocabulary, List<string> Merges, List<(string Left, string Right)> MergePairs,
+        string? UnknownToken, bool IgnoreMerges, bool ByteFallback, bool FuseUnknown);
+
+    /// <summary>Without byte-level mapping, a character outside the vocabulary becomes byte or unknown tokens in
+    /// the middle of a word; <see cref="BpeWordEncoder"/> cuts such characters out before the library merges,
+    /// which is exact only while no merge involves those tokens. Real SentencePiece conversions have none.</summary>
+    static void CheckSentencePieceModel(JsonCursor model, BpeModel bpe)
+    {
+        for (var i = 0; i < bpe.MergePairs.Count; i++)
+        {
+            var (left, right) = bpe.MergePairs[i];
+            foreach (var side in (string[])[left, right])
+                if (side == bpe.UnknownToken || (bpe.ByteFallback && DecoderStep.ByteFallback.TryParseByteToken(side, out _)))
+                    throw new TokenizerFormatException(model.File, $"{model.Path}.merges[{i}]",
+                        $"a merge of the {(side == bpe.UnknownToken ? "unknown" : "byte fallback")} token \"{side}\" is not supported");
+        }
+        if (bpe.UnknownToken is { } unk && !bpe.Vocabulary.ContainsKey(unk))
+            throw model.Required("unk_token").Error($"the unknown token \"{unk}\" is not in model.vocab");
+    }
+
+    static BpeModel ReadModel(JsonCursor model)
     {
         var type = model.Optional("type")?.String()
             ?? throw model.Error("missing 'type' (expected \"BPE\")");
         if (type != "BPE")
-            throw model.Required("type").Error($"model type \"{type}\" is not supported (only byte-level \"BPE\", as in Qwen2/Qwen3 and Llama 3)");
+            throw model.Required("type").Error($"model type \"{type}\" is not supported (only \"BPE\": byte-level as in Qwen and Llama 3, or SentencePiece-style as in Llama 2 and Mistral)");
         if (model.Optional("dropout") is { } dropout)
             throw dropout.Error($"BPE dropout {dropout.Describe()} is not supported (expected null)");
         foreach (var key in (string[])["continuing_subword_prefix", "end_of_word_suffix"])
             if (model.Optional(key) is { } affix && affix.String().Length > 0)
-                throw affix.Error($"a non-empty {key} is not supported by byte-level BPE here (expected \"\" or null)");
-        foreach (var key in (string[])["byte_fallback", "ignore_merges"])
-            if (model.Optional(key) is { } flag && flag.Bool())
-                throw flag.Error($"{key}=true is not supported (expected false)");
+                throw affix.Error($"a non-empty {key} is not supported (expected \"\" or null)");
+        var ignoreMerges = model.Optional("ignore_merges")?.Bool() ?? false;
+        var byteFallback = model.Optional("byte_fallback")?.Bool() ?? false;
+        var fuseUnknown = model.Optional("fuse_unk")?.Bool() ?? false;
         var unknownToken = model.Optional("unk_token")?.String();
 
         var vocabularyCursor = model.Required("vocab");
@@ -62,6 +97,7 @@ public static class TokenizerJsonReader
         }
 
         var merges = new List<string>();
+        var pairs = new List<(string, string)>();
         if (model.Optional("merges") is { } mergesCursor)
         {
             mergesCursor.ExpectKind(JsonValueKind.Array);
@@ -70,10 +106,12 @@ public static class TokenizerJsonReader
             {
                 var merge = ReadMerge(element, vocabulary);
                 merges.Add(merge ?? throw MergeError(new JsonCursor(model.File, $"{mergesCursor.Path}[{index}]", element), vocabulary));
+                var space = merge.IndexOf(' ');
+                pairs.Add((merge[..space], merge[(space + 1)..]));
                 index++;
             }
         }
-        return (vocabulary, merges, unknownToken);
+        return new BpeModel(vocabulary, merges, pairs, unknownToken, ignoreMerges, byteFallback, fuseUnknown);
     }
 
     /// <summary>"a b" for a valid merge (older files write "a b", newer ones ["a", "b"]; the library takes
@@ -141,34 +179,42 @@ public static class TokenizerJsonReader
         return tokens;
     }
 
-    /// <summary>True for NFC, false for no normalization.</summary>
-    static bool ReadNormalizer(JsonCursor normalizer)
+    static void ReadNormalizer(JsonCursor normalizer, List<NormalizerStep> steps)
     {
         var type = normalizer.Required("type").String();
         switch (type)
         {
             case "NFC":
-                return true;
+                steps.Add(new NormalizerStep.Nfc());
+                break;
+            case "Prepend":
+                steps.Add(new NormalizerStep.Prepend(normalizer.Required("prepend").String()));
+                break;
+            case "Replace":
+                steps.Add(new NormalizerStep.Replace(StringPattern(normalizer.Required("pattern")), normalizer.Required("content").String()));
+                break;
             case "Sequence":
-                {
-                    var nfc = false;
-                    foreach (var inner in normalizer.Required("normalizers").Items())
-                        if (ReadNormalizer(inner)) nfc = true;
-                    return nfc;
-                }
+                foreach (var inner in normalizer.Required("normalizers").Items()) ReadNormalizer(inner, steps);
+                break;
             default:
-                throw normalizer.Required("type").Error($"normalizer \"{type}\" is not supported (supported: NFC, or a Sequence of NFC)");
+                throw normalizer.Required("type").Error($"normalizer \"{type}\" is not supported (supported: NFC, Prepend, Replace of a string, a Sequence of these)");
         }
     }
 
-    static List<string> ReadPreTokenizer(JsonCursor preTokenizer)
+    /// <summary>A Replace pattern: <c>{"String": " "}</c>; a regex pattern is refused.</summary>
+    static string StringPattern(JsonCursor pattern)
+    {
+        if (pattern.Optional("String") is { } literal && literal.String().Length > 0) return literal.String();
+        throw pattern.Error($"expected {{\"String\": <non-empty text>}}, found {pattern.Element.GetRawText()} (a Regex pattern is not supported here)");
+    }
+
+    /// <summary>The split regexes, and whether a ByteLevel pre-tokenizer makes this a byte-level model.</summary>
+    static (List<string> Splits, bool ByteLevel) ReadPreTokenizer(JsonCursor preTokenizer)
     {
         var splits = new List<string>();
         var byteLevelSeen = false;
         Visit(preTokenizer);
-        if (!byteLevelSeen)
-            throw preTokenizer.Error("no ByteLevel pre-tokenizer: only byte-level BPE is supported");
-        return splits;
+        return (splits, byteLevelSeen);
 
         void Visit(JsonCursor node)
         {
@@ -209,7 +255,7 @@ public static class TokenizerJsonReader
                     if (node.Optional("use_regex")?.Bool() ?? true) splits.Add(ByteLevelRegex);
                     break;
                 case var other:
-                    throw typeCursor.Error($"pre-tokenizer \"{other}\" is not supported (supported: Split with a regex and behavior Isolated, ByteLevel, Sequence of these)");
+                    throw typeCursor.Error($"pre-tokenizer \"{other}\" is not supported (supported: Split with a regex and behavior Isolated, ByteLevel, Sequence of these, or none)");
             }
         }
     }
@@ -217,11 +263,42 @@ public static class TokenizerJsonReader
     static string EscapeLiteral(string text) =>
         string.Concat(text.Select(c => char.IsAsciiLetterOrDigit(c) ? c.ToString() : $"\\x{{{(int)c:X}}}"));
 
-    static void ReadDecoder(JsonCursor decoder)
+    static void ReadByteLevelDecoder(JsonCursor decoder)
     {
         var type = decoder.Required("type");
         if (type.String() != "ByteLevel")
-            throw type.Error($"decoder \"{type.String()}\" is not supported (expected \"ByteLevel\")");
+            throw type.Error($"decoder \"{type.String()}\" is not supported with a ByteLevel pre-tokenizer (expected \"ByteLevel\")");
+    }
+
+    static void ReadDecoder(JsonCursor decoder, List<DecoderStep> steps)
+    {
+        var type = decoder.Required("type");
+        switch (type.String())
+        {
+            case "Replace":
+                steps.Add(new DecoderStep.Replace(StringPattern(decoder.Required("pattern")), decoder.Required("content").String()));
+                break;
+            case "ByteFallback":
+                steps.Add(new DecoderStep.ByteFallback());
+                break;
+            case "Fuse":
+                steps.Add(new DecoderStep.Fuse());
+                break;
+            case "Strip":
+                {
+                    var content = decoder.Required("content");
+                    if (content.String().Length != 1) throw content.Error($"expected one character, found {content.Describe()}");
+                    steps.Add(new DecoderStep.Strip(content.String()[0], decoder.Required("start").Int(), decoder.Required("stop").Int()));
+                    break;
+                }
+            case "Sequence":
+                foreach (var inner in decoder.Required("decoders").Items()) ReadDecoder(inner, steps);
+                break;
+            case "ByteLevel":
+                throw type.Error("decoder \"ByteLevel\" without a ByteLevel pre-tokenizer is not supported");
+            case var other:
+                throw type.Error($"decoder \"{other}\" is not supported (supported: ByteLevel with a ByteLevel pre-tokenizer; otherwise Replace, ByteFallback, Fuse, Strip, a Sequence of these)");
+        }
     }
 
     static PostProcessorTemplate? ReadPostProcessor(JsonCursor post)

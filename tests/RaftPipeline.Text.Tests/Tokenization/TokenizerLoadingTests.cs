@@ -52,8 +52,7 @@ public class TokenizerLoadingTests
         { "$.decoder.type", "Metaspace", "decoder \"Metaspace\" is not supported" },
         { "$.post_processor.processors[1].type", "RobertaProcessing", "post-processor \"RobertaProcessing\" is not supported" },
         { "$.added_tokens[1].lstrip", "true", "lstrip=true is not supported" },
-        { "$.model.ignore_merges", "true", "ignore_merges=true is not supported" },
-        { "$.model.byte_fallback", "true", "byte_fallback=true is not supported" },
+        { "$.model.dropout", "0.1", "BPE dropout" },
     };
 
     [Theory]
