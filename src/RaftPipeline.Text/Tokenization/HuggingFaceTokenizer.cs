@@ -186,7 +186,9 @@ public sealed class HuggingFaceTokenizer
             if (!(skipSpecialTokens && _addedById.TryGetValue(id, out var added) && added.Special)) kept.Add(id);
         }
         var text = Definition.ByteLevel ? Bpe.Decode(kept, considerSpecialTokens: true) : DecodeChain(kept);
-        return Config.CleanUpTokenizationSpaces ? CleanUpTokenizationSpaces(text) : text;
+        // tokenizer_config.json's clean_up_tokenization_spaces is not applied: transformers 5 ignores it for BPE
+        // tokenizers, the only kind this class loads (measured: Fixtures/tokenizer_families, llama3 sets it true).
+        return text;
     }
 
     /// <summary>tokenizers' decode for non-byte-level models: ids to token strings (added tokens by content),
@@ -197,15 +199,6 @@ public sealed class HuggingFaceTokenizer
         foreach (var step in Definition.Decoders) tokens = step.DecodeChain(tokens);
         return string.Concat(tokens);
     }
-
-    /// <summary>transformers' <c>clean_up_tokenization</c>, applied when tokenizer_config.json sets
-    /// clean_up_tokenization_spaces (Llama 3 does): removes the space before some punctuation and contractions.</summary>
-    public static string CleanUpTokenizationSpaces(string text) => text
-        .Replace(" .", ".", StringComparison.Ordinal).Replace(" ?", "?", StringComparison.Ordinal)
-        .Replace(" !", "!", StringComparison.Ordinal).Replace(" ,", ",", StringComparison.Ordinal)
-        .Replace(" ' ", "'", StringComparison.Ordinal).Replace(" n't", "n't", StringComparison.Ordinal)
-        .Replace(" 'm", "'m", StringComparison.Ordinal).Replace(" 's", "'s", StringComparison.Ordinal)
-        .Replace(" 've", "'ve", StringComparison.Ordinal).Replace(" 're", "'re", StringComparison.Ordinal);
 
     /// <summary>The id of an added token or vocabulary entry (vocabulary entries are in byte-level form,
     /// e.g. "Ġthe"), or null.</summary>

@@ -71,8 +71,11 @@ public class TokenizerFamilyParityTests
         Assert.Equal(facts.GetProperty("bos_token_id").GetInt32(), tokenizer.BosTokenId);
         Assert.Equal(facts.GetProperty("eos_token_id").GetInt32(), tokenizer.EosTokenId);
         Assert.Equal(facts.GetProperty("len_transformers_tokenizer").GetInt32(), tokenizer.VocabularySize);
-        var special = tokenizer.AddedTokens.Where(t => t.Special).Select(t => t.Id).Order().ToArray();
-        Assert.Equal(facts.GetProperty("all_special_ids").EnumerateArray().Select(e => e.GetInt32()).Order().ToArray(), special);
+        // transformers 5's all_special_ids are the named ones (bos, eos, unk, pad, extra_special_tokens); every one of
+        // them is a special added token here. Added tokens flagged special beyond those are skipped by
+        // decode(skip_special_tokens=True) all the same, which the decode parity test checks.
+        var special = tokenizer.AddedTokens.Where(t => t.Special).Select(t => t.Id).ToHashSet();
+        Assert.All(facts.GetProperty("all_special_ids").EnumerateArray().Select(e => e.GetInt32()), id => Assert.Contains(id, special));
     }
 
     [Theory]
