@@ -25,6 +25,33 @@ public class SchemaTests
             "regenerate it with `dotnet run --project src/RaftPipeline.Cli -- schema --out pipelines/raft.schema.json` and commit it");
     }
 
+    const string ReferenceStart = "<!-- spec-reference:start (generated from the parameter records; the Core test ReadmeSpecReference keeps it in sync) -->";
+    const string ReferenceEnd = "<!-- spec-reference:end -->";
+
+    /// <summary>SpecReference.Markdown() without its title and one heading level down, under the README's "Spec reference".</summary>
+    static string ReadmeReference() =>
+        string.Join("\n", SpecReference.Markdown().ReplaceLineEndings("\n").TrimEnd('\n').Split('\n')
+            .SkipWhile(l => !l.StartsWith("# ", StringComparison.Ordinal)).Skip(1).SkipWhile(l => l.Length == 0)
+            .Select(l => l.StartsWith('#') ? "#" + l : l));
+
+    [Fact]
+    public void ReadmeSpecReference_matches_the_records()
+    {
+        var path = Path.Combine(RepoRoot(), "README.md");
+        var readme = File.ReadAllText(path).ReplaceLineEndings("\n");
+        int start = readme.IndexOf(ReferenceStart, StringComparison.Ordinal), end = readme.IndexOf(ReferenceEnd, StringComparison.Ordinal);
+        Assert.True(start >= 0 && end > start, $"{path}: expected the markers {ReferenceStart} and {ReferenceEnd} around the spec reference");
+        var expected = "\n" + ReadmeReference() + "\n";
+        var committed = readme[(start + ReferenceStart.Length)..end];
+        if (committed != expected && Environment.GetEnvironmentVariable("RAFT_UPDATE_README") == "1")
+        {
+            File.WriteAllText(path, readme[..(start + ReferenceStart.Length)] + expected + readme[end..]);
+            return;
+        }
+        Assert.True(committed == expected, "README.md's spec reference differs from what the parameter records generate; " +
+            "update it with `RAFT_UPDATE_README=1 dotnet test tests/RaftPipeline.Core.Tests --filter ReadmeSpecReference` and commit README.md");
+    }
+
     [Fact]
     public void Every_parameter_is_documented_and_in_the_schema()
     {

@@ -34,7 +34,7 @@ public sealed record RaftOptions
     [Range(0.0, 1.0)]
     public double OracleProbability { get; init; } = 1.0;
 
-    [Description("Synthesized negatives (a question with only unrelated contexts) as a fraction of the rows.")]
+    [Description("Synthesized negatives (a question with only unrelated contexts, answered with the refusal) as a fraction of the answerable rows.")]
     [Range(0.0, 1.0)]
     public double Negatives { get; init; }
 
