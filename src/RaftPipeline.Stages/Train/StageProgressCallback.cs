@@ -1,0 +1,24 @@
+using System.Globalization;
+using RaftPipeline.Core.Engine;
+using RaftPipeline.Training.Loop;
+
+namespace RaftPipeline.Stages.Train;
+
+/// <summary>
+/// Relays the trainer to the stage's progress (a report per optimizer step, an HF-style line per log) and stops
+/// the loop cleanly between steps when the run is cancelled: the step that just ended has released its tensors
+/// (its dispose scope closed) and the trainer has not started the next one.
+/// </summary>
+internal sealed class StageProgressCallback(IStageProgress progress, CancellationToken cancellationToken) : ITrainerCallback
+{
+    public void OnStepEnd(TrainingProgress p)
+    {
+        progress.Report("train", p.Step, p.TotalSteps,
+            string.Create(CultureInfo.InvariantCulture, $"loss {p.Loss:F4} lr {p.LearningRate:E2}"));
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    public void OnLog(TrainingLogEntry e) =>
+        progress.Log(string.Create(CultureInfo.InvariantCulture,
+            $"step {e.Step}: loss {e.Loss:F4}, grad_norm {e.GradNorm:F4}, learning_rate {e.LearningRate:E3}, epoch {e.Epoch:F2}, {e.TokensPerSecond:F0} tokens/s"));
+}

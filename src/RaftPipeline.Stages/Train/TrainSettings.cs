@@ -1,0 +1,63 @@
+using RaftPipeline.Core.Engine;
+using RaftPipeline.Core.Spec;
+using RaftPipeline.Core.Spec.Stages;
+using RaftPipeline.Training.Loop;
+using RaftPipeline.Training.Optimizers;
+using RaftPipeline.Training.Schedules;
+using SpecOptimizer = RaftPipeline.Core.Spec.Stages.OptimizerKind;
+using TrainerOptimizer = RaftPipeline.Training.Loop.OptimizerKind;
+
+namespace RaftPipeline.Stages.Train;
+
+/// <summary>
+/// <see cref="TrainParameters"/> resolved against the data and the device: the trainer's options (every field mapped
+/// with HF TrainingArguments' meaning), the total and warmup steps, the seed and the checkpointing switch.
+/// </summary>
+public sealed record TrainSettings(TrainerOptions Trainer, int TotalSteps, int WarmupSteps, int StepsPerEpoch,
+    long Seed, bool GradientCheckpointing)
+{
+    public static TrainSettings Resolve(TrainParameters p, int rows, long pipelineSeed, DeviceKind device)
+    {
+        if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "no training rows");
+        // The trainer's count: ceil(micro-batches / accumulation), the last, shorter step of an epoch included.
+        int microBatches = (rows + p.BatchSize - 1) / p.BatchSize;
+        int stepsPerEpoch = Math.Max(1, (microBatches + p.GradientAccumulationSteps - 1) / p.GradientAccumulationSteps);
+        // HF: max_steps = ceil(num_train_epochs × steps per epoch) when max_steps is not given (fractional epochs too).
+        int total = p.MaxSteps ?? checked((int)Math.Ceiling(p.Epochs * stepsPerEpoch));
+        total = Math.Max(1, total);
+        // warmup steps = ceil(ratio × total), passed as a count: the trainer reads values ≥ 1 as counts, so a ratio
+        // of exactly 1.0 would otherwise mean one step.
+        int warmup = (int)Math.Ceiling(p.WarmupRatio * total);
+        long seed = p.Seed ?? pipelineSeed;
+        bool checkpointing = p.GradientCheckpointing switch
+        {
+            Core.Spec.Stages.GradientCheckpointing.On => true,
+            Core.Spec.Stages.GradientCheckpointing.Off => false,
+            _ => device == DeviceKind.Cuda, // memory is the constraint on the GPU; on CPU recomputing only costs time
+        };
+        var options = new TrainerOptions
+        {
+            BatchSize = p.BatchSize,
+            GradientAccumulationSteps = p.GradientAccumulationSteps,
+            Epochs = Math.Max(1, (int)Math.Ceiling(p.Epochs)),
+            MaxSteps = total,
+            LearningRate = p.LearningRate,
+            Schedule = p.LrScheduler switch
+            {
+                LrScheduler.Cosine => LrScheduleKind.Cosine,
+                LrScheduler.Linear => LrScheduleKind.Linear,
+                LrScheduler.Constant => LrScheduleKind.Constant,
+                var other => throw new ArgumentOutOfRangeException(nameof(p), other, "unknown lr_scheduler"),
+            },
+            Warmup = warmup,
+            MaxGradNorm = p.MaxGradNorm,
+            Optimizer = p.Optimizer == SpecOptimizer.Adamw8bit ? TrainerOptimizer.AdamW8bit : TrainerOptimizer.AdamW,
+            Adam = new AdamWOptions(p.AdamBeta1, p.AdamBeta2, p.AdamEpsilon, p.WeightDecay),
+            LoggingSteps = p.LoggingSteps,
+            SaveSteps = 0, // see TrainStageExecutor: a failed stage's staging folder is discarded, so nothing could resume
+            Seed = seed,
+            Shuffle = true,
+        };
+        return new TrainSettings(options, total, warmup, stepsPerEpoch, seed, checkpointing);
+    }
+}

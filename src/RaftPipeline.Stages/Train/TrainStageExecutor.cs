@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using RaftPipeline.Core.Engine;
+using RaftPipeline.Core.Spec.Stages;
+using RaftPipeline.Modeling.Adapters;
+using RaftPipeline.Modeling.Lora;
+using RaftPipeline.Stages.Format;
+using RaftPipeline.Text.Tokenization;
+using RaftPipeline.Training.Data;
+using RaftPipeline.Training.Loop;
+using RaftPipeline.Training.Model;
+
+namespace RaftPipeline.Stages.Train;
+
+/// <summary>
+/// The <c>train</c> stage: the notebook's <c>SFTTrainer(...).train()</c>. Loads the (NF4 or 16-bit) base frozen,
+/// attaches the lora artifact's adapter as the trainable part, tokenizes the format artifact's texts with the
+/// model's tokenizer, labels them completion-only and runs <see cref="Trainer"/> with <see cref="TrainParameters"/>
+/// mapped by <see cref="TrainSettings"/>. Writes the trained adapter (peft layout) with a README card,
+/// metrics.jsonl (train rows, and eval_loss rows when eval_data is given: before training, at every log, at the end),
+/// train_summary.json and data_files.json; metrics.jsonl and train_summary.json also go to the report folder.
+/// <para>
+/// Checkpoints: save_steps is not acted on. The engine deletes a failed stage's staging folder, so a checkpoint
+/// written there could never be resumed from, and the finished adapter is the artifact: writing checkpoints would only
+/// cost time. Resuming a long CUDA run needs an engine-level scratch folder that survives a failed attempt.
+/// </para>
+/// </summary>
+public sealed class TrainStageExecutor : IStageExecutor
+{
+    public const string ModelSlot = "model";
+    public const string AdapterSlot = "adapter";
+    public const string DataSlot = "data";
+    public const string EvalDataSlot = "eval_data";
+
+    public string Kind => "train";
+
+    /// <summary>1: trainer with completion-only labels, eval loss on test_texts.jsonl, no checkpoints in the artifact.</summary>
+    public int Version => 1;
+
+    public Task<StageOutcome> RunAsync(StageContext context, CancellationToken cancellationToken)
+    {
+        var parameters = context.Parameters<TrainParameters>();
+        string modelDir = context.Input(ModelSlot);
+        string adapterDir = context.Input(AdapterSlot);
+        string dataDir = context.Input(DataSlot);
+        string? evalDir = context.Inputs.TryGetValue(EvalDataSlot, out var evalPaths) && evalPaths.Count == 1 ? evalPaths[0] : null;
+
+        // Data first: a bad data folder fails before the model is loaded.
+        var texts = FormatArtifact.ReadTexts(dataDir);
+        if (texts.Count == 0)
+            throw new InvalidDataException($"{Path.Combine(dataDir, FormatArtifact.TextsFile)}: no texts: the training set is empty");
+        var evalTexts = evalDir is null ? null : TrainingRows.ReadTestTexts(evalDir);
+
+        var tokenizer = HuggingFaceTokenizer.FromDirectory(modelDir);
+        int padId = tokenizer.PadTokenId ?? tokenizer.EosTokenId ?? 0; // masked by position: the id is never learned
+        var collator = new CompletionOnlyCollator(new CollatorOptions(
+            TrainingRows.ResponseTemplateIds(tokenizer, parameters.ResponseTemplate), parameters.MaxSeqLength, padId));
+        var rows = TrainingRows.Label(texts, tokenizer, collator, cancellationToken);
+        var report = CollationReport.Of(rows);
+        context.Progress.Log($"training data: {report}");
+        if (report.SupervisedTokens == 0)
+            throw new InvalidDataException(
+                $"{Path.Combine(dataDir, FormatArtifact.TextsFile)}: no row has an answer to learn: response_template '{parameters.ResponseTemplate}' " +
+                $"was found in none of the {rows.Count} texts within max_seq_length {parameters.MaxSeqLength} ({report})");
+        var evalRows = evalTexts is null ? null : TrainingRows.Label(evalTexts, tokenizer, collator, cancellationToken);
+        if (evalRows is not null) context.Progress.Log($"eval data: {CollationReport.Of(evalRows)}");
+
+        var settings = TrainSettings.Resolve(parameters, rows.Count, context.Seed, context.Device);
+        context.Progress.Log($"{rows.Count} rows, {settings.StepsPerEpoch} steps per epoch, {settings.TotalSteps} steps " +
+                             $"({settings.WarmupSteps} warmup), seed {settings.Seed}, gradient checkpointing {(settings.GradientCheckpointing ? "on" : "off")}");
+        if (parameters.Packing)
+            throw new NotSupportedException($"stage '{context.Stage.Name}': packing is not implemented by the trainer yet; set packing: false");
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var clock = Stopwatch.StartNew();
+        using var loaded = TrainModelLoader.Load(modelDir, adapterDir, context.Device);
+        var trainable = TrainableParameters.Count(loaded.Model);
+        context.Progress.Log($"{(loaded.Quantized ? "NF4" : "16-bit")} base {Path.GetFileName(modelDir.TrimEnd('/'))}: {trainable}");
+
+        var model = new DecoderTrainingModel(loaded.Model, settings.GradientCheckpointing);
+        var device = loaded.Model.Device;
+        var metrics = new TrainMetricsFile(Path.Combine(context.OutputDirectory, TrainArtifact.MetricsFile));
+        var callbacks = new List<ITrainerCallback> { metrics };
+        EvalLossCallback? eval = null;
+        EvalLoss.Result? evalBefore = null;
+        if (evalRows is not null)
+        {
+            eval = new EvalLossCallback(model, collator, evalRows, parameters.BatchSize, device, metrics, context.Progress);
+            evalBefore = eval.Evaluate(0, 0, training: false);
+            callbacks.Add(eval);
+        }
+        callbacks.Add(new StageProgressCallback(context.Progress, cancellationToken));
+
+        var trainer = new Trainer(model, collator, settings.Trainer, callbacks);
+        var result = trainer.Train(rows);
+        double runtime = clock.Elapsed.TotalSeconds;
+
+        // The trainer's last log is at the last step, so the eval callback has already measured the final adapter.
+        double? evalAfter = eval?.History[^1].Loss;
+        AdapterStore.Save(loaded.Model, loaded.Adapter, context.OutputDirectory);
+
+        var hyperparameters = Core.Engine.CanonicalParameters.ToJson(parameters);
+        var summary = Summary(result, settings, rows, evalBefore?.Loss, evalAfter, runtime, trainable, hyperparameters, loaded.Quantized);
+        TrainArtifact.WriteJson(Path.Combine(context.OutputDirectory, TrainArtifact.SummaryFile), summary);
+        var dataFiles = TrainArtifact.CopyDataFiles(dataDir, context.OutputDirectory);
+        string baseModel = loaded.Adapter.BaseModelNameOrPath ?? Path.GetFileName(modelDir.TrimEnd('/', '\\'));
+        File.WriteAllText(Path.Combine(context.OutputDirectory, TrainArtifact.ReadmeFile),
+            AdapterReadme.Render(baseModel, dataFiles, hyperparameters, summary));
+        foreach (var name in new[] { TrainArtifact.MetricsFile, TrainArtifact.SummaryFile })
+            File.Copy(Path.Combine(context.OutputDirectory, name), Path.Combine(context.ReportDirectory, name), overwrite: true);
+
+        var outcome = new JsonObject();
+        foreach (var key in new[] { "global_steps", "train_loss", "final_loss", "eval_loss_before", "eval_loss_after", "runtime_seconds", "tokens_seen", "trainable_parameters" })
+            outcome[key] = summary[key]?.DeepClone();
+        return Task.FromResult(new StageOutcome(outcome));
+    }
+
+    static JsonObject Summary(TrainingResult result, TrainSettings settings, IReadOnlyList<LabeledRow> rows, double? evalBefore,
+        double? evalAfter, double runtime, TrainableParameters trainable, JsonObject hyperparameters, bool quantized)
+    {
+        var report = CollationReport.Of(rows);
+        double epochs = result.Log.Count > 0 ? result.Log[^1].Epoch : 0;
+        return new JsonObject
+        {
+            ["global_steps"] = result.Steps,
+            ["epochs"] = epochs,
+            ["steps_per_epoch"] = settings.StepsPerEpoch,
+            ["warmup_steps"] = settings.WarmupSteps,
+            // HF's train_loss: the mean of every step's loss; final_loss: the last log row's (mean since the log before).
+            ["train_loss"] = result.StepLosses.Average(),
+            ["first_loss"] = result.StepLosses[0],
+            ["final_loss"] = result.Log[^1].Loss,
+            ["eval_loss_before"] = evalBefore is double b && double.IsFinite(b) ? b : null,
+            ["eval_loss_after"] = evalAfter is double a && double.IsFinite(a) ? a : null,
+            ["runtime_seconds"] = runtime,
+            ["tokens_seen"] = result.Log.Sum(e => e.Tokens),
+            ["trainable_parameters"] = trainable.Trainable,
+            ["all_parameters"] = trainable.All,
+            ["quantized_base"] = quantized,
+            ["seed"] = settings.Seed,
+            ["gradient_checkpointing"] = settings.GradientCheckpointing,
+            ["rows"] = report.Rows,
+            ["rows_truncated"] = report.Truncated,
+            ["rows_answer_cut_away"] = report.AnswerCutAway,
+            ["rows_template_missing"] = report.TemplateMissing,
+            ["supervised_tokens_per_epoch"] = report.SupervisedTokens,
+            ["hyperparameters"] = hyperparameters.DeepClone(),
+        };
+    }
+}
