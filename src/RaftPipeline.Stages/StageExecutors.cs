@@ -8,6 +8,7 @@ using RaftPipeline.Stages.Lora;
 using RaftPipeline.Stages.Merge;
 using RaftPipeline.Stages.Preset;
 using RaftPipeline.Stages.Quantize;
+using RaftPipeline.Stages.Train;
 
 namespace RaftPipeline.Stages;
 
@@ -26,6 +27,7 @@ public static class StageExecutors
         new AnalyzeStageExecutor(),
         new QuantizeStageExecutor(),
         new LoraStageExecutor(),
+        new TrainStageExecutor(),
         new MergeStageExecutor(),
         new GenerateStageExecutor(),
         new EvalStageExecutor(),

@@ -38,25 +38,39 @@ public sealed class ToolPackageTests(PackagesFixture packages) : IDisposable
     }
 
     [Fact]
-    public void Installed_tool_runs_a_tiny_pipeline_up_to_the_missing_stage_executors()
+    public void Installed_tool_runs_a_tiny_pipeline_to_success_and_reuses_it()
     {
-        // Today's shipped tool registers no stage executor (RaftPipeline.Stages.StageExecutors.All() is empty), so
-        // the run stops before executing anything and names the stage it cannot run, at its line. When the first
-        // executors ship, this test must become: the tiny pipeline runs to "succeeded" through the installed tool.
-        work.File("data/rows.csv", "context,question,cot\n하늘,색은?,파랑\n");
+        // Through the installed package (its own TorchSharp and libtorch): the built-in tiny model, then load, format
+        // and analyze on it; the rerun reuses every stage.
+        work.File("data/rows.csv", "context,question,cot\n하늘은 파랗다.,하늘은 무슨 색이야?,그것도 몰라? 여기 \"하늘은 파랗다\"라고 써 있잖아.\n");
         var spec = work.File("tiny.yaml", """
             name: tiny
+            seed: 3
+            device: cpu
             stages:
+              base:
+                kind: model
+                params: { preset: tiny }
               data:
                 kind: load
                 inputs:
                   files: [data/rows.csv]
+              formatted:
+                kind: format
+                inputs: { data: data, model: base }
+              stats:
+                kind: analyze
+                inputs: { data: formatted, model: base }
             """);
-        var result = Processes.Run(Tool, ["run", spec, "--device", "cpu", "--run-dir", Path.Combine(work.Path, "run")], work.Path, Timeout);
-        Assert.True(result.ExitCode == 2, result.ToString());
-        var parser = new ToolOutputParser(_ => null);
-        var errors = result.Output.Split('\n').Select(parser.Parse).OfType<ToolDiagnostic>().Select(d => d.ToString()).ToList();
-        Assert.Equal([$"{spec}(3,3): error RAFT0001: stage 'data': no executor is registered for kind 'load' (this build registers none)"], errors);
+        var first = Processes.Run(Tool, ["run", spec, "--run-dir", Path.Combine(work.Path, "run1")], work.Path, Timeout);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Contains("succeeded: 4 ran, 0 reused", first.Output);
+        var statistics = File.ReadAllText(Path.Combine(work.Path, "run1", "stages", "stats", "statistics.txt"));
+        Assert.Contains("count", statistics);
+        Assert.True(File.Exists(Path.Combine(work.Path, "run1", "report.html")));
+        var second = Processes.Run(Tool, ["run", spec, "--run-dir", Path.Combine(work.Path, "run2")], work.Path, Timeout);
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Contains("succeeded: 0 ran, 4 reused", second.Output);
     }
 
     [Fact]
