@@ -24,6 +24,7 @@ public static class TorchRuntime
         {
             if (!_patched)
             {
+                PreferPassiveOpenMpWaiting();
                 PatchNativeLibraries();
                 _patched = true;
             }
@@ -31,6 +32,33 @@ public static class TorchRuntime
                 torch.InitializeDeviceType(deviceType);
         }
     }
+
+    /// <summary>The OpenMP wait policy libtorch's CPU kernels get unless the user set one.</summary>
+    public const string OpenMpWaitPolicy = "PASSIVE";
+
+    /// <summary>
+    /// libtorch's CPU build runs its kernels on GNU OpenMP, whose idle threads spin (OMP_WAIT_POLICY=ACTIVE) between
+    /// parallel regions. When the calling thread changes (async continuations) or other processes share the cores,
+    /// the spinning teams starve the working one: measured on the 2-core CI-like machine, the quickstart end-to-end
+    /// test took 16.5 min spinning and 1.6 min passive. libgomp reads the variable once, when libtorch loads, so it
+    /// is set in the native environment (setenv; .NET's Environment.SetEnvironmentVariable does not reach it on
+    /// Unix) before the first torch call. A value the user set is kept.
+    /// </summary>
+    static void PreferPassiveOpenMpWaiting()
+    {
+        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux)) return;
+        setenv("OMP_WAIT_POLICY", OpenMpWaitPolicy, 0);
+    }
+
+    [DllImport("libc", CharSet = CharSet.Ansi, SetLastError = true)]
+    static extern int setenv(string name, string value, int overwrite);
+
+    [DllImport("libc", CharSet = CharSet.Ansi)]
+    static extern IntPtr getenv(string name);
+
+    /// <summary>The native process environment's value of <paramref name="name"/> (what libgomp sees), or null.</summary>
+    public static string? NativeEnvironmentVariable(string name) =>
+        RuntimeInformation.IsOSPlatform(OSPlatform.Linux) && getenv(name) is var p && p != IntPtr.Zero ? Marshal.PtrToStringAnsi(p) : null;
 
     /// <summary>Where TorchSharp will look for libLibTorchSharp.so next to this application.</summary>
     public static IEnumerable<string> CandidateLibraryPaths()

@@ -64,6 +64,13 @@ static class CardMarkdown
         Row(md, "init_lora_weights", c["init_lora_weights"]);
         Row(md, "bias", c["bias"]);
         if (facts.TrainSummary is null) return;
+        // The train stage's own settings (learning rate, epochs, optimizer, ...), as the spec gave them.
+        if (facts.TrainSummary["hyperparameters"] is JsonObject training)
+        {
+            md.Append("\n### Training settings\n\n| setting | value |\n|---|---|\n");
+            foreach (var (key, value) in training)
+                if (value is JsonValue) Row(md, key, value);
+        }
         md.Append("\n### Training run\n\n| metric | value |\n|---|---|\n");
         foreach (var (key, value) in facts.TrainSummary)
             if (value is JsonValue) Row(md, key, value);

@@ -5,6 +5,7 @@ using RaftPipeline.Core.Spec.Stages;
 using RaftPipeline.Modeling.Adapters;
 using RaftPipeline.Modeling.Lora;
 using RaftPipeline.Stages.Format;
+using RaftPipeline.Stages.ModelCards;
 using RaftPipeline.Text.Tokenization;
 using RaftPipeline.Training.Data;
 using RaftPipeline.Training.Loop;
@@ -34,8 +35,8 @@ public sealed class TrainStageExecutor : IStageExecutor
 
     public string Kind => "train";
 
-    /// <summary>1: trainer with completion-only labels, eval loss on test_texts.jsonl, no checkpoints in the artifact.</summary>
-    public int Version => 1;
+    /// <summary>1: trainer with completion-only labels, eval loss on test_texts.jsonl, no checkpoints in the artifact. 2: the adapter card from ModelCards.</summary>
+    public int Version => 2;
 
     public Task<StageOutcome> RunAsync(StageContext context, CancellationToken cancellationToken)
     {
@@ -49,7 +50,7 @@ public sealed class TrainStageExecutor : IStageExecutor
         var texts = FormatArtifact.ReadTexts(dataDir);
         if (texts.Count == 0)
             throw new InvalidDataException($"{Path.Combine(dataDir, FormatArtifact.TextsFile)}: no texts: the training set is empty");
-        var evalTexts = evalDir is null ? null : TrainingRows.ReadTestTexts(evalDir);
+        var evalTexts = evalDir is null ? null : FormatArtifact.ReadTestTexts(evalDir);
 
         var tokenizer = HuggingFaceTokenizer.FromDirectory(modelDir);
         int padId = tokenizer.PadTokenId ?? tokenizer.EosTokenId ?? 0; // masked by position: the id is never learned
@@ -102,10 +103,10 @@ public sealed class TrainStageExecutor : IStageExecutor
         var hyperparameters = Core.Engine.CanonicalParameters.ToJson(parameters);
         var summary = Summary(result, settings, rows, evalBefore?.Loss, evalAfter, runtime, trainable, hyperparameters, loaded.Quantized);
         TrainArtifact.WriteJson(Path.Combine(context.OutputDirectory, TrainArtifact.SummaryFile), summary);
-        var dataFiles = TrainArtifact.CopyDataFiles(dataDir, context.OutputDirectory);
-        string baseModel = loaded.Adapter.BaseModelNameOrPath ?? Path.GetFileName(modelDir.TrimEnd('/', '\\'));
-        File.WriteAllText(Path.Combine(context.OutputDirectory, TrainArtifact.ReadmeFile),
-            AdapterReadme.Render(baseModel, dataFiles, hyperparameters, summary));
+        TrainArtifact.CopyDataFiles(dataDir, context.OutputDirectory);
+        // The adapter's card, from the files just written (adapter_config, train_summary, data_files); the merge stage
+        // writes it again with the evaluation table once eval has run.
+        AdapterCard.Write(context.OutputDirectory, baseModelDir: modelDir);
         foreach (var name in new[] { TrainArtifact.MetricsFile, TrainArtifact.SummaryFile })
             File.Copy(Path.Combine(context.OutputDirectory, name), Path.Combine(context.ReportDirectory, name), overwrite: true);
 

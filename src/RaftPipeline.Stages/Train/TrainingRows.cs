@@ -13,7 +13,6 @@ namespace RaftPipeline.Stages.Train;
 public static class TrainingRows
 {
     /// <summary>The format artifact's held-out texts (same JSONL shape as texts.jsonl).</summary>
-    public const string TestTextsFile = "test_texts.jsonl";
 
     /// <summary>
     /// The response template as token ids. Encoded on its own, which is exact for templates that open with a special
@@ -39,33 +38,4 @@ public static class TrainingRows
         return rows;
     }
 
-    /// <summary>
-    /// Interim reader for the format artifact's <c>test_texts.jsonl</c> until FormatArtifact.ReadTestTexts (format
-    /// helper) is merged: one <c>{"text": ...}</c> per line, errors naming the file and line.
-    /// </summary>
-    public static List<string> ReadTestTexts(string directory)
-    {
-        string path = Path.Combine(directory, TestTextsFile);
-        if (!File.Exists(path)) throw new DatasetFormatException($"{path}: missing: the format stage writes its held-out texts there");
-        var texts = new List<string>();
-        int lineNumber = 0;
-        foreach (var line in File.ReadLines(path))
-        {
-            lineNumber++;
-            if (line.Length == 0) continue;
-            try
-            {
-                using var doc = JsonDocument.Parse(line);
-                if (doc.RootElement.ValueKind != JsonValueKind.Object
-                    || !doc.RootElement.TryGetProperty("text", out var text) || text.ValueKind != JsonValueKind.String)
-                    throw new DatasetFormatException($"{path}: line {lineNumber}: expected an object with a string 'text'");
-                texts.Add(text.GetString()!);
-            }
-            catch (JsonException e)
-            {
-                throw new DatasetFormatException($"{path}: line {lineNumber}: not valid JSON: {e.Message}", e);
-            }
-        }
-        return texts;
-    }
 }

@@ -20,6 +20,16 @@ public class TorchRuntimeTests
     }
 
     [Fact]
+    public void OpenMp_threads_wait_passively_unless_the_user_chose_otherwise()
+    {
+        // Set before libtorch loaded (by the first EnsureInitialized of this process), in the native environment
+        // libgomp reads. CI and this test run without OMP_WAIT_POLICY, so the tool's choice must be there.
+        var before = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
+        TorchRuntime.EnsureInitialized();
+        Assert.Equal(before ?? TorchRuntime.OpenMpWaitPolicy, TorchRuntime.NativeEnvironmentVariable("OMP_WAIT_POLICY"));
+    }
+
+    [Fact]
     public void The_shipped_native_library_has_its_unused_libstdcxx_need_marked_weak()
     {
         TorchRuntime.EnsureInitialized();

@@ -95,9 +95,9 @@ public class TrainStageExecutorTests(TrainInputs inputs, ITestOutputHelper outpu
         Assert.Equal(File.ReadAllText(Path.Combine(inputs.Data, "files.json")), File.ReadAllText(Path.Combine(output, TrainArtifact.DataFilesFile)));
         string card = File.ReadAllText(Path.Combine(output, TrainArtifact.ReadmeFile));
         Assert.StartsWith("---\nlibrary_name: peft\n", card);
-        Assert.Contains("| rag.csv | 8 | cp949 | 4f1c0e0b", card);
+        Assert.Contains("| rag.csv | `4f1c0e0b", card);
         Assert.Contains("| learning_rate | 0.002 |", card);
-        Assert.Contains("Base model: `tiny`", card);
+        Assert.Contains("**Base model:** `tiny`", card);
 
         foreach (var name in new[] { TrainArtifact.MetricsFile, TrainArtifact.SummaryFile })
             Assert.Equal(File.ReadAllBytes(Path.Combine(output, name)), File.ReadAllBytes(Path.Combine(context.ReportDirectory, name)));
