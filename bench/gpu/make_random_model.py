@@ -18,6 +18,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--layers", type=int, default=SHAPE["num_hidden_layers"])
+    ap.add_argument("--tokenizer-from", help="folder holding tokenizer.json and tokenizer_config.json "
+                    "(default: the repository's src/RaftPipeline.Text/Assets/Qwen3)")
     a = ap.parse_args()
     out = Path(a.out)
     cfg = Qwen3Config(**{**SHAPE, "num_hidden_layers": a.layers}, rope_parameters={"rope_type": "default", "rope_theta": 5e6})
@@ -25,7 +27,7 @@ def main():
     with torch.device("cuda"):
         model = Qwen3ForCausalLM(cfg).to(torch.bfloat16)
     model.save_pretrained(out, max_shard_size="2GB")
-    assets = Path(__file__).resolve().parents[2] / "src" / "RaftPipeline.Text" / "Assets" / "Qwen3"
+    assets = Path(a.tokenizer_from) if a.tokenizer_from else Path(__file__).resolve().parents[2] / "src" / "RaftPipeline.Text" / "Assets" / "Qwen3"
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(assets / name, out / name)
     (out / "generation_config.json").write_text(json.dumps(

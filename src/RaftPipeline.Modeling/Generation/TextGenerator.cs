@@ -50,8 +50,11 @@ public static class TextGenerator
         var done = new bool[batch];
         var eos = options.EosTokenIds.ToHashSet();
 
+        // The draw happens on the CPU whatever the model's device: TorchSharp 0.107's Generator(seed, cuda) still makes
+        // a CPU generator, which CUDA's multinomial refuses (measured on the H100), and one CPU stream makes a seed
+        // mean the same draws on every device. The probabilities are one vocabulary-sized row per sequence.
         using var generator = options.DoSample
-            ? new torch.Generator((ulong)(options.Seed ?? DateTime.UtcNow.Ticks), device)
+            ? new torch.Generator((ulong)(options.Seed ?? DateTime.UtcNow.Ticks), torch.CPU)
             : null;
         using var cache = new KvCache(model.Config.NumHiddenLayers, capacity);
         using var noGrad = torch.no_grad();
@@ -70,7 +73,7 @@ public static class TextGenerator
             var scores = logits.select(1, 0).to(ScalarType.Float32);
             scores = LogitsProcessors.Apply(scores, allIds, options);
             var next = options.DoSample
-                ? scores.softmax(-1).multinomial(1, generator: generator).squeeze(-1)
+                ? scores.softmax(-1).cpu().multinomial(1, generator: generator).squeeze(-1)
                 : scores.argmax(-1);
             var picked = next.cpu().data<long>().ToArray();
 
