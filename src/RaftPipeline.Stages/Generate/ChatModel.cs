@@ -40,12 +40,12 @@ public sealed class ChatModel : IDisposable
     {
         var tokenizer = HuggingFaceTokenizer.FromDirectory(modelDirectory);
         var renderer = new ChatPromptRenderer(ChatTemplate.FromModelFolder(modelDirectory));
-        var generation = GenerationConfigFile.Read(modelDirectory);
+        var generation = GenerationConfigFile.ReadFolder(modelDirectory);
         // fp32 on the CPU (libtorch's bf16 matmuls there are slow and less exact), bf16 on CUDA; an NF4 folder
         // dequantizes to the same type.
         var model = ModelSlotLoader.Load(modelDirectory, device, device == DeviceKind.Cpu ? ScalarType.Float32 : ScalarType.BFloat16);
 
-        var stops = new List<int>(generation.EosTokenIds.Count > 0 ? generation.EosTokenIds : model.Config.EosTokenIds);
+        var stops = new List<int>(generation.EosTokenIds is { Count: > 0 } eosIds ? eosIds : model.Config.EosTokenIds);
         if (tokenizer.EosTokenId is { } eos) stops.Add(eos);
         if (tokenizer.TokenToId(EndOfTurnToken) is { } imEnd) stops.Add(imEnd);
         stops = stops.Distinct().ToList();

@@ -1,3 +1,4 @@
+using RaftPipeline.Modeling.Generation;
 using System.Text.Json;
 using RaftPipeline.Core.Spec;
 using RaftPipeline.Modeling.Adapters;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace RaftPipeline.Cli.Commands.Generate;
+namespace RaftPipeline.Modeling.Generation;
 
 /// <summary>
 /// The fields of a model folder's generation_config.json that decide how transformers' generate() runs when the
