@@ -164,18 +164,24 @@ public class TrainerParityTests(ITestOutputHelper output)
         var steps = f.ExpectedSteps.EnumerateArray().ToList();
         Assert.Equal(steps.Count, run.Result.StepLosses.Count);
         Assert.Equal(steps.Count, run.Result.Log.Count);
+        // The whole table first, so a failure shows how the deviation evolves, not only its first step.
         double worstLoss = 0, worstNorm = 0;
+        for (int s = 0; s < steps.Count; s++)
+        {
+            double loss = steps[s].GetProperty("loss").GetDouble(), norm = steps[s].GetProperty("grad_norm").GetDouble();
+            var log = run.Result.Log[s];
+            output.WriteLine($"step {s + 1,2}: loss ours {run.Result.StepLosses[s]:R} ref {loss:R} (rel {Rel(run.Result.StepLosses[s], loss):E2}); " +
+                             $"grad_norm ours {log.GradNorm:R} ref {norm:R} (rel {Rel(log.GradNorm, norm):E2})");
+            worstLoss = Math.Max(worstLoss, Rel(run.Result.StepLosses[s], loss));
+            worstNorm = Math.Max(worstNorm, Rel(log.GradNorm, norm));
+        }
+        output.WriteLine($"worst relative deviation: loss {worstLoss:E2}, grad norm {worstNorm:E2}");
         for (int s = 0; s < steps.Count; s++)
         {
             var e = steps[s];
             double loss = e.GetProperty("loss").GetDouble(), norm = e.GetProperty("grad_norm").GetDouble();
             double lr = e.GetProperty("lr").GetDouble(), lrAfter = e.GetProperty("lr_after").GetDouble();
             var log = run.Result.Log[s];
-            output.WriteLine($"step {s + 1,2}: loss ours {run.Result.StepLosses[s]:R} ref {loss:R} (rel {Rel(run.Result.StepLosses[s], loss):E2}); " +
-                             $"grad_norm ours {log.GradNorm:R} ref {norm:R} (rel {Rel(log.GradNorm, norm):E2})");
-            worstLoss = Math.Max(worstLoss, Rel(run.Result.StepLosses[s], loss));
-            worstNorm = Math.Max(worstNorm, Rel(log.GradNorm, norm));
-
             Assert.True(Rel(run.Result.StepLosses[s], loss) <= LossRelTol,
                 $"step {s + 1}: loss {run.Result.StepLosses[s]:R}, transformers {loss:R} (relative {Rel(run.Result.StepLosses[s], loss):E2} > {LossRelTol:E0})");
             Assert.True(Rel(log.GradNorm, norm) <= GradNormRelTol,
@@ -188,7 +194,6 @@ public class TrainerParityTests(ITestOutputHelper output)
             Assert.Equal(s + 1, log.Step);
             Assert.Equal(run.Result.StepLosses[s], log.Loss); // logging every step: the log's mean is that step's loss
         }
-        output.WriteLine($"worst relative deviation: loss {worstLoss:E2}, grad norm {worstNorm:E2}");
         // The run must have learned something, or matching losses would prove little.
         Assert.True(run.Result.StepLosses.Min() < run.Result.StepLosses[0],
             $"the loss never went below its first step's ({run.Result.StepLosses[0]:R}): matching losses would prove little");
