@@ -43,4 +43,41 @@ public static class AttentionMasks
         }
         return mask.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Position ids for packed rows: <paramref name="segmentIds"/> [B, T] int64 numbers each packed row's tokens
+    /// (equal ids on a contiguous run, 0 = padding); every run counts from 0 at its first token, as if it were
+    /// alone in its own sequence (what transformers' packing with position_ids does).
+    /// </summary>
+    public static Tensor SegmentPositionIds(Tensor segmentIds)
+    {
+        using var scope = torch.NewDisposeScope();
+        long b = segmentIds.shape[0], t = segmentIds.shape[1];
+        var index = torch.arange(0, t, ScalarType.Int64, segmentIds.device).view(1, -1).expand(b, t);
+        // A run starts where the id differs from the one before (position 0 always starts one).
+        var previous = torch.cat([torch.full(b, 1, -1L, ScalarType.Int64, segmentIds.device), segmentIds.narrow(1, 0, t - 1)], 1);
+        var starts = torch.where(segmentIds.ne(previous), index, torch.zeros_like(index));
+        var runStart = starts.cummax(1).values;
+        return (index - runStart).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Boolean [B, 1, T, T] block-diagonal causal mask for packed rows: query i sees key j only when j ≤ i and both
+    /// carry the same non-zero segment id, so no packed row attends to another. Padding queries (id 0) see only
+    /// themselves (their outputs are never used; an all-false row would give NaN in SDPA).
+    /// </summary>
+    public static Tensor SegmentCausal(Tensor segmentIds)
+    {
+        using var scope = torch.NewDisposeScope();
+        long b = segmentIds.shape[0], t = segmentIds.shape[1];
+        var device = segmentIds.device;
+        var queryIndex = torch.arange(0, t, ScalarType.Int64, device).view(-1, 1);
+        var keyIndex = torch.arange(0, t, ScalarType.Int64, device).view(1, -1);
+        var causal = keyIndex.le(queryIndex).view(1, t, t);
+        var sameRow = segmentIds.view(b, t, 1).eq(segmentIds.view(b, 1, t));
+        var realKey = segmentIds.ne(0).view(b, 1, t);
+        var mask = causal.logical_and(sameRow).logical_and(realKey)
+            .logical_or(keyIndex.eq(queryIndex).view(1, t, t));
+        return mask.view(b, 1, t, t).MoveToOuterDisposeScope();
+    }
 }

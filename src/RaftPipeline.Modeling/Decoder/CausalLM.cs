@@ -43,13 +43,14 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     /// <param name="cache">KV cache to read past positions from and append these to (inference only)</param>
     /// <param name="labels">[B, T] int64 targets aligned with inputIds (shifted inside, −100 ignored), or null</param>
     /// <param name="logitsToKeep">0: logits for all positions; k: only the last k (generation needs 1)</param>
+    /// <param name="segmentIds">[B, T] packed-row ids (0 = padding), or null; see <see cref="DecoderModel.Forward"/></param>
     public CausalLMOutput Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null,
-        KvCache? cache = null, Tensor? labels = null, int logitsToKeep = 0)
+        KvCache? cache = null, Tensor? labels = null, int logitsToKeep = 0, Tensor? segmentIds = null)
     {
         if (labels is not null && logitsToKeep != 0)
             throw new ArgumentException("labels need the logits of every position; pass logitsToKeep = 0");
         using var scope = torch.NewDisposeScope();
-        var hidden = model.Forward(inputIds, attentionMask, positionIds, cache);
+        var hidden = model.Forward(inputIds, attentionMask, positionIds, cache, segmentIds);
         if (logitsToKeep > 0 && logitsToKeep < hidden.shape[1])
             hidden = hidden.narrow(1, hidden.shape[1] - logitsToKeep, logitsToKeep);
         var logits = lm_head is not null ? lm_head.forward(hidden) : nn.functional.linear(hidden, model.embed_tokens.weight);

@@ -38,9 +38,15 @@ public sealed class DecoderModel : nn.Module
     /// <param name="inputIds">[B, T] int64</param>
     /// <param name="attentionMask">[B, past+T] 0/1, or null for no padding</param>
     /// <param name="positionIds">[B, T], or null: from the mask (see <see cref="AttentionMasks"/>), else past…past+T−1</param>
+    /// <param name="segmentIds">
+    /// [B, T] int64 for packed rows (equal ids on each packed row's tokens, 0 = padding), or null. When given, attention
+    /// is causal within each packed row only and position ids restart at 0 per row; no cache.
+    /// </param>
     /// <returns>final hidden states [B, T, hidden]</returns>
-    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null, KvCache? cache = null)
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? positionIds = null, KvCache? cache = null,
+        Tensor? segmentIds = null)
     {
+        if (segmentIds is not null) return ForwardPacked(inputIds, segmentIds, positionIds, cache);
         using var scope = torch.NewDisposeScope();
         long b = inputIds.shape[0], t = inputIds.shape[1];
         long past = cache?.Length ?? 0;
@@ -64,6 +70,23 @@ public sealed class DecoderModel : nn.Module
         var (cos, sin) = _rotary.Compute(positionIds, h.dtype);
         foreach (var layer in layers) h = LayerRunner(layer, h, cos, sin, mask, isCausal, cache);
         cache?.Advance(t);
+        return norm.forward(h).MoveToOuterDisposeScope();
+    }
+
+    Tensor ForwardPacked(Tensor inputIds, Tensor segmentIds, Tensor? positionIds, KvCache? cache)
+    {
+        if (cache is not null)
+            throw new ArgumentException("packed rows (segmentIds) are for training and scoring; they cannot use a KV cache");
+        if (segmentIds.shape.Length != 2 || segmentIds.shape[0] != inputIds.shape[0] || segmentIds.shape[1] != inputIds.shape[1])
+            throw new ArgumentException(
+                $"segment ids have shape [{string.Join(", ", segmentIds.shape)}]; expected the input ids' [{string.Join(", ", inputIds.shape)}]");
+        using var scope = torch.NewDisposeScope();
+        var segments = segmentIds.to(ScalarType.Int64);
+        positionIds ??= AttentionMasks.SegmentPositionIds(segments);
+        var mask = AttentionMasks.SegmentCausal(segments);
+        var h = embed_tokens.forward(inputIds);
+        var (cos, sin) = _rotary.Compute(positionIds, h.dtype);
+        foreach (var layer in layers) h = LayerRunner(layer, h, cos, sin, mask, false, null);
         return norm.forward(h).MoveToOuterDisposeScope();
     }
 }

@@ -26,7 +26,7 @@ public static class EvalLoss
         {
             using var scope = NewDisposeScope();
             var batch = collator.Collate(batchRows, device);
-            var hidden = model.HiddenStates(batch.InputIds, batch.AttentionMask);
+            var hidden = model.HiddenStates(batch.InputIds, batch.AttentionMask, batch.SegmentIds);
             var s = CausalLmLoss.SupervisedSum(hidden, model.OutputWeight, batch.Labels);
             sum += s.to(ScalarType.Float64).item<double>();
             count += batch.SupervisedTokens;

@@ -66,11 +66,17 @@ public sealed class TrainStageExecutor : IStageExecutor
         var evalRows = evalTexts is null ? null : TrainingRows.Label(evalTexts, tokenizer, collator, cancellationToken);
         if (evalRows is not null) context.Progress.Log($"eval data: {CollationReport.Of(evalRows)}");
 
-        var settings = TrainSettings.Resolve(parameters, rows.Count, context.Seed, context.Device);
-        context.Progress.Log($"{rows.Count} rows, {settings.StepsPerEpoch} steps per epoch, {settings.TotalSteps} steps " +
-                             $"({settings.WarmupSteps} warmup), seed {settings.Seed}, gradient checkpointing {(settings.GradientCheckpointing ? "on" : "off")}");
         if (parameters.Packing)
-            throw new NotSupportedException($"stage '{context.Stage.Name}': packing is not implemented by the trainer yet; set packing: false");
+        {
+            // SFTTrainer's packing=True: short rows share a sequence, each attending only to itself (no leaks).
+            // Eval rows stay unpacked: without leaks the held-out loss is the same either way.
+            int labelled = rows.Count;
+            rows = RowPacker.Pack(rows, parameters.MaxSeqLength);
+            context.Progress.Log($"packing: {labelled} rows into {rows.Count} sequences of at most {parameters.MaxSeqLength} tokens");
+        }
+        var settings = TrainSettings.Resolve(parameters, rows.Count, context.Seed, context.Device);
+        context.Progress.Log($"{rows.Count} {(parameters.Packing ? "packed sequences" : "rows")}, {settings.StepsPerEpoch} steps per epoch, {settings.TotalSteps} steps " +
+                             $"({settings.WarmupSteps} warmup), seed {settings.Seed}, gradient checkpointing {(settings.GradientCheckpointing ? "on" : "off")}");
 
         cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();

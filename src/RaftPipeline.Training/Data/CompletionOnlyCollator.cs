@@ -54,6 +54,8 @@ public sealed class CompletionOnlyCollator
         var ids = new long[rows.Count * width];
         var mask = new long[rows.Count * width];
         var labels = new long[rows.Count * width];
+        bool packed = rows.Any(r => r.SegmentIds is not null);
+        var segments = packed ? new long[rows.Count * width] : null;
         int real = 0, supervised = 0;
         for (int b = 0; b < rows.Count; b++)
         {
@@ -65,6 +67,7 @@ public sealed class CompletionOnlyCollator
                 ids[offset + t] = isReal ? row.InputIds[t] : _options.PadTokenId;
                 mask[offset + t] = isReal ? 1 : 0;
                 labels[offset + t] = isReal ? row.Labels[t] : CollatorOptions.IgnoreIndex; // by position
+                if (segments is not null) segments[offset + t] = !isReal ? 0 : row.SegmentIds?[t] ?? 1;
             }
             real += row.InputIds.Length;
             supervised += row.SupervisedTokens;
@@ -74,6 +77,7 @@ public sealed class CompletionOnlyCollator
             tensor(ids, shape, device: device),
             tensor(mask, shape, device: device),
             tensor(labels, shape, device: device),
-            real, supervised);
+            real, supervised,
+            segments is null ? null : tensor(segments, shape, device: device));
     }
 }

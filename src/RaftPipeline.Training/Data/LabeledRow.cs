@@ -3,8 +3,10 @@ namespace RaftPipeline.Training.Data;
 /// <summary>
 /// One row after truncation and completion-only labelling. <see cref="Labels"/> has the length of
 /// <see cref="InputIds"/>; positions that carry no loss hold <see cref="CollatorOptions.IgnoreIndex"/>.
+/// A packed sequence (<see cref="RowPacker"/>) is also a row, with <see cref="SegmentIds"/> numbering its packed rows
+/// 1, 2, … per token; null for an ordinary row (one segment).
 /// </summary>
-public sealed record LabeledRow(int[] InputIds, int[] Labels, RowStatus Status)
+public sealed record LabeledRow(int[] InputIds, int[] Labels, RowStatus Status, int[]? SegmentIds = null)
 {
     /// <summary>Tokens that count in the loss after the causal shift (position 0 is never predicted).</summary>
     public int SupervisedTokens

@@ -9,8 +9,12 @@ namespace RaftPipeline.Training.Model;
 /// </summary>
 public interface ITrainableCausalLm
 {
-    /// <summary>Final normed hidden states [B, T, hidden] for right-padded <paramref name="inputIds"/>.</summary>
-    Tensor HiddenStates(Tensor inputIds, Tensor attentionMask);
+    /// <summary>
+    /// Final normed hidden states [B, T, hidden] for right-padded <paramref name="inputIds"/>; with
+    /// <paramref name="segmentIds"/> (packed rows, see <see cref="Data.TrainingBatch.SegmentIds"/>) each packed row
+    /// attends only to itself and its positions restart at 0.
+    /// </summary>
+    Tensor HiddenStates(Tensor inputIds, Tensor attentionMask, Tensor? segmentIds = null);
 
     /// <summary>The vocabulary projection [vocab, hidden] (lm_head, or the tied embedding).</summary>
     Tensor OutputWeight { get; }

@@ -172,6 +172,26 @@ public class TrainStageExecutorTests(TrainInputs inputs, ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task Packing_packs_the_rows_into_fewer_sequences_and_trains_on_them()
+    {
+        using var temp = new TempFolder();
+        var context = Context(temp, Short with { MaxSteps = 2, Packing = true, MaxSeqLength = 512 });
+        await Run(context);
+        var log = ((RecordingProgress)context.Progress).Lines;
+        var line = Assert.Single(log, l => l.StartsWith("packing: "));
+        output.WriteLine(line);
+        var words = line.Split(' ');
+        int rows = int.Parse(words[1]), sequences = int.Parse(words[4]);
+        Assert.Equal(TrainInputs.Examples.Length, rows);
+        Assert.True(sequences < rows, line);
+        var losses = TrainArtifact.ReadMetrics(context.OutputDirectory).Where(r => r["loss"] is not null)
+            .Select(r => r["loss"]!.GetValue<double>()).ToList();
+        Assert.NotEmpty(losses);
+        Assert.All(losses, l => Assert.True(double.IsFinite(l) && l > 0, $"loss {l}"));
+        Assert.True(File.Exists(Path.Combine(context.OutputDirectory, AdapterStore.WeightsFileName)));
+    }
+
+    [Fact]
     public async Task A_data_folder_without_texts_is_an_error_naming_the_file()
     {
         using var temp = new TempFolder();
