@@ -41,9 +41,7 @@ public sealed class ChatModel : IDisposable
         var tokenizer = HuggingFaceTokenizer.FromDirectory(modelDirectory);
         var renderer = new ChatPromptRenderer(ChatTemplate.FromModelFolder(modelDirectory));
         var generation = GenerationConfigFile.ReadFolder(modelDirectory);
-        // fp32 on the CPU (libtorch's bf16 matmuls there are slow and less exact), bf16 on CUDA; an NF4 folder
-        // dequantizes to the same type.
-        var model = ModelSlotLoader.Load(modelDirectory, device, device == DeviceKind.Cpu ? ScalarType.Float32 : ScalarType.BFloat16);
+        var model = ModelSlotLoader.Load(modelDirectory, device, ModelSlotLoader.DefaultComputeDtype(device));
 
         var stops = new List<int>(generation.EosTokenIds is { Count: > 0 } eosIds ? eosIds : model.Config.EosTokenIds);
         if (tokenizer.EosTokenId is { } eos) stops.Add(eos);
@@ -98,11 +96,10 @@ public sealed class ChatModel : IDisposable
 
     /// <summary>
     /// transformers' decode(ids, skip_special_tokens=True). Ids beyond the tokenizer's vocabulary (a model's
-    /// embedding table is padded past it: 151,936 rows for 151,669 Qwen3 tokens) decode to nothing, as the Rust
-    /// tokenizers library drops ids it has no token for.
+    /// embedding table is padded past it: 151,936 rows for 151,669 Qwen3 tokens) decode to nothing: the tokenizer
+    /// drops them, as Hugging Face does.
     /// </summary>
-    public string DecodeAnswer(IEnumerable<int> ids) =>
-        Tokenizer.Decode(ids.Where(id => Tokenizer.IdToToken(id) is not null), skipSpecialTokens: true);
+    public string DecodeAnswer(IEnumerable<int> ids) => Tokenizer.Decode(ids, skipSpecialTokens: true);
 
     /// <summary>
     /// Teacher-forced cross-entropy of <paramref name="continuationIds"/> after <paramref name="promptIds"/>: the sum

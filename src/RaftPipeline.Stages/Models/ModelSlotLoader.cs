@@ -44,6 +44,12 @@ public static class ModelSlotLoader
     }
 
     /// <summary>
+    /// The compute dtype every stage and verb uses for a device: fp32 on the CPU (exact and reproducible; libtorch's
+    /// bf16 matmuls there are slow and gain nothing), bf16 on CUDA (as the notebook computes).
+    /// </summary>
+    public static ScalarType DefaultComputeDtype(DeviceKind device) => device == DeviceKind.Cuda ? ScalarType.BFloat16 : ScalarType.Float32;
+
+    /// <summary>
     /// Loads the model in <paramref name="modelDir"/> onto <paramref name="device"/>. A plain folder's weights are
     /// converted to <paramref name="computeDtype"/>; a quantized folder keeps its NF4 codes and dequantizes to
     /// <paramref name="computeDtype"/> on every forward (its embeddings and norms are held in that dtype too).

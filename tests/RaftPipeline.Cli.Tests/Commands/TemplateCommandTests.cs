@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using RaftPipeline.Cli;
+using RaftPipeline.Cli.Tests.Support;
 
 namespace RaftPipeline.Cli.Tests.Commands;
 
@@ -10,14 +11,8 @@ public sealed class TemplateCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    static string Root()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "RaftPipeline.sln"))) return dir.FullName;
-        throw new InvalidOperationException("no RaftPipeline.sln above the test binaries");
-    }
 
-    static readonly string Fixtures = Path.Combine(Root(), "tests", "RaftPipeline.Text.Tests", "Fixtures", "chat_templates");
+    static readonly string Fixtures = Path.Combine(RepoPaths.Root, "tests", "RaftPipeline.Text.Tests", "Fixtures", "chat_templates");
 
     static (int Exit, string Out, string Err) Run(params string[] args)
     {

@@ -7,6 +7,7 @@ using RaftPipeline.Core.Engine;
 using RaftPipeline.Core.Runs;
 using RaftPipeline.Stages;
 using Xunit.Abstractions;
+using RaftPipeline.Cli.Tests.Support;
 
 namespace RaftPipeline.Cli.Tests.EndToEnd;
 
@@ -19,12 +20,6 @@ public sealed class QuickstartPipelineTests(ITestOutputHelper output) : IDisposa
 {
     readonly string _folder = Path.Combine(Path.GetTempPath(), "raft-quickstart-e2e", Guid.NewGuid().ToString("N")[..12]);
 
-    static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "RaftPipeline.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"no RaftPipeline.sln above {AppContext.BaseDirectory}");
-    }
 
     async Task<(int Exit, string Output, RunLock Lock, string RunDir)> RunAsync(string name)
     {
@@ -32,7 +27,7 @@ public sealed class QuickstartPipelineTests(ITestOutputHelper output) : IDisposa
         var writer = new StringWriter();
         var error = new StringWriter();
         var plain = new PlainRunRenderer(writer);
-        var options = new RunOptions(Path.Combine(RepoRoot(), "pipelines", "quickstart.yaml"), [], [$"cache={Path.Combine(_folder, "cache")}"], runDir);
+        var options = new RunOptions(Path.Combine(RepoPaths.Root, "pipelines", "quickstart.yaml"), [], [$"cache={Path.Combine(_folder, "cache")}"], runDir);
         int exit = await new RunCommand(StageExecutors.All(), () => false).RunAsync(options, writer, error, run => run(plain), default);
         output.WriteLine(writer.ToString());
         output.WriteLine(error.ToString());
@@ -76,7 +71,7 @@ public sealed class QuickstartPipelineTests(ITestOutputHelper output) : IDisposa
         var card = File.ReadAllText(Path.Combine(merged, "README.md"));
         foreach (var csv in new[] { "RAG_Data_full.csv", "RAG_Data_full_neg.csv" })
         {
-            var hash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(RepoRoot(), "examples", "data", csv))));
+            var hash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(RepoPaths.Root, "examples", "data", csv))));
             Assert.Contains(hash, card);
         }
         Assert.True(File.Exists(Path.Combine(merged, "adapter", "adapter_config.json")));

@@ -1,25 +1,17 @@
-using RaftPipeline.Modeling.Generation;
-using System.Text.Json;
 using RaftPipeline.Core.Spec;
-using RaftPipeline.Modeling.Adapters;
 using RaftPipeline.Modeling.Config;
 using RaftPipeline.Modeling.Decoder;
+using RaftPipeline.Modeling.Generation;
 using RaftPipeline.Stages.Models;
-using RaftPipeline.Modeling.Loading;
-using RaftPipeline.Modeling.Native;
-using RaftPipeline.Modeling.Quantization;
 using RaftPipeline.Text.Templates;
 using RaftPipeline.Text.Tokenization;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace RaftPipeline.Cli.Commands.Generate;
 
 /// <summary>
 /// A model folder ready to generate from: the CausalLM on its device (16-bit or NF4, with a peft adapter attached
-/// when given), its tokenizer, chat template, generation_config.json, and the eos/pad ids generate() uses.
-/// The model loading here is a minimal stand-in for RaftPipeline.Stages.Models.ModelSlotLoader; switch to it once
-/// it is on main.
+/// when given, through <see cref="ModelSlotLoader"/>), its tokenizer, chat template, generation_config.json, and
+/// the eos/pad ids generate() uses.
 /// </summary>
 public sealed class GenerationModel : IDisposable
 {
@@ -47,9 +39,6 @@ public sealed class GenerationModel : IDisposable
     /// <exception cref="ChatInputException">The folder has no chat template.</exception>
     public ChatTemplate ChatTemplate => _chatTemplate ??= ChatTemplate.FromModelFolder(Directory);
 
-    /// <summary>The dtype a folder is computed in: fp32 on CPU (bf16 matmuls there are slow and inexact), bf16 on CUDA.</summary>
-    public static ScalarType ComputeDtype(DeviceKind device) => device == DeviceKind.Cuda ? ScalarType.BFloat16 : ScalarType.Float32;
-
     /// <param name="device">Cpu or Cuda (Auto resolved by the caller).</param>
     /// <exception cref="FileNotFoundException">A required file is missing (named).</exception>
     /// <exception cref="InvalidDataException">A file holds what this tool cannot use (named).</exception>
@@ -65,7 +54,7 @@ public sealed class GenerationModel : IDisposable
         int pad = defaults.PadTokenId ?? config.PadTokenId ?? tokenizer.PadTokenId ?? (eos.Count > 0 ? eos[0] : 0);
 
         // Plain or NF4 folder, built on the device (ModelSlotLoader); the adapter is attached frozen.
-        var model = ModelSlotLoader.Load(directory, device, ComputeDtype(device));
+        var model = ModelSlotLoader.Load(directory, device, ModelSlotLoader.DefaultComputeDtype(device));
         try
         {
             if (adapterDirectory is not null) ModelSlotLoader.AttachAdapter(model, adapterDirectory, trainable: false);

@@ -39,10 +39,9 @@ public sealed class StreamingDecoder(HuggingFaceTokenizer tokenizer)
 
     /// <summary>
     /// The text shown for generated ids: special tokens skipped (transformers' text-generation pipeline default),
-    /// and ids the tokenizer does not know dropped, as Hugging Face tokenizers' decode drops them. A model's
-    /// embedding may be larger than its tokenizer (Qwen3: 151,936 rows, 151,669 tokens), so an untrained model
-    /// can produce such ids.
+    /// and ids the tokenizer does not know dropped (the tokenizer drops them, as Hugging Face tokenizers' decode does).
+    /// A model's embedding may be larger than its tokenizer (Qwen3: 151,936 rows, 151,669 tokens), so an untrained
+    /// model can produce such ids.
     /// </summary>
-    public static string Decode(HuggingFaceTokenizer tokenizer, IEnumerable<int> ids) =>
-        tokenizer.Decode(ids.Where(id => tokenizer.IdToToken(id) is not null), skipSpecialTokens: true);
+    public static string Decode(HuggingFaceTokenizer tokenizer, IEnumerable<int> ids) => tokenizer.Decode(ids, skipSpecialTokens: true);
 }

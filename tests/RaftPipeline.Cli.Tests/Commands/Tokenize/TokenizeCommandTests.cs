@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using RaftPipeline.Cli;
+using RaftPipeline.Cli.Tests.Support;
 
 namespace RaftPipeline.Cli.Tests.Commands.Tokenize;
 
@@ -14,14 +15,8 @@ public class TokenizeCommandTests
         return (exit, output.ToString(), error.ToString());
     }
 
-    static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "RaftPipeline.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("no RaftPipeline.sln above the test binaries");
-    }
 
-    static string Qwen3Folder => Path.Combine(RepoRoot(), "src", "RaftPipeline.Text", "Assets", "Qwen3");
+    static string Qwen3Folder => Path.Combine(RepoPaths.Root, "src", "RaftPipeline.Text", "Assets", "Qwen3");
 
     [Fact]
     public void Text_prints_ids_as_a_json_array()
