@@ -26,7 +26,10 @@ var dev = new Device(device);
 string shape = a.Get("shape", "tiny"), mode = a.Get("mode", "lora");
 int steps = int.Parse(a.Get("steps", "8")), warmup = int.Parse(a.Get("warmup", "2"));
 int batch = int.Parse(a.Get("batch", "2")), seq = int.Parse(a.Get("seq", "1000"));
-bool ckpt = a.Get("ckpt", "on") == "on";
+// --ckpt on|off|K: K = recompute only the first K decoder layers (the rest keep their activations).
+string ckptArg = a.Get("ckpt", "on");
+bool ckpt = ckptArg != "off" && ckptArg != "0";
+int? ckptLayers = int.TryParse(ckptArg, out var k) ? k : null;
 var optim = a.Get("optim", mode == "qlora" ? "adamw8bit" : "adamw") == "adamw8bit" ? OptimizerKind.AdamW8bit : OptimizerKind.AdamW;
 
 var config = shape switch
@@ -42,17 +45,30 @@ var config = shape switch
 };
 
 var build = Stopwatch.StartNew();
-var model = new CausalLM(config, ScalarType.BFloat16, dev);
-using (no_grad())
-    foreach (var (name, p) in model.named_parameters())
-        if (name.EndsWith("norm.weight", StringComparison.Ordinal)) p.fill_(1.0);
-        else p.normal_(0, 0.02);
+CausalLM model;
 if (mode == "qlora")
 {
-    Nf4ModelStore.QuantizeInPlace(model, ScalarType.BFloat16, doubleQuant: true);
-    KbitTraining.Prepare(model);
+    // As a model read from an NF4 folder would be: the dense 16-bit model never exists on the device. The decoder is
+    // built on the CPU with uninitialised storage (never touched, so never resident), each projection is drawn on
+    // the device, quantized there and its dense copy freed at once; then embeddings and norms move over.
+    model = new CausalLM(config, ScalarType.BFloat16, CPU);
+    foreach (var path in model.LinearPaths().ToList())
+    {
+        using var scope = NewDisposeScope();
+        var slot = model.GetLinear(path);
+        var dense = torch.empty([slot.OutFeatures, slot.InFeatures], ScalarType.BFloat16, dev).normal_(0, 0.02);
+        model.ReplaceLinear(path, Nf4Linear.FromDense(dense, null, ScalarType.BFloat16, doubleQuant: true)).Dispose();
+    }
+    model.to(dev);
+    InitDense(model);
+    KbitTraining.Prepare(model, device == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32);
 }
-else foreach (var p in model.parameters()) p.requires_grad = false;
+else
+{
+    model = new CausalLM(config, ScalarType.BFloat16, dev);
+    InitDense(model);
+    foreach (var p in model.parameters()) p.requires_grad = false;
+}
 long baseParameters = config.VocabSize * (long)config.HiddenSize + config.NumHiddenLayers * (long)(
     config.HiddenSize * (config.NumAttentionHeads + 2 * config.NumKeyValueHeads) * config.HeadDim
     + config.NumAttentionHeads * config.HeadDim * config.HiddenSize + 3L * config.HiddenSize * config.IntermediateSize);
@@ -80,14 +96,15 @@ var options = new TrainerOptions
     BatchSize = batch, MaxSteps = steps + warmup, LearningRate = 1e-4, Optimizer = optim, Shuffle = false,
     LoggingSteps = 1000, MaxGradNorm = 1.0,
 };
-var result = new Trainer(new DecoderTrainingModel(model, ckpt), collator, options, [timer]).Train(rows);
+var result = new Trainer(new DecoderTrainingModel(model, ckpt, ckptLayers), collator, options, [timer]).Train(rows);
 double seconds = timer.MeasuredSeconds;
 double tokensPerSecond = steps * batch * (double)seq / seconds;
 double tflops = 4.0 * baseParameters * tokensPerSecond / 1e12;
 var line = new JsonObject
 {
     ["impl"] = "raftpipeline", ["shape"] = shape, ["mode"] = mode, ["device"] = device.ToString().ToLowerInvariant(),
-    ["checkpointing"] = ckpt, ["optimizer"] = optim.ToString(), ["batch"] = batch, ["seq"] = seq,
+    ["checkpointing"] = ckpt, ["checkpointed_layers"] = ckpt ? ckptLayers ?? config.NumHiddenLayers : 0,
+    ["fused_kernels"] = device == DeviceType.CUDA && RaftPipeline.Modeling.Native.Cuda.FusedKernels.For(dev) is not null, ["optimizer"] = optim.ToString(), ["batch"] = batch, ["seq"] = seq,
     ["measured_steps"] = steps, ["tokens_per_second"] = Math.Round(tokensPerSecond, 1),
     ["step_seconds"] = Math.Round(seconds / steps, 4), ["model_tflops"] = Math.Round(tflops, 1),
     ["mfu_vs_790"] = Math.Round(tflops / 790.0, 4), ["build_seconds"] = Math.Round(buildSeconds, 1),
@@ -96,6 +113,14 @@ var line = new JsonObject
 }.ToJsonString();
 Console.WriteLine(line);
 if (a.TryGet("out") is { } outPath) File.AppendAllText(outPath, line + "\n");
+
+static void InitDense(CausalLM model)
+{
+    using var _ = no_grad();
+    foreach (var (name, p) in model.named_parameters())
+        if (name.EndsWith("norm.weight", StringComparison.Ordinal)) p.fill_(1.0);
+        else p.normal_(0, 0.02);
+}
 
 sealed class StepTimer(int warmup, DeviceType device) : ITrainerCallback
 {

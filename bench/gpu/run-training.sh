@@ -3,6 +3,8 @@
 # same GPU, same batch (2 x 1000 tokens), random weights initialised on the GPU. Each configuration runs in its own
 # process while nvidia-smi samples the GPU's used memory every 100 ms, so both sides' peak is measured the same way
 # (the baseline also reports torch's own max_memory_allocated).
+# CONFIGS picks the rows; ours_qlora_ckptK recomputes only the first K of the 36 layers; *_unfused rows switch our
+# CUDA kernels off (RAFT_FUSED_KERNELS=0) to show what they bring.
 # here:   ../shared/gpu/pack.sh bench/Training/RaftPipeline.Bench.Training.csproj
 # device: run(command="bash bench/gpu/run-training.sh", carry=[".gpu"])  → $OUT/training.jsonl, $OUT/training.log
 set -uo pipefail
@@ -40,6 +42,9 @@ for cfg in ${CONFIGS:-baseline_sdpa_ckpt ours_lora_ckpt ours_qlora_ckpt ours_lor
     ours_lora_ckpt)       measure $cfg $bench --mode lora --ckpt on --optim adamw ;;
     ours_lora_nockpt)     measure $cfg $bench --mode lora --ckpt off --optim adamw ;;
     ours_qlora_ckpt)      measure $cfg $bench --mode qlora --ckpt on --optim adamw8bit ;;
+    ours_lora_nockpt_unfused) measure $cfg env RAFT_FUSED_KERNELS=0 $bench --mode lora --ckpt off --optim adamw ;;
+    ours_qlora_ckpt_unfused)  measure $cfg env RAFT_FUSED_KERNELS=0 $bench --mode qlora --ckpt on --optim adamw8bit ;;
+    ours_qlora_ckpt*)     measure $cfg $bench --mode qlora --ckpt "${cfg#ours_qlora_ckpt}" --optim adamw8bit ;;
     ours_tiny)            measure $cfg bash .gpu/run.sh RaftPipeline.Bench.Training.dll --device cuda --shape tiny --mode qlora --steps 4 --seq 256 ;;
   esac
 done

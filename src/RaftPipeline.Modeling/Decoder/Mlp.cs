@@ -1,5 +1,6 @@
 using RaftPipeline.Modeling.Config;
 using RaftPipeline.Modeling.Layers;
+using RaftPipeline.Modeling.Native.Cuda;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,9 +26,19 @@ public sealed class Mlp : SlotHostModule
     public Tensor Forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        var gated = nn.functional.silu(gate_proj.forward(x)) * up_proj.forward(x);
+        var gate = gate_proj.forward(x);
+        var up = up_proj.forward(x);
+        var gated = FusedKernelsFor(gate, up) is { } kernels
+            ? (is_grad_enabled() && (gate.requires_grad || up.requires_grad)
+                ? SwiGluFunction.apply(gate.contiguous(), up.contiguous(), kernels)
+                : kernels.SwiGluForwardBf16(gate.contiguous(), up.contiguous()))
+            : nn.functional.silu(gate) * up;
         return down_proj.forward(gated).MoveToOuterDisposeScope();
     }
+
+    static FusedKernels? FusedKernelsFor(Tensor gate, Tensor up) =>
+        gate.device_type == DeviceType.CUDA && gate.dtype == ScalarType.BFloat16 && up.dtype == ScalarType.BFloat16
+            ? FusedKernels.For(gate.device) : null;
 
     public override IReadOnlyList<string> SlotNames => Slots;
 

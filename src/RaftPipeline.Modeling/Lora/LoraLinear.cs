@@ -7,8 +7,9 @@ namespace RaftPipeline.Modeling.Lora;
 
 /// <summary>
 /// A LoRA adapter around any linear slot (peft lora.Linear): y = base(x) + scaling · B(A(dropout(x))), with A
-/// [r, in] and B [out, r] kept in fp32 (peft upcasts adapter weights, autocast_adapter_dtype) and the input cast to
-/// their dtype. Field names mirror peft's module tree (base_layer, lora_A, lora_B) minus the adapter-name level.
+/// [r, in] and B [out, r] kept in fp32 (peft upcasts adapter weights, autocast_adapter_dtype); with fp32
+/// activations the input is cast to their dtype, with 16-bit activations the branch runs in that dtype (see
+/// <see cref="LowPrecisionForward"/>). Field names mirror peft's module tree (base_layer, lora_A, lora_B) minus the adapter-name level.
 /// </summary>
 public sealed class LoraLinear : LinearSlot
 {
@@ -47,10 +48,33 @@ public sealed class LoraLinear : LinearSlot
         using var scope = NewDisposeScope();
         var result = base_layer.forward(input);
         var resultType = result.dtype;
+        if (resultType != lora_A.weight!.dtype && IsLowPrecision(resultType))
+            return LowPrecisionForward(input, result).MoveToOuterDisposeScope();
         var x = input.to(lora_A.weight!.dtype);
         if (lora_dropout is not null) x = lora_dropout.forward(x);
         var delta = lora_B.forward(lora_A.forward(x)) * Scaling;
         return (result + delta).to(resultType).MoveToOuterDisposeScope();
+    }
+
+    static bool IsLowPrecision(ScalarType t) => t is ScalarType.BFloat16 or ScalarType.Float16;
+
+    /// <summary>
+    /// The adapter branch in the activations' 16-bit dtype, as peft's layer computes it under the HF Trainer's bf16
+    /// autocast (A and B cast down for the matmuls, gradients flow back to the fp32 weights through the cast). The
+    /// scaling and the residual add ride in one GEMM epilogue (addmm: result + scaling · (x·Aᵀ)·Bᵀ), so no
+    /// full-size fp32 delta, upcast input or separate multiply/add kernels exist: on the Qwen3-4B shape those
+    /// elementwise passes over [tokens × out] cost more than the two rank-r matmuls themselves.
+    /// </summary>
+    Tensor LowPrecisionForward(Tensor input, Tensor result)
+    {
+        var dtype = result.dtype;
+        var x = input.to(dtype);
+        if (lora_dropout is not null) x = lora_dropout.forward(x);
+        var xa = nn.functional.linear(x, lora_A.weight!.to(dtype));
+        long outFeatures = result.shape[^1];
+        var flat = torch.addmm(result.reshape(-1, outFeatures), xa.reshape(-1, R), lora_B.weight!.to(dtype).t(),
+            beta: 1, alpha: (float)Scaling);
+        return flat.view(result.shape);
     }
 
     /// <summary>scaling · B @ A in fp32, [out, in] (peft get_delta_weight).</summary>

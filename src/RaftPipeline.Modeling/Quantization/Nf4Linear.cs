@@ -1,4 +1,5 @@
 using RaftPipeline.Modeling.Layers;
+using RaftPipeline.Modeling.Native.Cuda;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -69,10 +70,38 @@ public sealed class Nf4Linear : LinearSlot
     {
         using var scope = NewDisposeScope();
         var inputType = input.dtype;
-        var w = Nf4Quantizer.Dequantize(Weight, ComputeDType);
-        var y = nn.functional.linear(input.to(ComputeDType), w, bias?.to(ComputeDType));
+        var x = input.to(ComputeDType);
+        Tensor y;
+        if (x.device_type == DeviceType.CUDA)
+        {
+            // The dense weight lives only inside forward and backward (see Nf4MatmulFunction), dequantized by one
+            // kernel when the fused kernels are there.
+            Func<Tensor> dequantize = DenseForCompute;
+            var b = bias?.to(ComputeDType);
+            y = is_grad_enabled() && x.requires_grad
+                ? (b is null ? Nf4MatmulFunction.apply(x, dequantize) : Nf4MatmulFunction.apply(x, dequantize, b))
+                : DenseLinear(x, b);
+        }
+        else
+        {
+            var w = Nf4Quantizer.Dequantize(Weight, ComputeDType);
+            y = nn.functional.linear(x, w, bias?.to(ComputeDType));
+        }
         return y.to(inputType).MoveToOuterDisposeScope();
     }
+
+    Tensor DenseLinear(Tensor x, Tensor? b)
+    {
+        using var scope = NewDisposeScope();
+        var w = DenseForCompute();
+        return nn.functional.linear(x, w, b).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The weight in the compute dtype: one fused kernel for bf16 on CUDA, else the libtorch ops.</summary>
+    Tensor DenseForCompute() =>
+        ComputeDType == ScalarType.BFloat16 && FusedKernels.For(get_buffer("weight")!.device) is { } kernels
+            ? kernels.Nf4DequantizeBf16(Weight)
+            : Nf4Quantizer.Dequantize(Weight, ComputeDType);
 
     public override Tensor DenseWeight(ScalarType dtype) => Nf4Quantizer.Dequantize(Weight, dtype);
 

@@ -50,6 +50,14 @@ public static class ModelSlotLoader
     public static ScalarType DefaultComputeDtype(DeviceKind device) => device == DeviceKind.Cuda ? ScalarType.BFloat16 : ScalarType.Float32;
 
     /// <summary>
+    /// The dtype of a quantized base's embeddings and norms for training: fp32 as peft does when the compute dtype is
+    /// fp32 (the CPU), the compute dtype itself when it is 16-bit (CUDA): we train without autocast, so fp32 there
+    /// would make every activation fp32 (see <see cref="KbitTraining.Prepare"/>).
+    /// </summary>
+    public static ScalarType KbitHoldDtype(ScalarType computeDtype) =>
+        computeDtype is ScalarType.BFloat16 or ScalarType.Float16 ? computeDtype : ScalarType.Float32;
+
+    /// <summary>
     /// Loads the model in <paramref name="modelDir"/> onto <paramref name="device"/>. A plain folder's weights are
     /// converted to <paramref name="computeDtype"/>; a quantized folder keeps its NF4 codes and dequantizes to
     /// <paramref name="computeDtype"/> on every forward (its embeddings and norms are held in that dtype too).
@@ -66,7 +74,7 @@ public static class ModelSlotLoader
             : PretrainedLoader.Load(modelDir, torchDevice, computeDtype);
         try
         {
-            if (use == ModelUse.Training && quantized) KbitTraining.Prepare(model);
+            if (use == ModelUse.Training && quantized) KbitTraining.Prepare(model, KbitHoldDtype(computeDtype));
             foreach (var (_, p) in model.named_parameters()) p.requires_grad = false;
             if (use == ModelUse.Inference) model.eval(); else model.train();
         }

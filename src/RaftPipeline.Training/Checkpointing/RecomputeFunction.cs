@@ -1,3 +1,4 @@
+using RaftPipeline.Modeling.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,6 +44,7 @@ sealed class RecomputeFunction : autograd.SingleTensorFunction<RecomputeFunction
 
         var results = new List<Tensor>(2 + trainable.Length);
         using var scope = NewDisposeScope(); // the recomputed graph's tensors are freed as soon as we return
+        scope.Attach(gradOutput);
         using var enable = enable_grad();
         var x = input.detach().requires_grad_(inputGrad);
         // Replay the forward's random draws, then put the generator back where backward found it.
@@ -61,7 +63,8 @@ sealed class RecomputeFunction : autograd.SingleTensorFunction<RecomputeFunction
         return results;
     }
 
-    static Tensor Defined(Tensor t) => t is null || t.IsInvalid ? null! : t.MoveToOuterDisposeScope();
+    // On CUDA this runs on libtorch's device thread, outside the trainer's scopes: see BackwardTensors.
+    static Tensor Defined(Tensor t) => t is null || t.IsInvalid ? null! : BackwardTensors.Return(t);
 
     // TorchSharp's context refuses tensors in save_data, so the generator state travels as bytes.
     static byte[] RngBytes()

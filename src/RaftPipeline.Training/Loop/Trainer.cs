@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RaftPipeline.Modeling.Native;
 using RaftPipeline.Training.Data;
 using RaftPipeline.Training.Loss;
 using RaftPipeline.Training.Model;
@@ -141,6 +142,7 @@ public sealed class Trainer
             var hidden = _model.HiddenStates(batch.InputIds, batch.AttentionMask, batch.SegmentIds);
             var sum = CausalLmLoss.SupervisedSum(hidden, _model.OutputWeight, batch.Labels, _o.LossChunkRows);
             (sum / count).backward();
+            BackwardTensors.ReleaseReturned();
             lossSum += sum.to(ScalarType.Float64).item<double>();
         }
         double loss = count > 0 ? lossSum / count : 0.0;

@@ -1,3 +1,4 @@
+using RaftPipeline.Modeling.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,6 +44,8 @@ sealed class ChunkedCrossEntropyFunction : autograd.SingleTensorFunction<Chunked
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
+        using var outer = NewDisposeScope(); // see BackwardTensors: on CUDA this runs on libtorch's device thread
+        outer.Attach(gradOutput);
         var saved = ctx.get_saved_variables();
         Tensor hidden = saved[0], weight = saved[1], targets = saved[2];
         int chunk = (int)ctx.get_data("chunk");
@@ -68,7 +71,7 @@ sealed class ChunkedCrossEntropyFunction : autograd.SingleTensorFunction<Chunked
             gradHidden.narrow(0, start, len).copy_(gl.matmul(weight));
             gradWeight?.add_(gl.t().matmul(h).to(lossType));
         }
-        return [gradHidden, gradWeight?.to(weight.dtype)!, null!, null!];
+        return [BackwardTensors.Return(gradHidden), gradWeight is null ? null! : BackwardTensors.Return(gradWeight.to(weight.dtype)), null!, null!];
     }
 
     /// <summary>fp32 at least (bf16/fp16 logits are upcast as transformers does); fp64 stays fp64 (tests).</summary>

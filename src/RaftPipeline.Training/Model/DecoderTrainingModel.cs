@@ -7,17 +7,25 @@ namespace RaftPipeline.Training.Model;
 /// <summary>
 /// The Modeling decoder (<see cref="CausalLM"/>) seen by the trainer. With gradient checkpointing on, every decoder
 /// layer runs through <see cref="RecomputeCheckpoint"/> via the decoder's <c>LayerRunner</c> hook: only each layer's
-/// input is kept for backward, and the layer is recomputed there.
+/// input is kept for backward, and the layer is recomputed there. <c>checkpointedLayers</c> limits that to the first
+/// K layers: the others keep their activations, so a memory budget buys back recompute time layer by layer (the
+/// recompute costs about half a layer's forward + backward; its saving is one layer's activations).
 /// </summary>
 public sealed class DecoderTrainingModel : ITrainableCausalLm
 {
     readonly CausalLM _model;
 
-    public DecoderTrainingModel(CausalLM model, bool gradientCheckpointing)
+    public DecoderTrainingModel(CausalLM model, bool gradientCheckpointing, int? checkpointedLayers = null)
     {
         _model = model;
-        if (gradientCheckpointing)
-            model.model.LayerRunner = RecomputingRunner;
+        if (checkpointedLayers is < 0)
+            throw new ArgumentOutOfRangeException(nameof(checkpointedLayers), checkpointedLayers, "expected a layer count >= 0");
+        if (!gradientCheckpointing) return;
+        int limit = checkpointedLayers ?? int.MaxValue;
+        var recomputed = model.model.layers.Take(limit).ToHashSet();
+        model.model.LayerRunner = (layer, h, cos, sin, mask, isCausal, cache) => recomputed.Contains(layer)
+            ? RecomputingRunner(layer, h, cos, sin, mask, isCausal, cache)
+            : layer.Forward(h, cos, sin, mask, isCausal, cache);
     }
 
     public CausalLM Model => _model;

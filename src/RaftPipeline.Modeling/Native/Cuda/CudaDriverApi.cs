@@ -1,0 +1,39 @@
+using System.Runtime.InteropServices;
+
+namespace RaftPipeline.Modeling.Native.Cuda;
+
+/// <summary>
+/// The few CUDA driver API entry points our run-time compiled kernels need (libcuda.so.1, installed with the NVIDIA
+/// driver, the same library libtorch's runtime sits on). Kernels run in the device's primary context, the one the
+/// CUDA runtime (and so libtorch) uses, so they see torch's allocations directly.
+/// </summary>
+static class CudaDriverApi
+{
+    const string Lib = "libcuda.so.1";
+
+    [DllImport(Lib)] public static extern int cuInit(uint flags);
+    [DllImport(Lib)] public static extern int cuDeviceGet(out int device, int ordinal);
+    [DllImport(Lib)] public static extern int cuDeviceGetAttribute(out int value, int attribute, int device);
+    [DllImport(Lib)] public static extern int cuDevicePrimaryCtxRetain(out IntPtr context, int device);
+    [DllImport(Lib)] public static extern int cuCtxGetCurrent(out IntPtr context);
+    [DllImport(Lib)] public static extern int cuCtxSetCurrent(IntPtr context);
+    [DllImport(Lib)] public static extern int cuModuleLoadData(out IntPtr module, byte[] image);
+    [DllImport(Lib)] public static extern int cuModuleGetFunction(out IntPtr function, IntPtr module, string name);
+    [DllImport(Lib)] public static extern int cuGetErrorString(int error, out IntPtr text);
+
+    [DllImport(Lib)]
+    public static extern int cuLaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY,
+        uint blockZ, uint sharedMemBytes, IntPtr stream, IntPtr[] kernelParams, IntPtr extra);
+
+    public const int ComputeCapabilityMajor = 75;
+    public const int ComputeCapabilityMinor = 76;
+
+    /// <summary>Throws with the driver's own message when <paramref name="result"/> is not CUDA_SUCCESS.</summary>
+    public static void Check(int result, string call)
+    {
+        if (result == 0) return;
+        string message = cuGetErrorString(result, out var text) == 0 && text != IntPtr.Zero
+            ? Marshal.PtrToStringAnsi(text) ?? "" : "";
+        throw new InvalidOperationException($"CUDA driver: {call} failed with error {result} ({message})");
+    }
+}

@@ -1,0 +1,112 @@
+using RaftPipeline.Modeling.Quantization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RaftPipeline.Modeling.Native.Cuda;
+
+/// <summary>The launches: shapes and dtypes checked here, outputs allocated by libtorch on the inputs' device.</summary>
+public sealed partial class FusedKernels
+{
+    const int Threads = 256;
+    const int RowsPerBlock = Threads / 32; // one warp per row
+
+    /// <summary>The dense bf16 weight of <paramref name="q"/> (same result as <see cref="Nf4Quantizer.Dequantize"/>).</summary>
+    public Tensor Nf4DequantizeBf16(Nf4Tensor q)
+    {
+        if (q.BlockSize % 2 != 0) throw new ArgumentException($"NF4 block size {q.BlockSize} must be even");
+        using var scope = NewDisposeScope();
+        var device = q.Packed.device;
+        var output = empty(q.Shape, ScalarType.BFloat16, device);
+        var map = Fp32(q.QuantMap);
+        long n = q.ElementCount;
+        if (q.Nested)
+        {
+            var codes = q.Absmax.contiguous();
+            var nestedMap = Fp32(q.NestedQuantMap!);
+            var nestedAbsmax = Fp32(q.NestedAbsmax!);
+            Module.Launch("nf4_dequantize_bf16", Blocks((n + 1) / 2, Threads), Threads,
+                Ptr(q.Packed), n, q.BlockSize, Ptr(map), IntPtr.Zero, Ptr(codes), Ptr(nestedMap), Ptr(nestedAbsmax),
+                q.NestedBlockSize, q.NestedOffset, Ptr(output));
+        }
+        else
+        {
+            var absmax = Fp32(q.Absmax);
+            Module.Launch("nf4_dequantize_bf16", Blocks((n + 1) / 2, Threads), Threads,
+                Ptr(q.Packed), n, q.BlockSize, Ptr(map), Ptr(absmax), IntPtr.Zero, IntPtr.Zero, IntPtr.Zero,
+                1, 0f, Ptr(output));
+        }
+        return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>RMSNorm of bf16 rows: (y, 1/rms per row in fp32).</summary>
+    public (Tensor Y, Tensor Rstd) RmsNormForwardBf16(Tensor x, Tensor weight, double eps)
+    {
+        RequireBf16(x, weight);
+        int cols = (int)x.shape[^1];
+        if (weight.numel() != cols) throw new ArgumentException($"RMSNorm weight has {weight.numel()} values for rows of {cols}");
+        int rows = checked((int)(x.numel() / cols));
+        var y = empty_like(x);
+        var rstd = empty(rows, ScalarType.Float32, x.device);
+        Module.Launch("rms_norm_forward_bf16", Blocks(rows, RowsPerBlock), Threads,
+            Ptr(x), Ptr(weight), Ptr(y), Ptr(rstd), rows, cols, (float)eps);
+        return (y, rstd);
+    }
+
+    /// <summary>dL/dx of RMSNorm given dL/dy (the weight is frozen: no weight gradient).</summary>
+    public Tensor RmsNormBackwardBf16(Tensor gradY, Tensor x, Tensor weight, double eps)
+    {
+        RequireBf16(gradY, x, weight);
+        int cols = (int)x.shape[^1];
+        int rows = checked((int)(x.numel() / cols));
+        var gradX = empty_like(x);
+        Module.Launch("rms_norm_backward_bf16", Blocks(rows, RowsPerBlock), Threads,
+            Ptr(gradY), Ptr(x), Ptr(weight), Ptr(gradX), rows, cols, (float)eps);
+        return gradX;
+    }
+
+    /// <summary>silu(gate) · up for bf16 tensors of one shape.</summary>
+    public Tensor SwiGluForwardBf16(Tensor gate, Tensor up)
+    {
+        RequireBf16(gate, up);
+        SameShape(gate, up);
+        var output = empty_like(gate);
+        long n = gate.numel();
+        Module.Launch("swiglu_forward_bf16", Blocks(n, Threads), Threads, Ptr(gate), Ptr(up), Ptr(output), n);
+        return output;
+    }
+
+    /// <summary>(dL/dgate, dL/dup) of silu(gate) · up given dL/dout.</summary>
+    public (Tensor GradGate, Tensor GradUp) SwiGluBackwardBf16(Tensor grad, Tensor gate, Tensor up)
+    {
+        RequireBf16(grad, gate, up);
+        SameShape(gate, up);
+        SameShape(grad, gate);
+        var gradGate = empty_like(gate);
+        var gradUp = empty_like(up);
+        long n = gate.numel();
+        Module.Launch("swiglu_backward_bf16", Blocks(n, Threads), Threads,
+            Ptr(grad), Ptr(gate), Ptr(up), Ptr(gradGate), Ptr(gradUp), n);
+        return (gradGate, gradUp);
+    }
+
+    static long Blocks(long items, int perBlock) => (items + perBlock - 1) / perBlock;
+
+    static IntPtr Ptr(Tensor t) => TensorMemory.Address(t);
+
+    static Tensor Fp32(Tensor t) => t.dtype == ScalarType.Float32 && t.is_contiguous() ? t : t.to(ScalarType.Float32).contiguous();
+
+    static void RequireBf16(params Tensor[] tensors)
+    {
+        foreach (var t in tensors)
+        {
+            if (t.dtype != ScalarType.BFloat16) throw new ArgumentException($"fused kernel: expected bf16, got {t.dtype}");
+            if (!t.is_contiguous()) throw new ArgumentException("fused kernel: expected a contiguous tensor");
+        }
+    }
+
+    static void SameShape(Tensor a, Tensor b)
+    {
+        if (!a.shape.SequenceEqual(b.shape))
+            throw new ArgumentException($"fused kernel: shapes [{string.Join(", ", a.shape)}] and [{string.Join(", ", b.shape)}] differ");
+    }
+}

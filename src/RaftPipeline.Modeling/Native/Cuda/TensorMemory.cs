@@ -1,0 +1,22 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RaftPipeline.Modeling.Native.Cuda;
+
+/// <summary>The device address of a tensor's first element, for handing torch's memory to our own kernels.</summary>
+static class TensorMemory
+{
+    // TorchSharp's native shim exports tensor.data_ptr() as THSTensor_data; the managed API has no public wrapper.
+    [DllImport("LibTorchSharp")] static extern IntPtr THSTensor_data(IntPtr tensor);
+
+    /// <summary>
+    /// The address of <paramref name="t"/>'s data; <paramref name="t"/> must be contiguous (our kernels index it as a
+    /// dense row-major array) and stay alive while a kernel uses it.
+    /// </summary>
+    public static IntPtr Address(Tensor t)
+    {
+        if (!t.is_contiguous()) throw new ArgumentException("a fused kernel needs contiguous tensors");
+        return THSTensor_data(t.Handle);
+    }
+}
