@@ -8,6 +8,8 @@ using RaftPipeline.Modeling.Presets;
 using RaftPipeline.Modeling.Quantization;
 using RaftPipeline.Training.Data;
 using RaftPipeline.Training.Loop;
+using RaftPipeline.Training.Loss;
+using RaftPipeline.Training.Optimizers;
 using RaftPipeline.Training.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -30,6 +32,8 @@ int batch = int.Parse(a.Get("batch", "2")), seq = int.Parse(a.Get("seq", "1000")
 string ckptArg = a.Get("ckpt", "on");
 bool ckpt = ckptArg != "off" && ckptArg != "0";
 int? ckptLayers = int.TryParse(ckptArg, out var k) ? k : null;
+// --loss-chunk N: rows of [N × vocab] logits materialised at once by the chunked cross-entropy.
+int lossChunk = int.Parse(a.Get("loss-chunk", CausalLmLoss.DefaultChunkRows.ToString()));
 var optim = a.Get("optim", mode == "qlora" ? "adamw8bit" : "adamw") == "adamw8bit" ? OptimizerKind.AdamW8bit : OptimizerKind.AdamW;
 
 var config = shape switch
@@ -51,13 +55,30 @@ if (mode == "qlora")
     // As a model read from an NF4 folder would be: the dense 16-bit model never exists on the device. The decoder is
     // built on the CPU with uninitialised storage (never touched, so never resident), each projection is drawn on
     // the device, quantized there and its dense copy freed at once; then embeddings and norms move over.
+    // Layer 0's seven projections are drawn and quantized on the CPU once; every layer gets a device copy of those
+    // NF4 tensors (random weights either way: speed and memory are what is measured), so the GPU never holds a dense
+    // weight or the quantizer's temporaries, exactly as when the train stage loads a quantize stage's NF4 folder.
     model = new CausalLM(config, ScalarType.BFloat16, CPU);
+    var templates = new Dictionary<string, Nf4Tensor>();
     foreach (var path in model.LinearPaths().ToList())
     {
         using var scope = NewDisposeScope();
+        string role = string.Join('.', path.Split('.')[^2..]); // e.g. self_attn.q_proj
         var slot = model.GetLinear(path);
-        var dense = torch.empty([slot.OutFeatures, slot.InFeatures], ScalarType.BFloat16, dev).normal_(0, 0.02);
-        model.ReplaceLinear(path, Nf4Linear.FromDense(dense, null, ScalarType.BFloat16, doubleQuant: true)).Dispose();
+        if (!templates.TryGetValue(role, out var q))
+        {
+            var dense = torch.empty([slot.OutFeatures, slot.InFeatures], ScalarType.BFloat16, CPU).normal_(0, 0.02);
+            q = Nf4Quantizer.Quantize(dense, doubleQuant: true);
+            foreach (var t in new[] { q.Packed, q.Absmax, q.QuantMap, q.NestedAbsmax, q.NestedQuantMap }) t?.DetachFromDisposeScope();
+            templates[role] = q;
+        }
+        var onDevice = new Nf4Tensor
+        {
+            Packed = q.Packed.to(dev), Absmax = q.Absmax.to(dev), QuantMap = q.QuantMap.to(dev),
+            NestedAbsmax = q.NestedAbsmax?.to(dev), NestedQuantMap = q.NestedQuantMap?.to(dev), NestedOffset = q.NestedOffset,
+            Shape = q.Shape, DType = q.DType, BlockSize = q.BlockSize, NestedBlockSize = q.NestedBlockSize,
+        };
+        model.ReplaceLinear(path, new Nf4Linear(onDevice, null, ScalarType.BFloat16)).Dispose();
     }
     model.to(dev);
     InitDense(model);
@@ -78,6 +99,8 @@ LoraInjector.Apply(model, new LoraConfig
 });
 if (device == DeviceType.CUDA) cuda.synchronize();
 double buildSeconds = build.Elapsed.TotalSeconds;
+double? builtGib = device == DeviceType.CUDA ? RaftPipeline.Modeling.Native.Cuda.CudaMemory.UsedBytes() / 1073741824.0 : null;
+if (builtGib is not null) Console.Error.WriteLine($"device memory used after build: {builtGib:F2} GiB");
 
 // Rows of `seq` random ids with the response template a third of the way in: the loss covers two thirds.
 int[] template = [TinyPreset.ImStartId, 77091];
@@ -90,11 +113,62 @@ var rows = Enumerable.Range(0, batch * (steps + warmup)).Select(_ =>
     return collator.Label(ids);
 }).ToList();
 
+if (a.Get("phases", "off") == "on")
+{
+    // Where a step's time goes: each phase timed alone (synchronised), plus how long the host takes merely to issue
+    // forward + backward (if that is close to the synchronised time, the GPU waits on the host: launch-bound).
+    var training = new DecoderTrainingModel(model, ckpt, ckptLayers);
+    var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, (Tensor)p.parameter)).ToList();
+    ITrainingOptimizer optimizer = optim == OptimizerKind.AdamW8bit ? new AdamW8bit(trainable) : new AdamW(trainable);
+    var batchRows = rows.Take(batch).ToList();
+    var phases = new Dictionary<string, List<double>>();
+    void Time(string name, Action action, bool sync = true)
+    {
+        if (device == DeviceType.CUDA) cuda.synchronize();
+        var clock = Stopwatch.StartNew();
+        action();
+        if (sync && device == DeviceType.CUDA) cuda.synchronize();
+        (phases.TryGetValue(name, out var list) ? list : phases[name] = new()).Add(clock.Elapsed.TotalMilliseconds);
+    }
+    training.SetTraining(true);
+    for (int i = 0; i < 4; i++)
+    {
+        using var scope = NewDisposeScope();
+        var b = collator.Collate(batchRows, dev);
+        long count = CausalLmLoss.SupervisedCount(b.Labels);
+        Time("forward_loss_no_grad", () => { using var _ = no_grad(); using var s = NewDisposeScope(); CausalLmLoss.SupervisedSum(training.HiddenStates(b.InputIds, b.AttentionMask), training.OutputWeight, b.Labels).item<float>(); });
+        Time("forward_backward_host_issue", () =>
+        {
+            using var s = NewDisposeScope();
+            var sum = CausalLmLoss.SupervisedSum(training.HiddenStates(b.InputIds, b.AttentionMask), training.OutputWeight, b.Labels);
+            (sum / count).backward();
+            RaftPipeline.Modeling.Native.BackwardTensors.ReleaseReturned();
+        }, sync: false);
+        if (device == DeviceType.CUDA) cuda.synchronize();
+        foreach (var (_, p) in trainable) p.grad = null;
+        Time("forward_backward", () =>
+        {
+            using var s = NewDisposeScope();
+            var sum = CausalLmLoss.SupervisedSum(training.HiddenStates(b.InputIds, b.AttentionMask), training.OutputWeight, b.Labels);
+            (sum / count).backward();
+            RaftPipeline.Modeling.Native.BackwardTensors.ReleaseReturned();
+        });
+        Time("clip_grad_norm", () => GradientClipping.ClipByGlobalNorm(trainable.Select(p => p.Item2), 1.0));
+        Time("optimizer_step", () => optimizer.Step(1e-4));
+        foreach (var (_, p) in trainable) p.grad = null;
+    }
+    var phaseJson = new JsonObject();
+    foreach (var (name, values) in phases) phaseJson[name + "_ms"] = Math.Round(values.Skip(1).Average(), 2); // first pass warms up
+    Console.WriteLine(new JsonObject { ["impl"] = "raftpipeline", ["mode"] = mode, ["checkpointing"] = ckpt, ["phases"] = phaseJson,
+        ["trainable_tensors"] = trainable.Count }.ToJsonString());
+    return;
+}
+
 var timer = new StepTimer(warmup, device);
 var options = new TrainerOptions
 {
     BatchSize = batch, MaxSteps = steps + warmup, LearningRate = 1e-4, Optimizer = optim, Shuffle = false,
-    LoggingSteps = 1000, MaxGradNorm = 1.0,
+    LoggingSteps = 1000, MaxGradNorm = 1.0, LossChunkRows = lossChunk,
 };
 var result = new Trainer(new DecoderTrainingModel(model, ckpt, ckptLayers), collator, options, [timer]).Train(rows);
 double seconds = timer.MeasuredSeconds;
@@ -103,11 +177,13 @@ double tflops = 4.0 * baseParameters * tokensPerSecond / 1e12;
 var line = new JsonObject
 {
     ["impl"] = "raftpipeline", ["shape"] = shape, ["mode"] = mode, ["device"] = device.ToString().ToLowerInvariant(),
-    ["checkpointing"] = ckpt, ["checkpointed_layers"] = ckpt ? ckptLayers ?? config.NumHiddenLayers : 0,
+    ["loss_chunk_rows"] = lossChunk, ["checkpointing"] = ckpt, ["checkpointed_layers"] = ckpt ? ckptLayers ?? config.NumHiddenLayers : 0,
     ["fused_kernels"] = device == DeviceType.CUDA && RaftPipeline.Modeling.Native.Cuda.FusedKernels.For(dev) is not null, ["optimizer"] = optim.ToString(), ["batch"] = batch, ["seq"] = seq,
     ["measured_steps"] = steps, ["tokens_per_second"] = Math.Round(tokensPerSecond, 1),
     ["step_seconds"] = Math.Round(seconds / steps, 4), ["model_tflops"] = Math.Round(tflops, 1),
     ["mfu_vs_790"] = Math.Round(tflops / 790.0, 4), ["build_seconds"] = Math.Round(buildSeconds, 1),
+    ["device_used_gib_after_build"] = builtGib is null ? null : Math.Round(builtGib.Value, 2),
+    ["device_used_gib_after_steps"] = device == DeviceType.CUDA ? Math.Round(RaftPipeline.Modeling.Native.Cuda.CudaMemory.UsedBytes() / 1073741824.0, 2) : null,
     ["base_parameters"] = baseParameters, ["final_loss"] = Math.Round(result.StepLosses[^1], 4),
     ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"),
 }.ToJsonString();
@@ -132,7 +208,8 @@ sealed class StepTimer(int warmup, DeviceType device) : ITrainerCallback
         // The trainer reads the loss back every step (a device sync), so step ends are real time points.
         if (device == DeviceType.CUDA) cuda.synchronize();
         if (p.Step == warmup) _clock.Restart();
-        Console.Error.WriteLine($"step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} at {_clock.Elapsed.TotalSeconds:F2} s");
+        string used = device == DeviceType.CUDA ? $", device used {RaftPipeline.Modeling.Native.Cuda.CudaMemory.UsedBytes() / 1073741824.0:F2} GiB" : "";
+        Console.Error.WriteLine($"step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} at {_clock.Elapsed.TotalSeconds:F2} s{used}");
     }
 }
 

@@ -44,8 +44,12 @@ for cfg in ${CONFIGS:-baseline_sdpa_ckpt ours_lora_ckpt ours_qlora_ckpt ours_lor
     ours_qlora_ckpt)      measure $cfg $bench --mode qlora --ckpt on --optim adamw8bit ;;
     ours_lora_nockpt_unfused) measure $cfg env RAFT_FUSED_KERNELS=0 $bench --mode lora --ckpt off --optim adamw ;;
     ours_qlora_ckpt_unfused)  measure $cfg env RAFT_FUSED_KERNELS=0 $bench --mode qlora --ckpt on --optim adamw8bit ;;
+    ours_qlora_ckpt_chunk256) measure $cfg $bench --mode qlora --ckpt on --optim adamw8bit --loss-chunk 256 ;;
+    ours_qlora_ckpt_lean) measure $cfg env PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True $bench --mode qlora --ckpt on --optim adamw8bit --loss-chunk 256 ;;
     ours_qlora_ckpt_expandable) measure $cfg env PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True $bench --mode qlora --ckpt on --optim adamw8bit ;;
     ours_qlora_ckpt*)     measure $cfg $bench --mode qlora --ckpt "${cfg#ours_qlora_ckpt}" --optim adamw8bit ;;
+    phases_lora_nockpt)   measure $cfg $bench --mode lora --ckpt off --optim adamw --phases on ;;
+    phases_qlora_ckpt)    measure $cfg $bench --mode qlora --ckpt on --optim adamw8bit --phases on ;;
     ours_tiny)            measure $cfg bash .gpu/run.sh RaftPipeline.Bench.Training.dll --device cuda --shape tiny --mode qlora --steps 4 --seq 256 ;;
   esac
 done

@@ -30,6 +30,7 @@ sealed class RmsNormFunction : autograd.SingleTensorFunction<RmsNormFunction>
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
+        BackwardTensors.BeginBackward();
         using var scope = NewDisposeScope(); // see BackwardTensors: this may run on libtorch's device thread
         scope.Attach(gradOutput);
         var saved = ctx.get_saved_variables();

@@ -25,6 +25,7 @@ sealed class SwiGluFunction : autograd.SingleTensorFunction<SwiGluFunction>
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
+        BackwardTensors.BeginBackward();
         using var scope = NewDisposeScope(); // see BackwardTensors: this may run on libtorch's device thread
         scope.Attach(gradOutput);
         var saved = ctx.get_saved_variables();

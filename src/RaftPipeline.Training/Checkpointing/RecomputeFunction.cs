@@ -43,6 +43,7 @@ sealed class RecomputeFunction : autograd.SingleTensorFunction<RecomputeFunction
         bool inputGrad = (bool)ctx.get_data("input_grad");
 
         var results = new List<Tensor>(2 + trainable.Length);
+        BackwardTensors.BeginBackward();
         using var scope = NewDisposeScope(); // the recomputed graph's tensors are freed as soon as we return
         scope.Attach(gradOutput);
         using var enable = enable_grad();

@@ -44,6 +44,7 @@ sealed class ChunkedCrossEntropyFunction : autograd.SingleTensorFunction<Chunked
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
+        BackwardTensors.BeginBackward();
         using var outer = NewDisposeScope(); // see BackwardTensors: on CUDA this runs on libtorch's device thread
         outer.Attach(gradOutput);
         var saved = ctx.get_saved_variables();

@@ -36,6 +36,7 @@ public sealed class AdamW : ITrainingOptimizer
         double bc2Sqrt = Math.Sqrt(bc2);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        if (TryFusedStep(lr, bc2Sqrt, stepSize)) return;
         for (int i = 0; i < _params.Count; i++)
         {
             var p = _params[i].Parameter;
@@ -47,6 +48,22 @@ public sealed class AdamW : ITrainingOptimizer
             var denom = (_expAvgSq[i].sqrt() / bc2Sqrt).add_(_o.Epsilon);
             p.addcdiv_(_expAvg[i], denom, -stepSize);
         }
+    }
+
+    /// <summary>On CUDA with fp32 parameters: the same update for every parameter in one kernel launch.</summary>
+    bool TryFusedStep(double lr, double bc2Sqrt, double stepSize)
+    {
+        var quads = new List<Tensor[]>(_params.Count);
+        for (int i = 0; i < _params.Count; i++)
+        {
+            var g = _params[i].Parameter.grad;
+            if (g is null || g.IsInvalid) continue;
+            quads.Add([_params[i].Parameter, g, _expAvg[i], _expAvgSq[i]]);
+        }
+        if (quads.Count == 0) return true;
+        if (GradientClipping.FusedFor(quads.SelectMany(q => q).ToList()) is not { } kernels) return false;
+        kernels.AdamWFp32(quads, 1 - lr * _o.WeightDecay, _o.Beta1, _o.Beta2, bc2Sqrt, _o.Epsilon, stepSize);
+        return true;
     }
 
     public IReadOnlyDictionary<string, Tensor> StateTensors()

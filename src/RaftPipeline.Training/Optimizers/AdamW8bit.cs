@@ -75,12 +75,13 @@ public sealed class AdamW8bit : ITrainingOptimizer
         double bc1 = 1 - Math.Pow(_o.Beta1, StepCount);
         double bc2Sqrt = Math.Sqrt(1 - Math.Pow(_o.Beta2, StepCount));
         using var noGrad = no_grad();
+        var fused = FusedStep(lr, bc1, bc2Sqrt);
         for (int i = 0; i < _params.Count; i++)
         {
             using var scope = NewDisposeScope();
             var p = _params[i].Parameter;
             var g = p.grad;
-            if (g is null || g.IsInvalid) continue;
+            if (g is null || g.IsInvalid || fused.Contains(i)) continue;
             var s = _slots[i];
             var grad = g.to(ScalarType.Float32);
             Tensor m, v;
@@ -108,6 +109,38 @@ public sealed class AdamW8bit : ITrainingOptimizer
                 BlockwiseQuantizer.Quantize(v, _unsignedMap, s.State2!, s.Absmax2!);
             }
         }
+    }
+
+    Tensor? _signedBounds, _unsignedBounds;
+
+    /// <summary>
+    /// On CUDA: every 8-bit slot with fp32 parameter and gradient in one launch (one CUDA block per state block);
+    /// returns the indices it updated, the rest (small fp32-state parameters, other dtypes) take the loop.
+    /// </summary>
+    HashSet<int> FusedStep(double lr, double bc1, double bc2Sqrt)
+    {
+        var done = new HashSet<int>();
+        var items = new List<Tensor[]>();
+        var indices = new List<int>();
+        for (int i = 0; i < _params.Count; i++)
+        {
+            var s = _slots[i];
+            var g = _params[i].Parameter.grad;
+            if (!s.Quantized || g is null || g.IsInvalid) continue;
+            items.Add([_params[i].Parameter, g, s.State1!, s.State2!, s.Absmax1!, s.Absmax2!]);
+            indices.Add(i);
+        }
+        if (items.Count == 0) return done;
+        var fp32 = items.SelectMany(t => new[] { t[0], t[1], t[4], t[5] }).ToList();
+        if (GradientClipping.FusedFor(fp32) is not { } kernels) return done;
+        // The midpoints the unfused quantizer bucketizes on, computed by the same libtorch ops once.
+        _signedBounds ??= ((_signedMap[..^1] + _signedMap[1..]) / 2).contiguous().DetachFromDisposeScope();
+        _unsignedBounds ??= ((_unsignedMap[..^1] + _unsignedMap[1..]) / 2).contiguous().DetachFromDisposeScope();
+        double decay = _o.WeightDecay > 0 ? 1 - lr * _o.WeightDecay : 1;
+        kernels.AdamW8bitBlockwise(items, _signedMap, _unsignedMap, _signedBounds, _unsignedBounds, decay, _o.Beta1,
+            _o.Beta2, bc2Sqrt, _o.Epsilon, lr / bc1);
+        done.UnionWith(indices);
+        return done;
     }
 
     /// <summary>Bytes held by the moments (codes + absmax, or fp32 moments for small parameters).</summary>

@@ -215,6 +215,44 @@ if (gpuType == DeviceType.CUDA)
             Check("swiglu_fused_backward_gate", RelMax(gg, gr.grad!), 2e-2, "max |Δ| / max |dL/dgate|, bf16");
             Check("swiglu_fused_backward_up", RelMax(gu, ur.grad!), 1e-2, "max |Δ| / max |dL/dup|, bf16");
         }
+        // Multi-tensor kernels: gradient clipping, AdamW and 8-bit AdamW over many small fp32 tensors, fused vs the
+        // per-tensor libtorch ops, from the same start.
+        {
+            torch.manual_seed(5);
+            long[][] shapes = Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? new long[] { 4, 640 + 64 * i } : new long[] { 512 + 32 * i, 4 }).ToArray();
+            var start = shapes.Select(sh => torch.randn(sh, ScalarType.Float32, gpu).mul(0.02)).ToList();
+            var grads = Enumerable.Range(0, 6).Select(_ => shapes.Select(sh => torch.randn(sh, ScalarType.Float32, gpu).mul(0.5)).ToList()).ToList();
+            (List<Tensor> Params, List<double> Norms) Run(string optimizer)
+            {
+                var ps = start.Select(t => t.clone().requires_grad_(true)).ToList();
+                var named = ps.Select((t, i) => ($"p{i}", t)).ToList();
+                RaftPipeline.Training.Optimizers.ITrainingOptimizer opt = optimizer == "adamw8bit"
+                    ? new RaftPipeline.Training.Optimizers.AdamW8bit(named) : new RaftPipeline.Training.Optimizers.AdamW(named);
+                var norms = new List<double>();
+                foreach (var step in grads)
+                {
+                    for (int i = 0; i < ps.Count; i++) ps[i].grad = step[i].clone();
+                    norms.Add(RaftPipeline.Training.Optimizers.GradientClipping.ClipByGlobalNorm(ps, 1.0));
+                    opt.Step(1e-3);
+                }
+                return (ps.Select(t => t.detach()).ToList(), norms);
+            }
+            foreach (var optimizer in new[] { "adamw", "adamw8bit" })
+            {
+                var (pf, nf) = Run(optimizer);
+                var (pu, nu) = Unfused(() => Run(optimizer));
+                double normDiff = nf.Zip(nu, (a, b) => Math.Abs(a - b) / b).Max();
+                Check($"clip_grad_norm_fused[{optimizer} run]", normDiff, 1e-5, "max relative difference of the pre-clip global norm over 6 steps");
+                double worst = 0;
+                for (int i = 0; i < pf.Count; i++)
+                {
+                    var moved = (pu[i] - start[i]).abs().max().item<float>();
+                    worst = Math.Max(worst, (pf[i] - pu[i]).abs().max().item<float>() / Math.Max(1e-12, moved));
+                }
+                Check($"{optimizer}_fused_multi_tensor", worst, optimizer == "adamw" ? 1e-4 : 2e-2,
+                    "max |p_fused − p_unfused| / max |p_unfused − p_0| per tensor after 6 clipped steps");
+            }
+        }
         // A short bf16 LoRA and QLoRA run on CUDA, fused vs unfused: same data, seeds and checkpointing.
         {
             var config = new ModelConfig

@@ -19,6 +19,7 @@ static class CudaDriverApi
     [DllImport(Lib)] public static extern int cuCtxSetCurrent(IntPtr context);
     [DllImport(Lib)] public static extern int cuModuleLoadData(out IntPtr module, byte[] image);
     [DllImport(Lib)] public static extern int cuModuleGetFunction(out IntPtr function, IntPtr module, string name);
+    [DllImport(Lib)] public static extern int cuMemGetInfo_v2(out nuint free, out nuint total);
     [DllImport(Lib)] public static extern int cuGetErrorString(int error, out IntPtr text);
 
     [DllImport(Lib)]

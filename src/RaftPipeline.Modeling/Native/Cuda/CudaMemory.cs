@@ -1,0 +1,19 @@
+namespace RaftPipeline.Modeling.Native.Cuda;
+
+/// <summary>
+/// The device's used memory as nvidia-smi counts it (total − free: every process's allocations, libtorch's cached
+/// blocks and CUDA contexts included), read through the driver in the primary context. For benchmarks and logs:
+/// TorchSharp does not expose libtorch's own allocator statistics.
+/// </summary>
+public static class CudaMemory
+{
+    public static long UsedBytes(int ordinal = 0)
+    {
+        CudaDriverApi.Check(CudaDriverApi.cuInit(0), "cuInit");
+        CudaDriverApi.Check(CudaDriverApi.cuDeviceGet(out var device, ordinal), "cuDeviceGet");
+        CudaDriverApi.Check(CudaDriverApi.cuDevicePrimaryCtxRetain(out var context, device), "cuDevicePrimaryCtxRetain");
+        CudaDriverApi.Check(CudaDriverApi.cuCtxSetCurrent(context), "cuCtxSetCurrent");
+        CudaDriverApi.Check(CudaDriverApi.cuMemGetInfo_v2(out var free, out var total), "cuMemGetInfo");
+        return (long)total - (long)free;
+    }
+}
