@@ -23,10 +23,12 @@ namespace RaftPipeline.Modeling.Presets;
 /// ln V = 11.93: no adapter could make any token likely (loss floor about 10.7; the quickstart's held-out loss went
 /// only 11.93 → 11.46). With logit scale s = w·0.02·√hidden = 2.56, an aligned hidden state gives its token a logit of
 /// 8s ≈ 20 while the rest sum to about exp(ln V + s²/2) ≈ exp(15.2), so a confident prediction (loss ≈ 0) is reachable;
-/// a random model's loss starts near ln V + s²/2 ≈ 15–17 instead of 11.9. A larger final norm weight was chosen over a
-/// larger embedding std (same s) because the embedding also feeds the residual stream: scaled up 16×, it drowns the
-/// layers' small outputs, the untrained model mostly echoes its input token, and in the same 90-step run the loss
-/// only fell 20.2 → about 1.5 (final norm 16: 17.1 → about 0.15; docs/training.md).
+/// a random model's loss starts near ln V + s²/2 ≈ 15 (measured 15–19) instead of 11.9, and under greedy decoding it
+/// echoes its last token (newlines after the assistant prompt), so a tuned model's opening stands out. A larger final
+/// norm weight was chosen over a larger embedding std (same s) because the embedding also feeds the residual stream:
+/// scaled up 16×, it drowns the layers' small outputs, which must then grow as much before they can steer a
+/// prediction; in the same 90-step run the loss fell only 20.2 → about 1.5 (final norm 16: 17.1 → about 0.2;
+/// docs/training.md).
 /// </para>
 /// </summary>
 public static class TinyPreset
