@@ -19,8 +19,11 @@ public sealed class ModelPresetStageExecutor : IStageExecutor
 {
     public string Kind => "model";
 
-    /// <summary>1: the tiny preset (2-layer Qwen3, SplitMix64 normals rounded to bf16).</summary>
-    public int Version => 1;
+    /// <summary>
+    /// 1: the tiny preset (2-layer Qwen3, SplitMix64 normals rounded to bf16). 2: its final norm weight is 16, so an
+    /// adapter can reach confident logits (TinyPreset's remarks); the same seed now writes different bytes.
+    /// </summary>
+    public int Version => 2;
 
     public Task<StageOutcome> RunAsync(StageContext context, CancellationToken cancellationToken)
     {

@@ -135,7 +135,8 @@ public class TrainStageExecutorTests(TrainInputs inputs, ITestOutputHelper outpu
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(context.OutputDirectory, TrainArtifact.SummaryFile)))!.AsObject();
         Assert.True(summary["quantized_base"]!.GetValue<bool>());
         Assert.Equal(ExpectedTrainableParameters(), outcome.Metrics["trainable_parameters"]!.GetValue<long>());
-        Assert.InRange(summary["first_loss"]!.GetValue<double>(), 11.0, 13.0); // ≈ ln(151936) for a random tiny model
+        // A random tiny model starts near ln(151936) + s²/2 ≈ 15.2 (logit scale s = 2.56, TinyPreset's remarks).
+        Assert.InRange(summary["first_loss"]!.GetValue<double>(), 13.0, 20.0);
         using var model = PretrainedLoader.Load(inputs.Model);
         AdapterStore.Load(model, context.OutputDirectory); // the adapter fits the 16-bit base as well
     }
@@ -149,10 +150,9 @@ public class TrainStageExecutorTests(TrainInputs inputs, ITestOutputHelper outpu
         var losses = TrainArtifact.ReadMetrics(context.OutputDirectory).Select(r => r["loss"]!.GetValue<double>()).ToList();
         output.WriteLine(string.Join(", ", losses.Select(l => l.ToString("F3"))));
         Assert.Equal(6, losses.Count);
-        // The tiny preset's output layer is its frozen, tied embedding (std 0.02, hidden 64) behind an RMS norm, so a
-        // logit can exceed the rest by at most about ‖h‖·‖e‖ ≈ 8 × 0.16: the loss cannot fall much below ≈ 10.7
-        // from ln(151936) ≈ 11.93, whatever the adapter learns. A drop of 0.5 nats is most of that room.
-        Assert.True(losses[^1] < losses[0] - 0.5, $"loss went from {losses[0]:F3} to {losses[^1]:F3}");
+        // The tiny preset's final norm weight (16) lets an adapter reach confident logits (TinyPreset's remarks), so the
+        // loss can fall far: measured 16.07 → 5.37 over these 30 steps. Asserting half of the start leaves margin.
+        Assert.True(losses[^1] < losses[0] / 2, $"loss went from {losses[0]:F3} to {losses[^1]:F3}");
         for (int i = 1; i < losses.Count; i++) Assert.True(losses[i] < losses[0], $"log {i}: {losses[i]:F3} ≥ the first {losses[0]:F3}");
     }
 
