@@ -60,8 +60,8 @@ public sealed class Attention : SlotHostModule
         var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
         if (q_norm is not null) q = q_norm.forward(q);
         if (k_norm is not null) k = k_norm.forward(k);
-        q = RotaryEmbedding.Apply(q.transpose(1, 2), cos, sin);
-        k = RotaryEmbedding.Apply(k.transpose(1, 2), cos, sin);
+        q = RotaryEmbedding.ApplyToProjection(q, cos, sin);
+        k = RotaryEmbedding.ApplyToProjection(k, cos, sin);
 
         if (cache is not null) (k, v) = cache.Update(_layerIndex, k, v);
 

@@ -1,3 +1,4 @@
+using RaftPipeline.Modeling.Native.Cuda;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -51,6 +52,26 @@ public sealed class RotaryEmbedding
             }
             return t;
         }
+    }
+
+    /// <summary>
+    /// RoPE on <paramref name="bthd"/> in the projection's layout [B, T, heads, d], returned as [B, heads, T, d]: one
+    /// fused CUDA kernel for bf16 on a GPU, else <see cref="Apply"/> on the transposed view (same values).
+    /// </summary>
+    public static Tensor ApplyToProjection(Tensor bthd, Tensor cos, Tensor sin)
+    {
+        if (bthd.device_type == DeviceType.CUDA && bthd.dtype == ScalarType.BFloat16 && cos.dtype == ScalarType.BFloat16
+            && FusedKernels.For(bthd.device) is { } kernels)
+        {
+            var x = bthd.contiguous();
+            var c = cos.contiguous();
+            var s = sin.contiguous();
+            var rotated = is_grad_enabled() && x.requires_grad
+                ? RopeFunction.apply(x, c, s, kernels)
+                : kernels.RopeForwardBf16(x, c, s);
+            return rotated.transpose(1, 2);
+        }
+        return Apply(bthd.transpose(1, 2), cos, sin);
     }
 
     /// <summary>x·cos + rotate_half(x)·sin, with x [B, heads, T, d] and cos/sin [B, T, d].</summary>

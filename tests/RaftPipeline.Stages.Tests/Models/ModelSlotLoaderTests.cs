@@ -43,7 +43,7 @@ public class ModelSlotLoaderTests(TinyModelFolder tiny) : IClassFixture<TinyMode
     }
 
     [Fact]
-    public void Training_a_quantized_base_upcasts_its_16_bit_parameters_and_a_trainable_adapter_is_all_that_trains()
+    public void Training_a_quantized_base_holds_its_16_bit_parameters_in_the_kbit_dtype_and_a_trainable_adapter_is_all_that_trains()
     {
         using var scope = NewDisposeScope();
         using var temp = new TempFolder();
@@ -52,8 +52,12 @@ public class ModelSlotLoaderTests(TinyModelFolder tiny) : IClassFixture<TinyMode
             Nf4ModelStore.Save(quantized, nf4);
         string adapter = SaveRandomAdapter(temp.Combine("adapter"));
 
+        // fp32 compute: peft's prepare_model_for_kbit_training upcast; 16-bit compute (CUDA's default): kept 16-bit,
+        // since without autocast fp32 norms and embeddings would make every activation fp32.
+        using (var fp32 = ModelSlotLoader.Load(nf4, DeviceKind.Cpu, ScalarType.Float32, ModelUse.Training))
+            Assert.All(fp32.named_parameters(), p => Assert.Equal(ScalarType.Float32, p.parameter.dtype));
         using var model = ModelSlotLoader.Load(nf4, DeviceKind.Cpu, ScalarType.BFloat16, ModelUse.Training);
-        Assert.All(model.named_parameters(), p => Assert.Equal(ScalarType.Float32, p.parameter.dtype));
+        Assert.All(model.named_parameters(), p => Assert.Equal(ScalarType.BFloat16, p.parameter.dtype));
         var config = ModelSlotLoader.AttachAdapter(model, adapter, trainable: true);
         Assert.Equal(2, config.Lora.R);
         Assert.True(model.training);

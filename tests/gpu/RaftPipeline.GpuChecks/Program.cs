@@ -215,6 +215,24 @@ if (gpuType == DeviceType.CUDA)
             Check("swiglu_fused_backward_gate", RelMax(gg, gr.grad!), 2e-2, "max |Δ| / max |dL/dgate|, bf16");
             Check("swiglu_fused_backward_up", RelMax(gu, ur.grad!), 1e-2, "max |Δ| / max |dL/dup|, bf16");
         }
+        {
+            var rotary = new RotaryEmbedding(128, 5e6);
+            var positions = torch.arange(0, 37, ScalarType.Int64, gpu).unsqueeze(0).expand(2, 37).contiguous();
+            var (cos, sin) = rotary.Compute(positions.add(1000), ScalarType.BFloat16);
+            var x0 = torch.randn([2, 37, 8, 128], ScalarType.Float32, gpu).to(ScalarType.BFloat16);
+            var upstream = torch.randn([2, 8, 37, 128], ScalarType.Float32, gpu).to(ScalarType.BFloat16);
+            (Tensor Y, Tensor G) Run()
+            {
+                var x = x0.detach().requires_grad_(true);
+                var y = RotaryEmbedding.ApplyToProjection(x, cos, sin);
+                y.backward([upstream]);
+                return (y.detach().contiguous(), x.grad!.detach());
+            }
+            var (yf, gf) = Run();
+            var (yu, gu) = Unfused(Run);
+            Check("rope_fused_forward", RelMax(yf, yu), 0, "max |Δ| / max |y| (same three roundings: identical bits expected)");
+            Check("rope_fused_backward", RelMax(gf, gu), 1e-2, "max |Δ| / max |dL/dx|, bf16");
+        }
         // Multi-tensor kernels: gradient clipping, AdamW and 8-bit AdamW over many small fp32 tensors, fused vs the
         // per-tensor libtorch ops, from the same start.
         {

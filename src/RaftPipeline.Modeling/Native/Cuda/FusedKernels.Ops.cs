@@ -89,6 +89,24 @@ public sealed partial class FusedKernels
         return (gradGate, gradUp);
     }
 
+    /// <summary>RoPE on x [B, T, H, D] with cos/sin [B, T, D] (all bf16, contiguous); returns [B, T, H, D].</summary>
+    public Tensor RopeForwardBf16(Tensor x, Tensor cos, Tensor sin) => Rope("rope_forward_bf16", x, cos, sin);
+
+    /// <summary>dL/dx of <see cref="RopeForwardBf16"/> given dL/dout, same layout.</summary>
+    public Tensor RopeBackwardBf16(Tensor grad, Tensor cos, Tensor sin) => Rope("rope_backward_bf16", grad, cos, sin);
+
+    Tensor Rope(string kernel, Tensor x, Tensor cos, Tensor sin)
+    {
+        RequireBf16(x, cos, sin);
+        if (x.dim() != 4 || cos.dim() != 3 || cos.shape[0] != x.shape[0] || cos.shape[1] != x.shape[1] || cos.shape[2] != x.shape[3]
+            || !cos.shape.SequenceEqual(sin.shape) || x.shape[3] % 2 != 0)
+            throw new ArgumentException($"RoPE kernel: x [{string.Join(", ", x.shape)}] (B, T, H, D) and cos/sin [{string.Join(", ", cos.shape)}] (B, T, D) do not match");
+        var output = empty_like(x);
+        long n = x.numel();
+        Module.Launch(kernel, Blocks(n, Threads), Threads, Ptr(x), Ptr(cos), Ptr(sin), Ptr(output), n, (int)x.shape[2], (int)x.shape[3]);
+        return output;
+    }
+
     static long Blocks(long items, int perBlock) => (items + perBlock - 1) / perBlock;
 
     static IntPtr Ptr(Tensor t) => TensorMemory.Address(t);
