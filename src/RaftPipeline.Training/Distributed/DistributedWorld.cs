@@ -19,6 +19,8 @@ public sealed record DistributedWorld(int Rank, int WorldSize, int LocalRank, st
 
     public bool IsDistributed => WorldSize > 1;
     public bool IsRankZero => Rank == 0;
+    /// <summary>A launcher (torchrun, srun, <c>raft run --gpus</c>) started this process, even as a world of one.</summary>
+    public bool IsLaunched => Source != Single.Source;
 
     public static DistributedWorld FromEnvironment() =>
         FromEnvironment(Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()

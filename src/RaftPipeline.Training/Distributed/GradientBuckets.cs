@@ -17,7 +17,7 @@ public static class GradientBuckets
 
     public static void AllReduceSum(ICollective collective, IReadOnlyList<Tensor> parameters, long maxBucketElements = DefaultMaxBucketElements)
     {
-        if (collective.World.WorldSize == 1 || parameters.Count == 0) return;
+        if (parameters.Count == 0) return;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         foreach (var bucket in Buckets(parameters, maxBucketElements))

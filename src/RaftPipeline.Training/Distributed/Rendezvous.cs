@@ -49,6 +49,7 @@ public sealed class Rendezvous : IDisposable
     {
         var limit = timeout ?? DefaultTimeout;
         var deadline = DateTime.UtcNow + limit;
+        if (world.WorldSize == 1) return new Rendezvous(world, [], null); // nobody to meet: no port taken
         if (world.Rank == 0)
         {
             var listener = new TcpListener(IPAddress.Any, world.MasterPort);
@@ -197,16 +198,26 @@ public sealed class Rendezvous : IDisposable
     }
 
     /// <summary>The next message from rank <paramref name="from"/>; throws the failure if a rank fails meanwhile.</summary>
-    public byte[] Receive(int from)
+    public byte[] Receive(int from) =>
+        TryReceive(from, out var message)
+            ? message
+            : throw new RemoteRankFailedException(from, "it left the job (finished its work) while this rank still expected a message from it");
+
+    /// <summary>
+    /// The next message from rank <paramref name="from"/>, or false when that rank has left the job cleanly (said
+    /// goodbye) with nothing more to say; throws the failure if a rank fails meanwhile.
+    /// </summary>
+    public bool TryReceive(int from, out byte[] message)
     {
         var peer = PeerOf(from);
         try
         {
-            if (peer.Inbox.TryTake(out var item, Timeout.Infinite, _failed.Token)) return item;
+            if (peer.Inbox.TryTake(out var item, Timeout.Infinite, _failed.Token)) { message = item; return true; }
         }
         catch (OperationCanceledException) { }
         ThrowIfFailed();
-        throw new RemoteRankFailedException(from, "it left the job (finished its work) while this rank still expected a message from it");
+        message = [];
+        return false;
     }
 
     /// <summary>Rank 0's <paramref name="payload"/> on every rank (the others pass null).</summary>

@@ -23,7 +23,8 @@ namespace RaftPipeline.Training.Loop;
 /// the shared rows, no communication), gradients are summed over ranks before clipping, and the step's loss is summed
 /// too: the update is exactly the one a single process makes with a W-times larger batch, up to the order of the
 /// gradient sums. Only rank 0 writes checkpoints; callbacks run on every rank (the caller gives rank > 0 none that
-/// write). Without a collective (or with W = 1) this is the single-process loop, unchanged.
+/// write). Without a collective this is the single-process loop, unchanged; a collective of one rank only adds
+/// identity reductions (it exercises the NCCL path on one GPU).
 /// </para>
 /// </summary>
 public sealed class Trainer
@@ -173,7 +174,7 @@ public sealed class Trainer
             (sum / count).backward();
             lossSum += sum.to(ScalarType.Float64).item<double>();
         }
-        if (_collective is not null && _world.IsDistributed)
+        if (_collective is not null)
         {
             // Before any check, on every rank, so all ranks see the same sums and take the same branch below.
             GradientBuckets.AllReduceSum(_collective, _trainable.Select(p => p.Parameter).ToList());
