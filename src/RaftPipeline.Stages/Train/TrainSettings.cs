@@ -14,13 +14,18 @@ namespace RaftPipeline.Stages.Train;
 /// with HF TrainingArguments' meaning), the total and warmup steps, the seed and the checkpointing switch.
 /// </summary>
 public sealed record TrainSettings(TrainerOptions Trainer, int TotalSteps, int WarmupSteps, int StepsPerEpoch,
-    long Seed, bool GradientCheckpointing)
+    long Seed, bool GradientCheckpointing, int WorldSize = 1)
 {
+    /// <summary>Rows per optimizer step over all processes: per-device batch × world size × accumulation.</summary>
+    public int EffectiveBatchSize => Trainer.BatchSize * WorldSize * Trainer.GradientAccumulationSteps;
+
     public static TrainSettings Resolve(TrainParameters p, int rows, long pipelineSeed, DeviceKind device)
     {
         if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "no training rows");
-        // The trainer's count: ceil(micro-batches / accumulation), the last, shorter step of an epoch included.
-        int microBatches = (rows + p.BatchSize - 1) / p.BatchSize;
+        // The trainer's count: ceil(micro-batches / accumulation), the last, shorter step of an epoch included; a
+        // micro-batch spans every data-parallel process (batch × world size rows).
+        int world = p.WorldSize ?? 1;
+        int microBatches = (rows + p.BatchSize * world - 1) / (p.BatchSize * world);
         int stepsPerEpoch = Math.Max(1, (microBatches + p.GradientAccumulationSteps - 1) / p.GradientAccumulationSteps);
         // HF: max_steps = ceil(num_train_epochs × steps per epoch) when max_steps is not given (fractional epochs too).
         int total = p.MaxSteps ?? checked((int)Math.Ceiling(p.Epochs * stepsPerEpoch));
@@ -58,6 +63,6 @@ public sealed record TrainSettings(TrainerOptions Trainer, int TotalSteps, int W
             Seed = seed,
             Shuffle = true,
         };
-        return new TrainSettings(options, total, warmup, stepsPerEpoch, seed, checkpointing);
+        return new TrainSettings(options, total, warmup, stepsPerEpoch, seed, checkpointing, world);
     }
 }

@@ -8,6 +8,7 @@ using RaftPipeline.Stages.Format;
 using RaftPipeline.Stages.ModelCards;
 using RaftPipeline.Text.Tokenization;
 using RaftPipeline.Training.Data;
+using RaftPipeline.Training.Distributed;
 using RaftPipeline.Training.Loop;
 using RaftPipeline.Training.Model;
 
@@ -25,6 +26,13 @@ namespace RaftPipeline.Stages.Train;
 /// written there could never be resumed from, and the finished adapter is the artifact: writing checkpoints would only
 /// cost time. Resuming a long CUDA run needs an engine-level scratch folder that survives a failed attempt.
 /// </para>
+/// <para>
+/// Data parallel (<c>world_size</c> &gt; 1, set by <c>raft run --gpus N</c> or a launcher): the process must belong to a
+/// job of that size (<see cref="DistributedJob.Current"/>). Rank 0 announces the stage, the other ranks (running the
+/// same spec in a private scratch cache) join it, each trains its share of every step, and gradients are summed by the
+/// job's collective (NCCL on CUDA, TCP on CPU). Eval loss is measured on rank 0 only. A failure on any rank stops every
+/// rank with that rank's message.
+/// </para>
 /// </summary>
 public sealed class TrainStageExecutor : IStageExecutor
 {
@@ -35,12 +43,48 @@ public sealed class TrainStageExecutor : IStageExecutor
 
     public string Kind => "train";
 
-    /// <summary>1: trainer with completion-only labels, eval loss on test_texts.jsonl, no checkpoints in the artifact. 2: the adapter card from ModelCards.</summary>
-    public int Version => 2;
+    /// <summary>1: trainer with completion-only labels, eval loss on test_texts.jsonl, no checkpoints in the artifact. 2: the adapter card from ModelCards. 3: train_summary.json gives per-device batch, world size and effective batch.</summary>
+    public int Version => 3;
 
     public Task<StageOutcome> RunAsync(StageContext context, CancellationToken cancellationToken)
     {
         var parameters = context.Parameters<TrainParameters>();
+        var job = JoinJob(context, parameters.WorldSize ?? 1);
+        if (job is null) return Task.FromResult(Train(context, parameters, null, cancellationToken));
+        try
+        {
+            return Task.FromResult(Train(context, parameters, job, cancellationToken));
+        }
+        catch (Exception e) when (e is not RemoteRankFailedException)
+        {
+            // Rethrown unchanged; the other ranks hear of it first, so they stop instead of waiting in a collective.
+            job.Rendezvous.ReportFailure($"stage '{context.Stage.Name}' on rank {job.World.Rank}: {e.Message}");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The job this stage trains in, or null alone. The world size is a parameter (it sets the effective batch, so it
+    /// is part of the artifact's key); the process must really be one of that many.
+    /// </summary>
+    static DistributedJob? JoinJob(StageContext context, int worldSize)
+    {
+        var job = DistributedJob.Current;
+        int actual = job?.World.WorldSize ?? 1;
+        if (worldSize != actual)
+            throw new InvalidOperationException(
+                $"stage '{context.Stage.Name}': world_size is {worldSize} but this process is {(actual == 1 ? "not part of a data-parallel job" : $"one of {actual} processes")}: " +
+                $"run with `raft run --gpus {worldSize}` or under a launcher (torchrun, srun) with WORLD_SIZE={worldSize}, or leave world_size out");
+        if (job is null) return null;
+        if (job.World.IsRankZero) job.Announce(context.Stage.Name);
+        else if (!job.AwaitAnnouncement(context.Stage.Name))
+            throw new OperationCanceledException(
+                $"rank 0 finished without running train stage '{context.Stage.Name}' (it reused its cached artifact): nothing left for rank {job.World.Rank} to do");
+        return job;
+    }
+
+    StageOutcome Train(StageContext context, TrainParameters parameters, DistributedJob? job, CancellationToken cancellationToken)
+    {
         string modelDir = context.Input(ModelSlot);
         string adapterDir = context.Input(AdapterSlot);
         string dataDir = context.Input(DataSlot);
@@ -76,7 +120,8 @@ public sealed class TrainStageExecutor : IStageExecutor
         }
         var settings = TrainSettings.Resolve(parameters, rows.Count, context.Seed, context.Device);
         context.Progress.Log($"{rows.Count} {(parameters.Packing ? "packed sequences" : "rows")}, {settings.StepsPerEpoch} steps per epoch, {settings.TotalSteps} steps " +
-                             $"({settings.WarmupSteps} warmup), seed {settings.Seed}, gradient checkpointing {(settings.GradientCheckpointing ? "on" : "off")}");
+                             $"({settings.WarmupSteps} warmup), seed {settings.Seed}, gradient checkpointing {(settings.GradientCheckpointing ? "on" : "off")}, " +
+                             $"effective batch {settings.EffectiveBatchSize} ({parameters.BatchSize} per device × world size {settings.WorldSize} × accumulation {parameters.GradientAccumulationSteps})");
 
         cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();
@@ -90,7 +135,8 @@ public sealed class TrainStageExecutor : IStageExecutor
         var callbacks = new List<ITrainerCallback> { metrics };
         EvalLossCallback? eval = null;
         EvalLoss.Result? evalBefore = null;
-        if (evalRows is not null)
+        bool rankZero = job is null || job.World.IsRankZero;
+        if (evalRows is not null && rankZero) // the eval loss is the same on every rank: rank 0 measures it alone
         {
             eval = new EvalLossCallback(model, collator, evalRows, parameters.BatchSize, device, metrics, context.Progress);
             evalBefore = eval.Evaluate(0, 0, training: false);
@@ -98,7 +144,10 @@ public sealed class TrainStageExecutor : IStageExecutor
         }
         callbacks.Add(new StageProgressCallback(context.Progress, cancellationToken));
 
-        var trainer = new Trainer(model, collator, settings.Trainer, callbacks);
+        var collective = job?.CollectiveFor(device);
+        if (collective is NcclCollective nccl && job!.World.IsRankZero)
+            context.Progress.Log($"NCCL {nccl.LibraryVersion} from {nccl.LibraryPath}, {job.World.WorldSize} ranks");
+        var trainer = new Trainer(model, collator, settings.Trainer, callbacks, collective);
         var result = trainer.Train(rows);
         double runtime = clock.Elapsed.TotalSeconds;
 
@@ -119,7 +168,7 @@ public sealed class TrainStageExecutor : IStageExecutor
         var outcome = new JsonObject();
         foreach (var key in new[] { "global_steps", "train_loss", "final_loss", "eval_loss_before", "eval_loss_after", "runtime_seconds", "tokens_seen", "trainable_parameters" })
             outcome[key] = summary[key]?.DeepClone();
-        return Task.FromResult(new StageOutcome(outcome));
+        return new StageOutcome(outcome);
     }
 
     static JsonObject Summary(TrainingResult result, TrainSettings settings, IReadOnlyList<LabeledRow> rows, double? evalBefore,
@@ -133,6 +182,10 @@ public sealed class TrainStageExecutor : IStageExecutor
             ["epochs"] = epochs,
             ["steps_per_epoch"] = settings.StepsPerEpoch,
             ["warmup_steps"] = settings.WarmupSteps,
+            ["per_device_batch_size"] = settings.Trainer.BatchSize,
+            ["world_size"] = settings.WorldSize,
+            ["gradient_accumulation_steps"] = settings.Trainer.GradientAccumulationSteps,
+            ["effective_batch_size"] = settings.EffectiveBatchSize,
             // HF's train_loss: the mean of every step's loss; final_loss: the last log row's (mean since the log before).
             ["train_loss"] = result.StepLosses.Average(),
             ["first_loss"] = result.StepLosses[0],

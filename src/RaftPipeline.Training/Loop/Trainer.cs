@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using RaftPipeline.Modeling.Native;
 using RaftPipeline.Training.Data;
+using RaftPipeline.Training.Distributed;
 using RaftPipeline.Training.Loss;
 using RaftPipeline.Training.Model;
 using RaftPipeline.Training.Optimizers;
@@ -16,6 +17,16 @@ namespace RaftPipeline.Training.Loop;
 /// the token mean over all its micro-batches (num_items_in_batch); gradients are clipped by global norm, then the
 /// optimizer steps with the schedule's lr for this step. Every step runs in its own dispose scope.
 /// Knows nothing of YAML or consoles: settings come as <see cref="TrainerOptions"/>, reports go to callbacks.
+/// <para>
+/// Data parallel (a <see cref="ICollective"/> over W ranks): every rank computes the same epoch order and the same
+/// global step rows (batch × W × accumulation of them) and runs its share (<see cref="StepSharding"/>) as micro-batches
+/// of <c>batch_size</c>. The loss is normalised by the GLOBAL step's supervised-token count (every rank counts it from
+/// the shared rows, no communication), gradients are summed over ranks before clipping, and the step's loss is summed
+/// too: the update is exactly the one a single process makes with a W-times larger batch, up to the order of the
+/// gradient sums. Only rank 0 writes checkpoints; callbacks run on every rank (the caller gives rank > 0 none that
+/// write). Without a collective this is the single-process loop, unchanged; a collective of one rank only adds
+/// identity reductions (it exercises the NCCL path on one GPU).
+/// </para>
 /// </summary>
 public sealed class Trainer
 {
@@ -25,9 +36,11 @@ public sealed class Trainer
     readonly IReadOnlyList<ITrainerCallback> _callbacks;
     readonly List<(string Name, Tensor Parameter)> _trainable;
     readonly Device _device;
+    readonly ICollective? _collective;
+    readonly DistributedWorld _world;
 
     public Trainer(ITrainableCausalLm model, CompletionOnlyCollator collator, TrainerOptions options,
-        IEnumerable<ITrainerCallback>? callbacks = null)
+        IEnumerable<ITrainerCallback>? callbacks = null, ICollective? collective = null)
     {
         options.Validate();
         _model = model;
@@ -38,14 +51,23 @@ public sealed class Trainer
         if (_trainable.Count == 0)
             throw new InvalidOperationException("the model has no parameter with requires_grad: nothing to train");
         _device = _trainable[0].Parameter.device;
+        _collective = collective;
+        _world = collective?.World ?? DistributedWorld.Single;
     }
+
+    /// <summary>Rows per optimizer step over all ranks: per-device batch × world size × accumulation.</summary>
+    public int EffectiveBatchSize => _o.BatchSize * _world.WorldSize * _o.GradientAccumulationSteps;
 
     public IReadOnlyList<(string Name, Tensor Parameter)> TrainableParameters => _trainable;
 
-    /// <summary>Optimizer steps per epoch: ceil(micro-batches / accumulation), as HF counts them.</summary>
+    /// <summary>
+    /// Optimizer steps per epoch: ceil(micro-batches / accumulation), as HF counts them; a micro-batch spans every
+    /// rank (batch × world size rows), as for one process with that batch.
+    /// </summary>
     public int StepsPerEpoch(int rows)
     {
-        int microBatches = (rows + _o.BatchSize - 1) / _o.BatchSize;
+        int globalBatch = _o.BatchSize * _world.WorldSize;
+        int microBatches = (rows + globalBatch - 1) / globalBatch;
         return Math.Max(1, (microBatches + _o.GradientAccumulationSteps - 1) / _o.GradientAccumulationSteps);
     }
 
@@ -60,14 +82,20 @@ public sealed class Trainer
             ? new AdamW8bit(_trainable, _o.Adam)
             : new AdamW(_trainable, _o.Adam);
 
-        var state = new TrainerState { TotalSteps = totalSteps, Seed = _o.Seed };
+        var state = new TrainerState { TotalSteps = totalSteps, Seed = _o.Seed, RowsPerStep = EffectiveBatchSize, WorldSize = _world.WorldSize };
         torch.random.manual_seed(_o.Seed);
         string? lastCheckpoint = null;
         if (resumeFrom is not null)
         {
             state = TrainerCheckpoint.LoadState(resumeFrom);
+            if (state.RowsPerStep != 0 && state.RowsPerStep != EffectiveBatchSize)
+                throw new InvalidDataException(
+                    $"{resumeFrom}: checkpoint was made with {state.RowsPerStep} rows per optimizer step (per-device batch × world size × accumulation; " +
+                    $"world size {state.WorldSize}), this run has {EffectiveBatchSize} ({_o.BatchSize} × {_world.WorldSize} × {_o.GradientAccumulationSteps}): " +
+                    "resume with the same effective batch, for instance half the world size and twice the accumulation");
             if (state.TotalSteps != totalSteps)
                 throw new InvalidDataException($"{resumeFrom}: checkpoint was made for {state.TotalSteps} total steps, this run has {totalSteps}");
+            state = state with { RowsPerStep = EffectiveBatchSize, WorldSize = _world.WorldSize };
             TrainerCheckpoint.LoadTrainable(resumeFrom, _trainable);
             var saved = TrainerCheckpoint.LoadOptimizer(resumeFrom, _device);
             try { optimizer.LoadState(saved, state.GlobalStep); }
@@ -86,7 +114,7 @@ public sealed class Trainer
                 ? state.EpochRowOrder
                 : RowOrder(rows.Count, state.Epoch);
             state = state with { EpochRowOrder = order };
-            int rowsPerStep = _o.BatchSize * _o.GradientAccumulationSteps;
+            int rowsPerStep = EffectiveBatchSize;
             for (int s = state.StepsDoneInEpoch; s < stepsPerEpoch && state.GlobalStep < totalSteps; s++)
             {
                 var stepRows = order.Skip(s * rowsPerStep).Take(rowsPerStep).Select(i => rows[i]).ToList();
@@ -115,7 +143,10 @@ public sealed class Trainer
                 }
                 if (_o.SaveSteps > 0 && state.GlobalStep % _o.SaveSteps == 0)
                 {
-                    lastCheckpoint = SaveCheckpoint(state, optimizer);
+                    // Every rank holds the same weights and optimizer state: rank 0 writes them for all.
+                    lastCheckpoint = _world.IsRankZero
+                        ? SaveCheckpoint(state, optimizer)
+                        : Path.Combine(_o.OutputDir!, $"checkpoint-{state.GlobalStep}");
                     foreach (var c in _callbacks) c.OnCheckpointSaved(lastCheckpoint);
                 }
             }
@@ -130,8 +161,8 @@ public sealed class Trainer
         TrainerState state, string? lastCheckpoint)
     {
         using var scope = NewDisposeScope();
-        var microBatches = stepRows.Chunk(_o.BatchSize).ToList();
-        long count = stepRows.Sum(r => (long)r.SupervisedTokens);   // num_items_in_batch over the whole step
+        var microBatches = StepSharding.Share(stepRows, _world.Rank, _world.WorldSize).Chunk(_o.BatchSize).ToList();
+        long count = stepRows.Sum(r => (long)r.SupervisedTokens);   // num_items_in_batch over the whole (global) step
         long tokens = stepRows.Sum(r => (long)r.InputIds.Length);
         double lossSum = 0;
         foreach (var mb in microBatches)
@@ -144,6 +175,14 @@ public sealed class Trainer
             (sum / count).backward();
             BackwardTensors.ReleaseReturned();
             lossSum += sum.to(ScalarType.Float64).item<double>();
+        }
+        if (_collective is not null)
+        {
+            // Before any check, on every rank, so all ranks see the same sums and take the same branch below.
+            GradientBuckets.AllReduceSum(_collective, _trainable.Select(p => p.Parameter).ToList());
+            var summed = tensor(new[] { lossSum }, dtype: ScalarType.Float64, device: _device);
+            _collective.AllReduceSum([summed]);
+            lossSum = summed.cpu().item<double>();
         }
         double loss = count > 0 ? lossSum / count : 0.0;
         if (!double.IsFinite(loss))

@@ -13,9 +13,14 @@ namespace RaftPipeline.Cli.Commands.Plan;
 /// </summary>
 public sealed class PlanCommand(IReadOnlyList<IStageExecutor> executors)
 {
-    public int Run(string specPath, IReadOnlyList<string> targets, IReadOnlyList<string> overrides, bool verify, TextWriter output, TextWriter error)
+    /// <param name="gpus">As <c>raft run --gpus N</c>: plans the train stages with world_size N (their keys and effective batch).</param>
+    public int Run(string specPath, IReadOnlyList<string> targets, IReadOnlyList<string> overrides, bool verify, TextWriter output, TextWriter error,
+        int? gpus = null)
     {
         var loaded = SpecLoader.Load(specPath, overrides);
+        if (gpus is > 1 && loaded.IsValid)
+            loaded = SpecLoader.Load(specPath, [.. overrides,
+                .. RaftPipeline.Cli.Commands.Run.Distributed.DistributedRun.TrainStages(loaded.Spec, targets).Select(s => $"{s}.world_size={gpus}")]);
         if (!loaded.IsValid)
         {
             foreach (var e in loaded.Errors) error.WriteLine(e);
@@ -56,6 +61,12 @@ public sealed class PlanCommand(IReadOnlyList<IStageExecutor> executors)
         {
             var what = entry.Reuse ? "reuse" : $"run    {string.Join("; ", entry.Reasons)}";
             output.WriteLine($"  {entry.Stage.PadRight(nameWidth)}  {entry.Kind.PadRight(kindWidth)}  {Console.Formats.ShortKey(entry.Key)}  {what}");
+            if (spec.Stages.FirstOrDefault(s => s.Name == entry.Stage)?.Parameters is Core.Spec.Stages.TrainParameters train)
+            {
+                int world = train.WorldSize ?? 1;
+                output.WriteLine($"  {"".PadRight(nameWidth)}  {"".PadRight(kindWidth)}  effective batch {train.BatchSize * world * train.GradientAccumulationSteps} " +
+                                 $"= batch_size {train.BatchSize} × world_size {world} × gradient_accumulation_steps {train.GradientAccumulationSteps}");
+            }
         }
         var toRun = plan.Count(p => !p.Reuse);
         output.WriteLine(toRun == 0 ? "everything is up to date" : $"{toRun} to run, {plan.Count - toRun} to reuse");

@@ -4,6 +4,7 @@ namespace RaftPipeline.Cli.Commands.Run;
 
 /// <summary>What <c>raft run</c> was asked to do, as parsed from the command line.</summary>
 /// <param name="Device">cpu, cuda or auto from <c>--device</c>; applied as the override <c>device=...</c> so it is validated like the file.</param>
+/// <param name="Gpus">From <c>--gpus N</c>: start N data-parallel worker processes of this command (see docs/distributed.md).</param>
 public sealed record RunOptions(
     string SpecPath,
     IReadOnlyList<string> Targets,
@@ -11,8 +12,22 @@ public sealed record RunOptions(
     string? RunDirectory = null,
     bool Verify = false,
     string? Device = null,
-    TimeSpan? LockTimeout = null)
+    TimeSpan? LockTimeout = null,
+    int? Gpus = null)
 {
+    /// <summary>This command line again, without <c>--gpus</c>: what each worker process runs.</summary>
+    public IReadOnlyList<string> WorkerArguments()
+    {
+        var args = new List<string> { "run", SpecPath };
+        args.AddRange(Targets);
+        foreach (var o in Overrides) args.AddRange(["--set", o]);
+        if (RunDirectory is not null) args.AddRange(["--run-dir", RunDirectory]);
+        if (Verify) args.Add("--verify");
+        if (Device is not null) args.AddRange(["--device", Device]);
+        if (LockTimeout is { } t) args.AddRange(["--lock-timeout", ((int)t.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        return args;
+    }
+
     public IReadOnlyList<string> AllOverrides => Device is null ? Overrides : [.. Overrides, $"device={Device}"];
 
     public TimeSpan EffectiveLockTimeout => LockTimeout ?? RunRequest.DefaultLockTimeout;

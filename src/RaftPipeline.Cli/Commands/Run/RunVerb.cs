@@ -1,5 +1,7 @@
 using System.CommandLine;
+using RaftPipeline.Cli.Commands.Run.Distributed;
 using RaftPipeline.Cli.Console;
+using RaftPipeline.Training.Distributed;
 using RaftPipeline.Stages;
 using Spectre.Console;
 
@@ -7,7 +9,9 @@ namespace RaftPipeline.Cli.Commands.Run;
 
 /// <summary>
 /// <c>dotnet raft run SPEC [STAGE...] [--set KEY=VALUE]... [--run-dir DIR] [--verify] [--device cpu|cuda|auto]
-/// [--lock-timeout SECONDS]</c>: the wiring; the behaviour is <see cref="RunCommand"/>.
+/// [--lock-timeout SECONDS] [--gpus N]</c>: the wiring; the behaviour is <see cref="RunCommand"/>, under
+/// <see cref="WorkerLauncher"/> (--gpus) or as one worker of a launched job (<see cref="DistributedRun"/>: torchrun,
+/// srun and PyTorchJob variables).
 /// </summary>
 public sealed class RunVerb : ICliVerb
 {
@@ -34,20 +38,34 @@ public sealed class RunVerb : ICliVerb
         {
             Description = "Seconds to wait for another run holding the cache (default 1800).",
         };
+        var gpus = new Option<int?>("--gpus")
+        {
+            Description = "Train data-parallel on N GPUs of this machine: starts N worker processes (effective batch = batch_size × N × accumulation). With --device cpu, N CPU processes.",
+        };
         var command = new Command("run", "Run a pipeline: reuse every stage already built, run the rest in dependency order.")
         {
-            spec, stages, set, runDir, verify, device, lockTimeout,
+            spec, stages, set, runDir, verify, device, lockTimeout, gpus,
         };
         command.SetAction(parse =>
         {
             var options = new RunOptions(
                 parse.GetValue(spec)!, parse.GetValue(stages) ?? [], parse.GetValue(set) ?? [],
                 parse.GetValue(runDir), parse.GetValue(verify), parse.GetValue(device),
-                parse.GetValue(lockTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
+                parse.GetValue(lockTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(gpus));
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
+            if (options.Gpus is not null) return new WorkerLauncher(output, error).Run(options);
+            DistributedWorld world;
+            try { world = DistributedWorld.FromEnvironment(); }
+            catch (DistributedSetupException e)
+            {
+                error.WriteLine(e.Message);
+                return RaftCli.ExitCodes.BadInput;
+            }
             using var cancellation = new ConsoleCancellation(line => error.WriteLine(line));
             var command = new RunCommand(StageExecutors.All(), DeviceSelection.CudaAvailable);
+            if (world.IsLaunched)
+                return new DistributedRun(command, world).RunAsync(options, output, error, Observe(output), cancellation.Token).GetAwaiter().GetResult();
             return command.RunAsync(options, output, error, Observe(output), cancellation.Token).GetAwaiter().GetResult();
         });
         return command;

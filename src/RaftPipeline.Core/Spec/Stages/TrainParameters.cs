@@ -84,6 +84,10 @@ public sealed record TrainParameters : StageParameters
 
     [Description("Seed of data order, dropout and adapter initialization; when absent, derived from the pipeline seed.")]
     public long? Seed { get; init; }
+
+    [Description("Data-parallel processes (GPUs) that train together; effective batch = batch_size × world_size × gradient_accumulation_steps. Set by `raft run --gpus N` or the launcher (torchrun, Slurm); absent: 1.")]
+    [Range(1, 65_536)]
+    public int? WorldSize { get; init; }
 }
 
 /// <summary>Learning-rate schedules (transformers' get_scheduler names).</summary>
