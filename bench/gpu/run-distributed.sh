@@ -14,6 +14,7 @@ raft() { bash .gpu/run.sh raft.dll "$@"; }
 gpus=$(nvidia-smi -L | grep -c '^GPU')
 parts=${PARTS:-one many}
 steps=${STEPS:-20}
+rm -rf /tmp/dist  # a warm machine keeps the last call's runs: start clean
 echo "{\"gpus\": $gpus, \"devices\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader | sort | uniq -c | xargs)\"}" | tee -a "$results"
 
 # quickstart's train stage, shortened; every run gets its own cache so nothing is reused across variants.
@@ -27,7 +28,7 @@ qs() { # name, extra args...
   echo "$name: exit $rc in $((SECONDS-start)) s"
   return $rc
 }
-artifact() { python3 -c 'import json,sys; print([s for s in json.load(open(sys.argv[1]))["stages"] if s["name"]=="train"][0]["artifact"])' "/tmp/dist/$1-run/raft.lock.json"; }
+artifact() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["stages"]["train"]["artifact"])' "/tmp/dist/$1-run/raft.lock.json"; }
 compare() { # check name, reference run, candidate run
   python3 bench/gpu/compare_adapters.py "$1" "$(artifact "$2")" "$(artifact "$3")" | tee -a "$results"
 }
