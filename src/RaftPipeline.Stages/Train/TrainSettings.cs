@@ -14,7 +14,7 @@ namespace RaftPipeline.Stages.Train;
 /// with HF TrainingArguments' meaning), the total and warmup steps, the seed and the checkpointing switch.
 /// </summary>
 public sealed record TrainSettings(TrainerOptions Trainer, int TotalSteps, int WarmupSteps, int StepsPerEpoch,
-    long Seed, bool GradientCheckpointing, int WorldSize = 1)
+    long Seed, bool GradientCheckpointing, int WorldSize = 1, bool CheckpointingByMemory = false)
 {
     /// <summary>Rows per optimizer step over all processes: per-device batch × world size × accumulation.</summary>
     public int EffectiveBatchSize => Trainer.BatchSize * WorldSize * Trainer.GradientAccumulationSteps;
@@ -40,6 +40,8 @@ public sealed record TrainSettings(TrainerOptions Trainer, int TotalSteps, int W
             Core.Spec.Stages.GradientCheckpointing.Off => false,
             _ => device == DeviceKind.Cuda, // memory is the constraint on the GPU; on CPU recomputing only costs time
         };
+        // auto on a GPU: how many layers to recompute is decided from the free memory once the model is loaded.
+        bool byMemory = p.GradientCheckpointing == Core.Spec.Stages.GradientCheckpointing.Auto && device == DeviceKind.Cuda;
         var options = new TrainerOptions
         {
             BatchSize = p.BatchSize,
@@ -63,6 +65,6 @@ public sealed record TrainSettings(TrainerOptions Trainer, int TotalSteps, int W
             Seed = seed,
             Shuffle = true,
         };
-        return new TrainSettings(options, total, warmup, stepsPerEpoch, seed, checkpointing, world);
+        return new TrainSettings(options, total, warmup, stepsPerEpoch, seed, checkpointing, world, byMemory);
     }
 }

@@ -3,10 +3,13 @@ using System.Text.Json.Nodes;
 using RaftPipeline.Core.Engine;
 using RaftPipeline.Core.Spec.Stages;
 using RaftPipeline.Modeling.Adapters;
+using RaftPipeline.Modeling.Decoder;
+using RaftPipeline.Modeling.Native.Cuda;
 using RaftPipeline.Modeling.Lora;
 using RaftPipeline.Stages.Format;
 using RaftPipeline.Stages.ModelCards;
 using RaftPipeline.Text.Tokenization;
+using RaftPipeline.Training.Checkpointing;
 using RaftPipeline.Training.Data;
 using RaftPipeline.Training.Distributed;
 using RaftPipeline.Training.Loop;
@@ -120,7 +123,7 @@ public sealed class TrainStageExecutor : IStageExecutor
         }
         var settings = TrainSettings.Resolve(parameters, rows.Count, context.Seed, context.Device);
         context.Progress.Log($"{rows.Count} {(parameters.Packing ? "packed sequences" : "rows")}, {settings.StepsPerEpoch} steps per epoch, {settings.TotalSteps} steps " +
-                             $"({settings.WarmupSteps} warmup), seed {settings.Seed}, gradient checkpointing {(settings.GradientCheckpointing ? "on" : "off")}, " +
+                             $"({settings.WarmupSteps} warmup), seed {settings.Seed}, gradient checkpointing {(settings.CheckpointingByMemory ? "auto (by free GPU memory)" : settings.GradientCheckpointing ? "on" : "off")}, " +
                              $"effective batch {settings.EffectiveBatchSize} ({parameters.BatchSize} per device × world size {settings.WorldSize} × accumulation {parameters.GradientAccumulationSteps})");
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -129,7 +132,9 @@ public sealed class TrainStageExecutor : IStageExecutor
         var trainable = TrainableParameters.Count(loaded.Model);
         context.Progress.Log($"{(loaded.Quantized ? "NF4" : "16-bit")} base {Path.GetFileName(modelDir.TrimEnd('/'))}: {trainable}");
 
-        var model = new DecoderTrainingModel(loaded.Model, settings.GradientCheckpointing);
+        int? recomputedLayers = settings.CheckpointingByMemory ? PlanRecompute(loaded.Model, rows, parameters, context) : null;
+        var model = new DecoderTrainingModel(loaded.Model, recomputedLayers is null ? settings.GradientCheckpointing : recomputedLayers > 0,
+            recomputedLayers);
         var device = loaded.Model.Device;
         var metrics = new TrainMetricsFile(Path.Combine(context.OutputDirectory, TrainArtifact.MetricsFile));
         var callbacks = new List<ITrainerCallback> { metrics };
@@ -156,7 +161,8 @@ public sealed class TrainStageExecutor : IStageExecutor
         AdapterStore.Save(loaded.Model, loaded.Adapter, context.OutputDirectory);
 
         var hyperparameters = Core.Engine.CanonicalParameters.ToJson(parameters);
-        var summary = Summary(result, settings, rows, evalBefore?.Loss, evalAfter, runtime, trainable, hyperparameters, loaded.Quantized);
+        int recomputed = recomputedLayers ?? (settings.GradientCheckpointing ? loaded.Model.Config.NumHiddenLayers : 0);
+        var summary = Summary(result, settings, rows, evalBefore?.Loss, evalAfter, runtime, trainable, hyperparameters, loaded.Quantized, recomputed);
         TrainArtifact.WriteJson(Path.Combine(context.OutputDirectory, TrainArtifact.SummaryFile), summary);
         TrainArtifact.CopyDataFiles(dataDir, context.OutputDirectory);
         // The adapter's card, from the files just written (adapter_config, train_summary, data_files); the merge stage
@@ -172,7 +178,7 @@ public sealed class TrainStageExecutor : IStageExecutor
     }
 
     static JsonObject Summary(TrainingResult result, TrainSettings settings, IReadOnlyList<LabeledRow> rows, double? evalBefore,
-        double? evalAfter, double runtime, TrainableParameters trainable, JsonObject hyperparameters, bool quantized)
+        double? evalAfter, double runtime, TrainableParameters trainable, JsonObject hyperparameters, bool quantized, int recomputedLayers)
     {
         var report = CollationReport.Of(rows);
         double epochs = result.Log.Count > 0 ? result.Log[^1].Epoch : 0;
@@ -198,7 +204,8 @@ public sealed class TrainStageExecutor : IStageExecutor
             ["all_parameters"] = trainable.All,
             ["quantized_base"] = quantized,
             ["seed"] = settings.Seed,
-            ["gradient_checkpointing"] = settings.GradientCheckpointing,
+            ["gradient_checkpointing"] = recomputedLayers > 0,
+            ["recomputed_layers"] = recomputedLayers,
             ["rows"] = report.Rows,
             ["rows_truncated"] = report.Truncated,
             ["rows_answer_cut_away"] = report.AnswerCutAway,
@@ -206,5 +213,24 @@ public sealed class TrainStageExecutor : IStageExecutor
             ["supervised_tokens_per_epoch"] = report.SupervisedTokens,
             ["hyperparameters"] = hyperparameters.DeepClone(),
         };
+    }
+
+    /// <summary>
+    /// gradient_checkpointing: auto on CUDA: recompute only as many layers as the free device memory (read once the
+    /// model is loaded) requires for the longest micro-batch (<see cref="CheckpointPlanner"/>); logged, and kept in
+    /// train_summary.json.
+    /// </summary>
+    static int PlanRecompute(CausalLM model, IReadOnlyList<LabeledRow> rows, TrainParameters parameters, StageContext context)
+    {
+        int ordinal = Math.Max(0, model.Device.index);
+        long free = CudaMemory.FreeBytes(ordinal);
+        long longest = rows.Count == 0 ? 0 : rows.Max(r => (long)r.InputIds.Length);
+        long tokens = longest * parameters.BatchSize;
+        int layers = CheckpointPlanner.LayersToRecompute(model.Config, tokens, free);
+        long perLayer = CheckpointPlanner.ActivationBytesPerTokenPerLayer(model.Config) * tokens;
+        context.Progress.Log($"gradient checkpointing auto: about {perLayer / 1048576.0:F0} MiB of activations per layer for " +
+                             $"{tokens} tokens per micro-batch, {free / 1073741824.0:F1} GiB free on the GPU: recomputing " +
+                             $"{layers} of {model.Config.NumHiddenLayers} layers");
+        return layers;
     }
 }

@@ -76,7 +76,7 @@ public sealed record TrainParameters : StageParameters
     [MinLength(1)]
     public string ResponseTemplate { get; init; } = "<|im_start|>assistant";
 
-    [Description("Recompute each decoder layer's activations in the backward pass to save memory; auto: on for CUDA, off for CPU.")]
+    [Description("Recompute decoder layers' activations in the backward pass to save memory; auto: off on CPU, on CUDA as few layers as the free GPU memory requires.")]
     public GradientCheckpointing GradientCheckpointing { get; init; } = GradientCheckpointing.Auto;
 
     [Description("Pack several short rows into one sequence (without attention across rows).")]

@@ -9,11 +9,20 @@ public static class CudaMemory
 {
     public static long UsedBytes(int ordinal = 0)
     {
+        var (free, total) = Info(ordinal);
+        return total - free;
+    }
+
+    /// <summary>Free device memory (what neither this process, its cache, nor any other process holds).</summary>
+    public static long FreeBytes(int ordinal = 0) => Info(ordinal).Free;
+
+    static (long Free, long Total) Info(int ordinal)
+    {
         CudaDriverApi.Check(CudaDriverApi.cuInit(0), "cuInit");
         CudaDriverApi.Check(CudaDriverApi.cuDeviceGet(out var device, ordinal), "cuDeviceGet");
         CudaDriverApi.Check(CudaDriverApi.cuDevicePrimaryCtxRetain(out var context, device), "cuDevicePrimaryCtxRetain");
         CudaDriverApi.Check(CudaDriverApi.cuCtxSetCurrent(context), "cuCtxSetCurrent");
         CudaDriverApi.Check(CudaDriverApi.cuMemGetInfo_v2(out var free, out var total), "cuMemGetInfo");
-        return (long)total - (long)free;
+        return ((long)free, (long)total);
     }
 }
