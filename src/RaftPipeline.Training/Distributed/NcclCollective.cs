@@ -1,3 +1,4 @@
+using RaftPipeline.Modeling.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -67,7 +68,7 @@ public sealed class NcclCollective : ICollective
         {
             foreach (var t in tensors)
             {
-                var p = TensorPointers.DataPointer(t);
+                var p = TensorMemory.Address(t);
                 _nccl.Check(_nccl.AllReduce(p, p, (nuint)t.numel(), DataType(t.dtype), NcclLibrary.Sum, _comm, DefaultStream), "ncclAllReduce");
             }
         }
@@ -82,7 +83,7 @@ public sealed class NcclCollective : ICollective
     {
         _rendezvous.ThrowIfFailed();
         CheckTensor(tensor);
-        var p = TensorPointers.DataPointer(tensor);
+        var p = TensorMemory.Address(tensor);
         _nccl.Check(_nccl.Broadcast(p, p, (nuint)tensor.numel(), DataType(tensor.dtype), root, _comm, DefaultStream), "ncclBroadcast");
     }
 

@@ -149,16 +149,18 @@ public class CollectiveTests
     {
         using var t = arange(10, dtype: ScalarType.Float32);
         var whole = new float[10];
-        Marshal.Copy(TensorPointers.DataPointer(t), whole, 0, 10);
+        Marshal.Copy(TensorMemory.Address(t), whole, 0, 10);
         Assert.Equal(t.data<float>().ToArray(), whole);
         using var tail = t.narrow(0, 4, 3);
         var three = new float[3];
-        Marshal.Copy(TensorPointers.DataPointer(tail), three, 0, 3);
+        Marshal.Copy(TensorMemory.Address(tail), three, 0, 3);
         Assert.Equal([4f, 5f, 6f], three);
         using var l = tensor(new long[] { 7, 8 });
-        Assert.Equal(7L, Marshal.ReadInt64(TensorPointers.DataPointer(l)));
+        Assert.Equal(7L, Marshal.ReadInt64(TensorMemory.Address(l)));
         using var bf = ones(2, dtype: ScalarType.BFloat16);
-        Assert.Throws<NotSupportedException>(() => TensorPointers.DataPointer(bf));
+        Assert.Equal((short)0x3F80, Marshal.ReadInt16(TensorMemory.Address(bf))); // bf16 1.0: any dtype has an address
+        using var strided = t.view(2, 5).t();
+        Assert.Throws<ArgumentException>(() => TensorMemory.Address(strided)); // kernels index a dense array
     }
 
     [Fact]

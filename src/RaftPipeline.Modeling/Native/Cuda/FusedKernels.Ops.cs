@@ -109,7 +109,7 @@ public sealed partial class FusedKernels
 
     static long Blocks(long items, int perBlock) => (items + perBlock - 1) / perBlock;
 
-    static IntPtr Ptr(Tensor t) => TensorMemory.Address(t);
+    static IntPtr Ptr(Tensor t) => Native.TensorMemory.Address(t);
 
     static Tensor Fp32(Tensor t) => t.dtype == ScalarType.Float32 && t.is_contiguous() ? t : t.to(ScalarType.Float32).contiguous();
 

@@ -2,10 +2,13 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace RaftPipeline.Modeling.Native.Cuda;
+namespace RaftPipeline.Modeling.Native;
 
-/// <summary>The device address of a tensor's first element, for handing torch's memory to our own kernels.</summary>
-static class TensorMemory
+/// <summary>
+/// The address of a tensor's first element, host or device memory, for native code that reads or writes libtorch's
+/// memory directly: our CUDA kernels, NCCL. Any dtype (bf16 included); the storage offset is accounted for.
+/// </summary>
+public static class TensorMemory
 {
     // TorchSharp's native shim exports tensor.data_ptr() as THSTensor_data; the managed API has no public wrapper.
     [DllImport("LibTorchSharp")] static extern IntPtr THSTensor_data(IntPtr tensor);
