@@ -27,9 +27,7 @@ sealed class RopeFunction : autograd.SingleTensorFunction<RopeFunction>
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
-        BackwardTensors.BeginBackward();
-        using var scope = NewDisposeScope(); // see BackwardTensors: this may run on libtorch's device thread
-        scope.Attach(gradOutput);
+        using var scope = BackwardTensors.Scope(gradOutput); // see BackwardTensors: this may run on libtorch's device thread
         var saved = ctx.get_saved_variables();
         var kernels = (FusedKernels)ctx.get_data("kernels");
         var gradX = kernels.RopeBackwardBf16(gradOutput.contiguous(), saved[0], saved[1]);

@@ -25,9 +25,7 @@ sealed class SwiGluFunction : autograd.SingleTensorFunction<SwiGluFunction>
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
-        BackwardTensors.BeginBackward();
-        using var scope = NewDisposeScope(); // see BackwardTensors: this may run on libtorch's device thread
-        scope.Attach(gradOutput);
+        using var scope = BackwardTensors.Scope(gradOutput); // see BackwardTensors: this may run on libtorch's device thread
         var saved = ctx.get_saved_variables();
         var kernels = (FusedKernels)ctx.get_data("kernels");
         var (gradGate, gradUp) = kernels.SwiGluBackwardBf16(gradOutput.contiguous(), saved[0], saved[1]);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RaftPipeline.Modeling.Native;
@@ -30,6 +31,18 @@ public static class BackwardTensors
 
     /// <summary>Called first by every custom backward: releases what earlier, finished backward calls returned.</summary>
     public static void BeginBackward() => ReleaseReturned();
+
+    /// <summary>
+    /// Opens a custom backward: <see cref="BeginBackward"/>, then a dispose scope that owns the incoming gradient's
+    /// wrapper and every tensor the backward makes; pass results through <see cref="Return"/> and dispose the scope.
+    /// </summary>
+    public static DisposeScope Scope(Tensor gradOutput)
+    {
+        BeginBackward();
+        var scope = NewDisposeScope();
+        scope.Attach(gradOutput);
+        return scope;
+    }
 
     /// <summary>Disposes the wrappers of every gradient returned since the last call (call after backward finishes).</summary>
     public static void ReleaseReturned()

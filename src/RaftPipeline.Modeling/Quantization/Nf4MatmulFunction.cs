@@ -29,9 +29,7 @@ sealed class Nf4MatmulFunction : autograd.SingleTensorFunction<Nf4MatmulFunction
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
         var dequantize = (Func<Tensor>)ctx.get_data("dequantize");
-        BackwardTensors.BeginBackward();
-        using var scope = NewDisposeScope(); // see BackwardTensors: this may run on libtorch's device thread
-        scope.Attach(gradOutput);
+        using var scope = BackwardTensors.Scope(gradOutput); // see BackwardTensors: this may run on libtorch's device thread
         using var noGrad = no_grad();
         var w = dequantize();
         var gradX = BackwardTensors.Return(gradOutput.matmul(w));

@@ -43,9 +43,7 @@ sealed class RecomputeFunction : autograd.SingleTensorFunction<RecomputeFunction
         bool inputGrad = (bool)ctx.get_data("input_grad");
 
         var results = new List<Tensor>(2 + trainable.Length);
-        BackwardTensors.BeginBackward();
-        using var scope = NewDisposeScope(); // the recomputed graph's tensors are freed as soon as we return
-        scope.Attach(gradOutput);
+        using var scope = BackwardTensors.Scope(gradOutput); // the recomputed graph's tensors are freed as soon as we return
         using var enable = enable_grad();
         var x = input.detach().requires_grad_(inputGrad);
         // Replay the forward's random draws, then put the generator back where backward found it.

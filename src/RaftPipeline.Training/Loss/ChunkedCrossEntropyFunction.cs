@@ -44,9 +44,7 @@ sealed class ChunkedCrossEntropyFunction : autograd.SingleTensorFunction<Chunked
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
-        BackwardTensors.BeginBackward();
-        using var outer = NewDisposeScope(); // see BackwardTensors: on CUDA this runs on libtorch's device thread
-        outer.Attach(gradOutput);
+        using var outer = BackwardTensors.Scope(gradOutput); // see BackwardTensors: on CUDA this runs on libtorch's device thread
         var saved = ctx.get_saved_variables();
         Tensor hidden = saved[0], weight = saved[1], targets = saved[2];
         int chunk = (int)ctx.get_data("chunk");
