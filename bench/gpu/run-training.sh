@@ -50,6 +50,8 @@ for cfg in ${CONFIGS:-baseline_sdpa_ckpt ours_lora_ckpt ours_qlora_ckpt ours_lor
     ours_qlora_ckpt*)     measure $cfg $bench --mode qlora --ckpt "${cfg#ours_qlora_ckpt}" --optim adamw8bit ;;
     phases_lora_nockpt)   measure $cfg $bench --mode lora --ckpt off --optim adamw --phases on ;;
     phases_qlora_ckpt)    measure $cfg $bench --mode qlora --ckpt on --optim adamw8bit --phases on ;;
+    ours_lora_nockpt_gen0)  measure $cfg env DOTNET_GCgen0size=0x10000000 $bench --mode lora --ckpt off --optim adamw ;;
+    ours_lora_nockpt_server) measure $cfg env DOTNET_gcServer=1 $bench --mode lora --ckpt off --optim adamw ;;
     ours_tiny)            measure $cfg bash .gpu/run.sh RaftPipeline.Bench.Training.dll --device cuda --shape tiny --mode qlora --steps 4 --seq 256 ;;
   esac
 done
