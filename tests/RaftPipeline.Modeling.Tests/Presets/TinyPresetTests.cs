@@ -73,9 +73,7 @@ public class TinyPresetTests
     public void The_final_norm_lets_a_hidden_state_make_any_token_nearly_certain()
     {
         using var dir = new TempDir();
-        TinyPreset.Write(dir.Path, seed: 7);
-        using var model = PretrainedLoader.Load(dir.Path, CPU, ScalarType.Float32);
-        model.eval();
+        using var model = LoadSeed7(dir);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var embedding = model.named_parameters().Single(p => p.name == "model.embed_tokens.weight").parameter;
@@ -99,9 +97,7 @@ public class TinyPresetTests
     public void The_untrained_loss_on_text_starts_near_ln_vocab_plus_half_the_squared_logit_scale()
     {
         using var dir = new TempDir();
-        TinyPreset.Write(dir.Path, seed: 7);
-        using var model = PretrainedLoader.Load(dir.Path, CPU, ScalarType.Float32);
-        model.eval();
+        using var model = LoadSeed7(dir);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         double s = TinyPreset.FinalNormWeight * model.OutputWeight.std().item<float>() * Math.Sqrt(TinyPreset.Config.HiddenSize);
@@ -121,5 +117,14 @@ public class TinyPresetTests
         Assert.Equal(0x3F80, TinyPreset.ToBFloat16(BitConverter.UInt32BitsToSingle(0x3F808000))); // tie → even
         Assert.Equal(0x3F82, TinyPreset.ToBFloat16(BitConverter.UInt32BitsToSingle(0x3F818000))); // tie → even (up)
         Assert.Equal(0x3F81, TinyPreset.ToBFloat16(BitConverter.UInt32BitsToSingle(0x3F808001)));
+    }
+
+    /// <summary>The preset written with seed 7 (the seed the measured numbers above quote), loaded in fp32 for inference.</summary>
+    static RaftPipeline.Modeling.Decoder.CausalLM LoadSeed7(TempDir dir)
+    {
+        TinyPreset.Write(dir.Path, seed: 7);
+        var model = PretrainedLoader.Load(dir.Path, CPU, ScalarType.Float32);
+        model.eval();
+        return model;
     }
 }
