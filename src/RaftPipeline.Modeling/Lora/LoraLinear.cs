@@ -71,10 +71,10 @@ public sealed class LoraLinear : LinearSlot
         var x = input.to(dtype);
         if (lora_dropout is not null) x = lora_dropout.forward(x);
         var xa = nn.functional.linear(x, lora_A.weight!.to(dtype));
-        long outFeatures = result.shape[^1];
-        var flat = torch.addmm(result.reshape(-1, outFeatures), xa.reshape(-1, R), lora_B.weight!.to(dtype).t(),
+        long[] shape = result.shape; // one native call per dimension: read once
+        var flat = torch.addmm(result.reshape(-1, shape[^1]), xa.reshape(-1, R), lora_B.weight!.to(dtype).t(),
             beta: 1, alpha: (float)Scaling);
-        return flat.view(result.shape);
+        return flat.view(shape);
     }
 
     /// <summary>scaling · B @ A in fp32, [out, in] (peft get_delta_weight).</summary>

@@ -53,13 +53,15 @@ sealed class CudaKernelModule
             return f;
         });
         MakeCurrent(_context);
-        // kernelParams is an array of pointers to each argument's value.
-        var slots = new IntPtr[arguments.Length];
+        // kernelParams is an array of pointers to each argument's value: the values sit in one 8-byte slot each of a
+        // single native block (one allocation per launch: this runs thousands of times per training step).
+        var block = Marshal.AllocHGlobal(8 * Math.Max(1, arguments.Length));
         try
         {
+            var slots = new IntPtr[arguments.Length];
             for (int i = 0; i < arguments.Length; i++)
             {
-                slots[i] = Marshal.AllocHGlobal(8);
+                slots[i] = block + 8 * i;
                 switch (arguments[i])
                 {
                     case IntPtr p: Marshal.WriteIntPtr(slots[i], p); break;
@@ -74,7 +76,7 @@ sealed class CudaKernelModule
         }
         finally
         {
-            foreach (var s in slots) if (s != IntPtr.Zero) Marshal.FreeHGlobal(s);
+            Marshal.FreeHGlobal(block);
         }
     }
 

@@ -98,12 +98,14 @@ public sealed partial class FusedKernels
     Tensor Rope(string kernel, Tensor x, Tensor cos, Tensor sin)
     {
         RequireBf16(x, cos, sin);
-        if (x.dim() != 4 || cos.dim() != 3 || cos.shape[0] != x.shape[0] || cos.shape[1] != x.shape[1] || cos.shape[2] != x.shape[3]
-            || !cos.shape.SequenceEqual(sin.shape) || x.shape[3] % 2 != 0)
-            throw new ArgumentException($"RoPE kernel: x [{string.Join(", ", x.shape)}] (B, T, H, D) and cos/sin [{string.Join(", ", cos.shape)}] (B, T, D) do not match");
+        // Each shape read is a native call per dimension: read every shape once (this runs twice per layer and step).
+        long[] xs = x.shape, cs = cos.shape, ss = sin.shape;
+        if (xs.Length != 4 || cs.Length != 3 || cs[0] != xs[0] || cs[1] != xs[1] || cs[2] != xs[3]
+            || !cs.AsSpan().SequenceEqual(ss) || xs[3] % 2 != 0)
+            throw new ArgumentException($"RoPE kernel: x [{string.Join(", ", xs)}] (B, T, H, D) and cos/sin [{string.Join(", ", cs)}] (B, T, D) do not match");
         var output = empty_like(x);
-        long n = x.numel();
-        Module.Launch(kernel, Blocks(n, Threads), Threads, Ptr(x), Ptr(cos), Ptr(sin), Ptr(output), n, (int)x.shape[2], (int)x.shape[3]);
+        long n = xs[0] * xs[1] * xs[2] * xs[3];
+        Module.Launch(kernel, Blocks(n, Threads), Threads, Ptr(x), Ptr(cos), Ptr(sin), Ptr(output), n, (int)xs[2], (int)xs[3]);
         return output;
     }
 
