@@ -41,8 +41,6 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         var input = x.contiguous();
         if (is_grad_enabled() && input.requires_grad) return RmsNormFunction.apply(input, weight, _eps, kernels);
-        var (y, rstd) = kernels.RmsNormForwardBf16(input, weight, _eps);
-        rstd.Dispose();
-        return y;
+        return kernels.RmsNormForwardBf16(input, weight, _eps);
     }
 }

@@ -20,8 +20,7 @@ sealed class RmsNormFunction : autograd.SingleTensorFunction<RmsNormFunction>
         var weight = (Tensor)vars[1];
         var eps = (double)vars[2];
         var kernels = (FusedKernels)vars[3];
-        var (y, rstd) = kernels.RmsNormForwardBf16(x, weight, eps);
-        rstd.Dispose();
+        var y = kernels.RmsNormForwardBf16(x, weight, eps);
         ctx.save_for_backward([x, weight]);
         ctx.save_data("kernels", kernels);
         ctx.save_data("eps", eps);

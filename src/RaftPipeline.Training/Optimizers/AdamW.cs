@@ -1,3 +1,4 @@
+using RaftPipeline.Modeling.Native.Cuda;
 using static TorchSharp.torch;
 
 namespace RaftPipeline.Training.Optimizers;
@@ -61,7 +62,7 @@ public sealed class AdamW : ITrainingOptimizer
             quads.Add([_params[i].Parameter, g, _expAvg[i], _expAvgSq[i]]);
         }
         if (quads.Count == 0) return true;
-        if (GradientClipping.FusedFor(quads.SelectMany(q => q).ToList()) is not { } kernels) return false;
+        if (FusedKernels.ForFp32Tensors(quads.SelectMany(q => q).ToList()) is not { } kernels) return false;
         kernels.AdamWFp32(quads, 1 - lr * _o.WeightDecay, _o.Beta1, _o.Beta2, bc2Sqrt, _o.Epsilon, stepSize);
         return true;
     }

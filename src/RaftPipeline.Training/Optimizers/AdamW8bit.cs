@@ -1,3 +1,4 @@
+using RaftPipeline.Modeling.Native.Cuda;
 using static TorchSharp.torch;
 
 namespace RaftPipeline.Training.Optimizers;
@@ -132,7 +133,7 @@ public sealed class AdamW8bit : ITrainingOptimizer
         }
         if (items.Count == 0) return done;
         var fp32 = items.SelectMany(t => new[] { t[0], t[1], t[4], t[5] }).ToList();
-        if (GradientClipping.FusedFor(fp32) is not { } kernels) return done;
+        if (FusedKernels.ForFp32Tensors(fp32) is not { } kernels) return done;
         // The midpoints the unfused quantizer bucketizes on, computed by the same libtorch ops once.
         _signedBounds ??= ((_signedMap[..^1] + _signedMap[1..]) / 2).contiguous().DetachFromDisposeScope();
         _unsignedBounds ??= ((_unsignedMap[..^1] + _unsignedMap[1..]) / 2).contiguous().DetachFromDisposeScope();

@@ -17,7 +17,7 @@ public static class GradientClipping
         using var noGrad = no_grad();
         var grads = parameters.Select(p => p.grad).Where(g => g is not null && !g.IsInvalid).Cast<Tensor>().ToList();
         if (grads.Count == 0) return 0.0;
-        if (FusedFor(grads) is { } kernels)
+        if (FusedKernels.ForFp32Tensors(grads) is { } kernels)
         {
             // Same formula in two launches instead of one norm and one multiply per tensor (Σ of squares over all
             // tensors equals the norm of the per-tensor norms, squared).
@@ -33,16 +33,5 @@ public static class GradientClipping
             foreach (var g in grads) g.mul_(coef.to(g.dtype));
         }
         return total.to(ScalarType.Float64).item<double>();
-    }
-
-    /// <summary>The multi-tensor kernels when every gradient is a contiguous fp32 tensor on one CUDA device.</summary>
-    internal static FusedKernels? FusedFor(IReadOnlyList<Tensor> tensors)
-    {
-        var device = tensors[0].device;
-        if (device.type != DeviceType.CUDA) return null;
-        foreach (var t in tensors)
-            if (t.dtype != ScalarType.Float32 || !t.is_contiguous() || t.device_type != DeviceType.CUDA || t.device_index != device.index)
-                return null;
-        return FusedKernels.For(device);
     }
 }

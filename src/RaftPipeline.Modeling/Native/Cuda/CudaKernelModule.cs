@@ -25,13 +25,11 @@ sealed class CudaKernelModule
     /// <summary>Compiles <paramref name="source"/> for the GPU at <paramref name="ordinal"/> and loads it.</summary>
     public static CudaKernelModule Load(string source, string name, int ordinal)
     {
-        CudaDriverApi.Check(CudaDriverApi.cuInit(0), "cuInit");
-        CudaDriverApi.Check(CudaDriverApi.cuDeviceGet(out var device, ordinal), "cuDeviceGet");
+        var (device, context) = PrimaryContext.For(ordinal);
         CudaDriverApi.Check(CudaDriverApi.cuDeviceGetAttribute(out var major, CudaDriverApi.ComputeCapabilityMajor, device), "cuDeviceGetAttribute");
         CudaDriverApi.Check(CudaDriverApi.cuDeviceGetAttribute(out var minor, CudaDriverApi.ComputeCapabilityMinor, device), "cuDeviceGetAttribute");
-        CudaDriverApi.Check(CudaDriverApi.cuDevicePrimaryCtxRetain(out var context, device), "cuDevicePrimaryCtxRetain");
         var cubin = NvrtcApi.CompileToCubin(source, name, major * 10 + minor);
-        MakeCurrent(context);
+        PrimaryContext.MakeCurrent(context);
         CudaDriverApi.Check(CudaDriverApi.cuModuleLoadData(out var module, cubin), $"cuModuleLoadData({name})");
         return new CudaKernelModule(context, module) { DeviceOrdinal = ordinal };
     }
@@ -52,7 +50,7 @@ sealed class CudaKernelModule
             CudaDriverApi.Check(CudaDriverApi.cuModuleGetFunction(out var f, _module, k), $"cuModuleGetFunction({k})");
             return f;
         });
-        MakeCurrent(_context);
+        PrimaryContext.MakeCurrent(_context);
         // kernelParams is an array of pointers to each argument's value: the values sit in one 8-byte slot each of a
         // single native block (one allocation per launch: this runs thousands of times per training step).
         var block = Marshal.AllocHGlobal(8 * Math.Max(1, arguments.Length));
@@ -78,12 +76,5 @@ sealed class CudaKernelModule
         {
             Marshal.FreeHGlobal(block);
         }
-    }
-
-    /// <summary>The calling thread may be any .NET thread: make the primary context current on it if it is not.</summary>
-    static void MakeCurrent(IntPtr context)
-    {
-        CudaDriverApi.Check(CudaDriverApi.cuCtxGetCurrent(out var current), "cuCtxGetCurrent");
-        if (current != context) CudaDriverApi.Check(CudaDriverApi.cuCtxSetCurrent(context), "cuCtxSetCurrent");
     }
 }

@@ -18,10 +18,7 @@ public static class CudaMemory
 
     static (long Free, long Total) Info(int ordinal)
     {
-        CudaDriverApi.Check(CudaDriverApi.cuInit(0), "cuInit");
-        CudaDriverApi.Check(CudaDriverApi.cuDeviceGet(out var device, ordinal), "cuDeviceGet");
-        CudaDriverApi.Check(CudaDriverApi.cuDevicePrimaryCtxRetain(out var context, device), "cuDevicePrimaryCtxRetain");
-        CudaDriverApi.Check(CudaDriverApi.cuCtxSetCurrent(context), "cuCtxSetCurrent");
+        PrimaryContext.MakeCurrent(PrimaryContext.For(ordinal).Context);
         CudaDriverApi.Check(CudaDriverApi.cuMemGetInfo_v2(out var free, out var total), "cuMemGetInfo");
         return ((long)free, (long)total);
     }

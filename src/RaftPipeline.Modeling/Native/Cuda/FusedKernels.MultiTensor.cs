@@ -12,6 +12,20 @@ public sealed partial class FusedKernels
 {
     const int ElementsPerChunk = 4096;
 
+    /// <summary>
+    /// The kernels for a multi-tensor launch, or null where the per-tensor libtorch ops must run instead: every
+    /// tensor a contiguous fp32 tensor on one CUDA device (and the kernels available there).
+    /// </summary>
+    public static FusedKernels? ForFp32Tensors(IReadOnlyList<Tensor> tensors)
+    {
+        var device = tensors[0].device;
+        if (device.type != DeviceType.CUDA) return null;
+        foreach (var t in tensors)
+            if (t.dtype != ScalarType.Float32 || !t.is_contiguous() || t.device_type != DeviceType.CUDA || t.device_index != device.index)
+                return null;
+        return For(device);
+    }
+
     /// <summary>Σ x² over every tensor (fp32, contiguous, on this device), as a 0-dim fp32 tensor.</summary>
     public Tensor SumOfSquaresFp32(IReadOnlyList<Tensor> tensors)
     {

@@ -38,18 +38,16 @@ public sealed partial class FusedKernels
         return output.MoveToOuterDisposeScope();
     }
 
-    /// <summary>RMSNorm of bf16 rows: (y, 1/rms per row in fp32).</summary>
-    public (Tensor Y, Tensor Rstd) RmsNormForwardBf16(Tensor x, Tensor weight, double eps)
+    /// <summary>RMSNorm of bf16 rows (transformers' order of roundings).</summary>
+    public Tensor RmsNormForwardBf16(Tensor x, Tensor weight, double eps)
     {
         RequireBf16(x, weight);
         int cols = (int)x.shape[^1];
         if (weight.numel() != cols) throw new ArgumentException($"RMSNorm weight has {weight.numel()} values for rows of {cols}");
         int rows = checked((int)(x.numel() / cols));
         var y = empty_like(x);
-        var rstd = empty(rows, ScalarType.Float32, x.device);
-        Module.Launch("rms_norm_forward_bf16", Blocks(rows, RowsPerBlock), Threads,
-            Ptr(x), Ptr(weight), Ptr(y), Ptr(rstd), rows, cols, (float)eps);
-        return (y, rstd);
+        Module.Launch("rms_norm_forward_bf16", Blocks(rows, RowsPerBlock), Threads, Ptr(x), Ptr(weight), Ptr(y), rows, cols, (float)eps);
+        return y;
     }
 
     /// <summary>dL/dx of RMSNorm given dL/dy (the weight is frozen: no weight gradient).</summary>

@@ -1,9 +1,9 @@
 // RMSNorm over the last dimension, one warp per row, as transformers computes it in bf16: statistics in fp32,
-// normalised value rounded to bf16, then multiplied by the bf16 weight. Forward also writes 1/rms per row (fp32);
-// backward recomputes it from x (one more read of a row it reads anyway), so only x is kept for backward.
+// normalised value rounded to bf16, then multiplied by the bf16 weight. Backward recomputes 1/rms from x (one more
+// read of a row it reads anyway), so only x is kept for backward.
 extern "C" __global__ void rms_norm_forward_bf16(
     const bf16_t* __restrict__ x, const bf16_t* __restrict__ weight, bf16_t* __restrict__ y,
-    float* __restrict__ rstd, int rows, int cols, float eps)
+    int rows, int cols, float eps)
 {
     int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     int lane = threadIdx.x & 31;
@@ -12,7 +12,6 @@ extern "C" __global__ void rms_norm_forward_bf16(
     float sum = 0.f;
     for (int c = lane; c < cols; c += 32) { float v = bf16_to_float(xr[c]); sum += v * v; }
     float r = rsqrtf(warp_sum(sum) / cols + eps);
-    if (lane == 0) rstd[row] = r;
     bf16_t* yr = y + (long long)row * cols;
     for (int c = lane; c < cols; c += 32)
         yr[c] = float_to_bf16(bf16_to_float(weight[c]) * round_bf16(bf16_to_float(xr[c]) * r));
