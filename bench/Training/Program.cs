@@ -122,9 +122,9 @@ if (a.Get("phases", "off") == "on")
     ITrainingOptimizer optimizer = optim == OptimizerKind.AdamW8bit ? new AdamW8bit(trainable) : new AdamW(trainable);
     var batchRows = rows.Take(batch).ToList();
     var phases = new Dictionary<string, List<double>>();
-    void Time(string name, Action action, bool sync = true)
+    void Time(string name, Action action, bool sync = true, bool syncFirst = true)
     {
-        if (device == DeviceType.CUDA) cuda.synchronize();
+        if (syncFirst && device == DeviceType.CUDA) cuda.synchronize();
         var clock = Stopwatch.StartNew();
         action();
         if (sync && device == DeviceType.CUDA) cuda.synchronize();
@@ -135,21 +135,33 @@ if (a.Get("phases", "off") == "on")
     {
         using var scope = NewDisposeScope();
         var b = collator.Collate(batchRows, dev);
-        long count = CausalLmLoss.SupervisedCount(b.Labels);
-        Time("forward_loss_no_grad", () => { using var _ = no_grad(); using var s = NewDisposeScope(); CausalLmLoss.SupervisedSum(training.HiddenStates(b.InputIds, b.AttentionMask), training.OutputWeight, b.Labels).item<float>(); });
+        long count = b.SupervisedTokens;
+        var mask = b.MaskIfPadded;
+        Time("forward_loss_no_grad", () => { using var _ = no_grad(); using var s = NewDisposeScope(); CausalLmLoss.SupervisedSum(training.HiddenStates(b.InputIds, mask), training.OutputWeight, b).item<float>(); });
         Time("forward_backward_host_issue", () =>
         {
             using var s = NewDisposeScope();
-            var sum = CausalLmLoss.SupervisedSum(training.HiddenStates(b.InputIds, b.AttentionMask), training.OutputWeight, b.Labels);
+            var sum = CausalLmLoss.SupervisedSum(training.HiddenStates(b.InputIds, mask), training.OutputWeight, b);
             (sum / count).backward();
             RaftPipeline.Modeling.Native.BackwardTensors.ReleaseReturned();
         }, sync: false);
         if (device == DeviceType.CUDA) cuda.synchronize();
         foreach (var (_, p) in trainable) p.grad = null;
+        // The same pass split in two, each half as the host queues it and then as the device drains what is left:
+        // a drain near zero means the GPU had caught up with the host (bound by the host); a long one, the reverse.
+        {
+            using var s = NewDisposeScope();
+            Tensor? sum = null;
+            Time("forward_host_issue", () => sum = CausalLmLoss.SupervisedSum(training.HiddenStates(b.InputIds, mask), training.OutputWeight, b), sync: false);
+            Time("forward_drain", () => { }, sync: true, syncFirst: false);
+            Time("backward_host_issue", () => { (sum! / count).backward(); RaftPipeline.Modeling.Native.BackwardTensors.ReleaseReturned(); }, sync: false);
+            Time("backward_drain", () => { }, sync: true, syncFirst: false);
+        }
+        foreach (var (_, p) in trainable) p.grad = null;
         Time("forward_backward", () =>
         {
             using var s = NewDisposeScope();
-            var sum = CausalLmLoss.SupervisedSum(training.HiddenStates(b.InputIds, b.AttentionMask), training.OutputWeight, b.Labels);
+            var sum = CausalLmLoss.SupervisedSum(training.HiddenStates(b.InputIds, mask), training.OutputWeight, b);
             (sum / count).backward();
             RaftPipeline.Modeling.Native.BackwardTensors.ReleaseReturned();
         });

@@ -73,11 +73,36 @@ public sealed class CompletionOnlyCollator
             supervised += row.SupervisedTokens;
         }
         long[] shape = [rows.Count, width];
+        var (lossRows, lossTargets) = ShiftedSupervised(labels, rows.Count, width);
         return new TrainingBatch(
             tensor(ids, shape, device: device),
             tensor(mask, shape, device: device),
             tensor(labels, shape, device: device),
             real, supervised,
-            segments is null ? null : tensor(segments, shape, device: device));
+            segments is null ? null : tensor(segments, shape, device: device))
+        {
+            LossRows = tensor(lossRows, device: device),
+            LossTargets = tensor(lossTargets, device: device),
+            HasPadding = real < rows.Count * width,
+        };
+    }
+
+    /// <summary>
+    /// Position t of row b predicts label t+1: the flattened index b·(width−1)+t of every shifted position whose
+    /// label is not ignored, and that label.
+    /// </summary>
+    static (long[] Rows, long[] Targets) ShiftedSupervised(long[] labels, int batch, int width)
+    {
+        var rowIndex = new List<long>();
+        var targets = new List<long>();
+        for (int b = 0; b < batch; b++)
+            for (int t = 0; t + 1 < width; t++)
+            {
+                long label = labels[b * width + t + 1];
+                if (label == CollatorOptions.IgnoreIndex) continue;
+                rowIndex.Add(b * (long)(width - 1) + t);
+                targets.Add(label);
+            }
+        return (rowIndex.ToArray(), targets.ToArray());
     }
 }

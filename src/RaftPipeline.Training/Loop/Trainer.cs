@@ -170,8 +170,9 @@ public sealed class Trainer
             using var mbScope = NewDisposeScope();
             var batch = _collator.Collate(mb, _device);
             if (batch.SupervisedTokens == 0) continue; // nothing to learn here; it still counts for data order
-            var hidden = _model.HiddenStates(batch.InputIds, batch.AttentionMask, batch.SegmentIds);
-            var sum = CausalLmLoss.SupervisedSum(hidden, _model.OutputWeight, batch.Labels, _o.LossChunkRows);
+            // No device→host read until the loss below: the host queues forward and backward while the GPU runs.
+            var hidden = _model.HiddenStates(batch.InputIds, batch.MaskIfPadded, batch.SegmentIds);
+            var sum = CausalLmLoss.SupervisedSum(hidden, _model.OutputWeight, batch, _o.LossChunkRows);
             (sum / count).backward();
             BackwardTensors.ReleaseReturned();
             lossSum += sum.to(ScalarType.Float64).item<double>();

@@ -1,3 +1,4 @@
+using RaftPipeline.Training.Data;
 using static TorchSharp.torch;
 
 namespace RaftPipeline.Training.Loss;
@@ -19,14 +20,24 @@ public static class CausalLmLoss
     /// <param name="hidden">Final (normed) hidden states [batch, seq, hidden].</param>
     /// <param name="lmHeadWeight">The vocabulary projection [vocab, hidden] (the tied embedding for Qwen3 small models).</param>
     /// <param name="labels">int64 [batch, seq], -100 where no loss.</param>
+    /// <remarks>Finding the supervised rows of device labels reads them back (a host-device sync); in a training
+    /// step use the <see cref="TrainingBatch"/> overload, whose rows were found on the host.</remarks>
     public static Tensor SupervisedSum(Tensor hidden, Tensor lmHeadWeight, Tensor labels, int chunkRows = DefaultChunkRows)
+    {
+        var shiftedLabels = labels[.., 1..].reshape(-1);            // [B·(T−1)]
+        var rows = shiftedLabels.ne(Data.CollatorOptions.IgnoreIndex).nonzero().squeeze(1);
+        return SelectedSum(hidden, lmHeadWeight, rows, shiftedLabels.index_select(0, rows), chunkRows);
+    }
+
+    /// <summary>The same sum over the batch's supervised positions (<see cref="TrainingBatch.LossRows"/>), with no sync.</summary>
+    public static Tensor SupervisedSum(Tensor hidden, Tensor lmHeadWeight, TrainingBatch batch, int chunkRows = DefaultChunkRows) =>
+        SelectedSum(hidden, lmHeadWeight, batch.LossRows, batch.LossTargets, chunkRows);
+
+    static Tensor SelectedSum(Tensor hidden, Tensor lmHeadWeight, Tensor rows, Tensor targets, int chunkRows)
     {
         long h = hidden.shape[^1];
         var shiftedHidden = hidden[.., ..^1, ..].reshape(-1, h);   // [B·(T−1), H]
-        var shiftedLabels = labels[.., 1..].reshape(-1);            // [B·(T−1)]
-        var rows = shiftedLabels.ne(Data.CollatorOptions.IgnoreIndex).nonzero().squeeze(1);
         var selectedHidden = shiftedHidden.index_select(0, rows);
-        var targets = shiftedLabels.index_select(0, rows);
         return ChunkedCrossEntropyFunction.apply(selectedHidden, lmHeadWeight, targets, chunkRows);
     }
 

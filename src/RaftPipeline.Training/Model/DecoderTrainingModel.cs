@@ -43,7 +43,7 @@ public sealed class DecoderTrainingModel : ITrainableCausalLm
         return RecomputeCheckpoint.Run(x => layer.Forward(x, keptCos, keptSin, keptMask, isCausal, null), h, trainable);
     }
 
-    public Tensor HiddenStates(Tensor inputIds, Tensor attentionMask, Tensor? segmentIds = null) =>
+    public Tensor HiddenStates(Tensor inputIds, Tensor? attentionMask, Tensor? segmentIds = null) =>
         _model.model.Forward(inputIds, attentionMask, segmentIds: segmentIds);
 
     public Tensor OutputWeight => _model.OutputWeight;

@@ -10,11 +10,12 @@ namespace RaftPipeline.Training.Model;
 public interface ITrainableCausalLm
 {
     /// <summary>
-    /// Final normed hidden states [B, T, hidden] for right-padded <paramref name="inputIds"/>; with
+    /// Final normed hidden states [B, T, hidden] for right-padded <paramref name="inputIds"/> (a null
+    /// <paramref name="attentionMask"/>: no padding); with
     /// <paramref name="segmentIds"/> (packed rows, see <see cref="Data.TrainingBatch.SegmentIds"/>) each packed row
     /// attends only to itself and its positions restart at 0.
     /// </summary>
-    Tensor HiddenStates(Tensor inputIds, Tensor attentionMask, Tensor? segmentIds = null);
+    Tensor HiddenStates(Tensor inputIds, Tensor? attentionMask, Tensor? segmentIds = null);
 
     /// <summary>The vocabulary projection [vocab, hidden] (lm_head, or the tied embedding).</summary>
     Tensor OutputWeight { get; }

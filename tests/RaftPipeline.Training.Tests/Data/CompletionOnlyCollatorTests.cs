@@ -89,4 +89,26 @@ public class CompletionOnlyCollatorTests
         Assert.Equal(a.InputIds.Length + b.InputIds.Length, batch.RealTokens);
         Assert.Equal(a.SupervisedTokens + b.SupervisedTokens, batch.SupervisedTokens);
     }
+
+    [Fact]
+    public void Loss_rows_found_on_the_host_are_the_supervised_shifted_positions()
+    {
+        var c = Collator();
+        var a = c.Label(Turn([1], [2, 3]));
+        var b = c.Label(Turn([1, 1, 1, 1], [2]));
+        var batch = c.Collate([a, b]);
+        Assert.True(batch.HasPadding);
+        Assert.Same(batch.AttentionMask, batch.MaskIfPadded);
+
+        // The device way: position t predicts label t+1, labels of -100 drop out.
+        var shifted = batch.Labels[.., 1..].reshape(-1);
+        var expectedRows = shifted.ne(CollatorOptions.IgnoreIndex).nonzero().squeeze(1);
+        Assert.Equal(expectedRows.data<long>().ToArray(), batch.LossRows.data<long>().ToArray());
+        Assert.Equal(shifted.index_select(0, expectedRows).data<long>().ToArray(), batch.LossTargets.data<long>().ToArray());
+        Assert.Equal(batch.SupervisedTokens, batch.LossRows.shape[0]);
+
+        var same = c.Collate([a, a]);
+        Assert.False(same.HasPadding);
+        Assert.Null(same.MaskIfPadded);
+    }
 }

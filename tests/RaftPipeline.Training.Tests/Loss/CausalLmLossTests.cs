@@ -1,4 +1,5 @@
 using RaftPipeline.Modeling.Native;
+using RaftPipeline.Training.Data;
 using RaftPipeline.Training.Loss;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -48,5 +49,24 @@ public class CausalLmLossTests
         // Positions whose label is ignored (and the last position, which predicts nothing) get no gradient.
         Assert.Equal(0.0, h2.grad![1].abs().sum().item<double>());
         Assert.Equal(0.0, h2.grad![0, 8].abs().sum().item<double>());
+    }
+
+    [Fact]
+    public void The_batch_overload_sums_the_same_rows_as_the_labels_overload()
+    {
+        var collator = new CompletionOnlyCollator(new CollatorOptions([5, 6], 16, 0));
+        var rows = new[]
+        {
+            collator.Label([9, 5, 6, 10, 11, 12]),
+            collator.Label([9, 9, 9, 5, 6, 13, 14, 15, 16]),
+        };
+        var batch = collator.Collate(rows);
+        var gen = new Generator(3);
+        var hidden = randn([2, 9, 8], generator: gen, dtype: ScalarType.Float64);
+        var weight = randn([20, 8], generator: gen, dtype: ScalarType.Float64);
+        double byLabels = CausalLmLoss.SupervisedSum(hidden, weight, batch.Labels).item<double>();
+        double byBatch = CausalLmLoss.SupervisedSum(hidden, weight, batch).item<double>();
+        Assert.Equal(byLabels, byBatch, 12);
+        Assert.True(byBatch > 0);
     }
 }
