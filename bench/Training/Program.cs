@@ -143,7 +143,7 @@ if (a.Get("phases", "off") == "on")
             using var s = NewDisposeScope();
             var sum = CausalLmLoss.SupervisedSum(training.HiddenStates(b.InputIds, mask), training.OutputWeight, b);
             (sum / count).backward();
-            RaftPipeline.Modeling.Native.BackwardTensors.ReleaseReturned();
+            RaftPipeline.Modeling.Native.BackwardTensors.ReleaseReturned(); training.AfterBackward();
         }, sync: false);
         if (device == DeviceType.CUDA) cuda.synchronize();
         foreach (var (_, p) in trainable) p.grad = null;
@@ -154,7 +154,7 @@ if (a.Get("phases", "off") == "on")
             Tensor? sum = null;
             Time("forward_host_issue", () => sum = CausalLmLoss.SupervisedSum(training.HiddenStates(b.InputIds, mask), training.OutputWeight, b), sync: false);
             Time("forward_drain", () => { }, sync: true, syncFirst: false);
-            Time("backward_host_issue", () => { (sum! / count).backward(); RaftPipeline.Modeling.Native.BackwardTensors.ReleaseReturned(); }, sync: false);
+            Time("backward_host_issue", () => { (sum! / count).backward(); RaftPipeline.Modeling.Native.BackwardTensors.ReleaseReturned(); training.AfterBackward(); }, sync: false);
             Time("backward_drain", () => { }, sync: true, syncFirst: false);
         }
         foreach (var (_, p) in trainable) p.grad = null;
@@ -163,7 +163,7 @@ if (a.Get("phases", "off") == "on")
             using var s = NewDisposeScope();
             var sum = CausalLmLoss.SupervisedSum(training.HiddenStates(b.InputIds, mask), training.OutputWeight, b);
             (sum / count).backward();
-            RaftPipeline.Modeling.Native.BackwardTensors.ReleaseReturned();
+            RaftPipeline.Modeling.Native.BackwardTensors.ReleaseReturned(); training.AfterBackward();
         });
         Time("clip_grad_norm", () => GradientClipping.ClipByGlobalNorm(trainable.Select(p => p.Item2), 1.0));
         Time("optimizer_step", () => optimizer.Step(1e-4));

@@ -25,6 +25,7 @@ public sealed class Attention : SlotHostModule
     readonly int _headDim;
 
     static readonly string[] Slots = ["q_proj", "k_proj", "v_proj", "o_proj"];
+    static readonly string[] InputSlots = ["q_proj", "k_proj", "v_proj"];
 
     public Attention(ModelConfig config, int layerIndex, ScalarType dtype, Device device) : base(nameof(Attention))
     {
@@ -55,9 +56,10 @@ public sealed class Attention : SlotHostModule
         long b = x.shape[0], t = x.shape[1];
 
         // [B, T, heads·d] → [B, T, heads, d]; the per-head norm acts on d; then → [B, heads, T, d].
-        var q = q_proj.forward(x).view(b, t, _heads, _headDim);
-        var k = k_proj.forward(x).view(b, t, _kvHeads, _headDim);
-        var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+        var qkv = Project([q_proj, k_proj, v_proj], InputLora, x);
+        var q = qkv[0].view(b, t, _heads, _headDim);
+        var k = qkv[1].view(b, t, _kvHeads, _headDim);
+        var v = qkv[2].view(b, t, _kvHeads, _headDim).transpose(1, 2);
         if (q_norm is not null) q = q_norm.forward(q);
         if (k_norm is not null) k = k_norm.forward(k);
         q = RotaryEmbedding.ApplyToProjection(q, cos, sin);
@@ -77,10 +79,12 @@ public sealed class Attention : SlotHostModule
         var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask, 0.0, isCausal);
         // [B, heads, T, d] → [B, T, heads·d]
         var merged = attended.transpose(1, 2).reshape(b, t, _heads * _headDim);
-        return o_proj.forward(merged).MoveToOuterDisposeScope();
+        return Project([o_proj], OutputLora, merged)[0].MoveToOuterDisposeScope();
     }
 
     public override IReadOnlyList<string> SlotNames => Slots;
+    public override IReadOnlyList<string> InputSlotNames => InputSlots;
+    public override string OutputSlotName => "o_proj";
 
     public override LinearSlot GetSlot(string name) => name switch
     {

@@ -14,6 +14,7 @@ public sealed class Mlp : SlotHostModule
     public LinearSlot down_proj;
 
     static readonly string[] Slots = ["gate_proj", "up_proj", "down_proj"];
+    static readonly string[] InputSlots = ["gate_proj", "up_proj"];
 
     public Mlp(ModelConfig config, ScalarType dtype, Device device) : base(nameof(Mlp))
     {
@@ -26,14 +27,14 @@ public sealed class Mlp : SlotHostModule
     public Tensor Forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        var gate = gate_proj.forward(x);
-        var up = up_proj.forward(x);
+        var gateUp = Project([gate_proj, up_proj], InputLora, x);
+        Tensor gate = gateUp[0], up = gateUp[1];
         var gated = FusedKernelsFor(gate, up) is { } kernels
             ? (is_grad_enabled() && (gate.requires_grad || up.requires_grad)
                 ? SwiGluFunction.apply(gate.contiguous(), up.contiguous(), kernels)
                 : kernels.SwiGluForwardBf16(gate.contiguous(), up.contiguous()))
             : nn.functional.silu(gate) * up;
-        return down_proj.forward(gated).MoveToOuterDisposeScope();
+        return Project([down_proj], OutputLora, gated)[0].MoveToOuterDisposeScope();
     }
 
     static FusedKernels? FusedKernelsFor(Tensor gate, Tensor up) =>
@@ -41,6 +42,8 @@ public sealed class Mlp : SlotHostModule
             ? FusedKernels.For(gate.device) : null;
 
     public override IReadOnlyList<string> SlotNames => Slots;
+    public override IReadOnlyList<string> InputSlotNames => InputSlots;
+    public override string OutputSlotName => "down_proj";
 
     public override LinearSlot GetSlot(string name) => name switch
     {

@@ -1,4 +1,5 @@
 using RaftPipeline.Modeling.Layers;
+using RaftPipeline.Modeling.Lora;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -36,6 +37,31 @@ public abstract class SlotHostModule : nn.Module
     }
 
     protected abstract void SetSlotField(string name, LinearSlot slot);
+
+    /// <summary>The slots that read the block's input (q/k/v, gate/up), in order.</summary>
+    public abstract IReadOnlyList<string> InputSlotNames { get; }
+
+    /// <summary>The slot that reads the block's inner activation (o_proj, down_proj).</summary>
+    public abstract string OutputSlotName { get; }
+
+    /// <summary>LoRA compute copies for (some of) the input slots while training, or null (see <see cref="LoraComputeWeights"/>).</summary>
+    public LoraProjectionGroup? InputLora { get; set; }
+
+    /// <summary>LoRA compute copies for the output slot while training, or null.</summary>
+    public LoraProjectionGroup? OutputLora { get; set; }
+
+    /// <summary>The outputs of <paramref name="slots"/> for one input: the grouped members through the group, others on their own.</summary>
+    protected static Tensor[] Project(LinearSlot[] slots, LoraProjectionGroup? group, Tensor x)
+    {
+        var outputs = new Tensor[slots.Length];
+        if (group is not null && group.Accepts(x))
+        {
+            var grouped = group.Forward(x);
+            for (int m = 0; m < grouped.Length; m++) outputs[Array.IndexOf(slots, group.Members[m])] = grouped[m];
+        }
+        for (int i = 0; i < slots.Length; i++) outputs[i] ??= slots[i].forward(x);
+        return outputs;
+    }
 
     protected ArgumentException UnknownSlot(string name) =>
         new($"no linear slot named '{name}' here (slots: {string.Join(", ", SlotNames)})");

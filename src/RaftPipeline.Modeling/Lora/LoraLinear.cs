@@ -37,6 +37,7 @@ public sealed class LoraLinear : LinearSlot
     public double Scaling { get; }
     public string ModulePath { get; }
     public LinearSlot BaseLayer => base_layer;
+    public bool HasDropout => lora_dropout is not null;
     public Parameter LoraA => lora_A.weight!;
     public Parameter LoraB => lora_B.weight!;
 

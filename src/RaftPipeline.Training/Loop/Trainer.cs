@@ -175,6 +175,7 @@ public sealed class Trainer
             var sum = CausalLmLoss.SupervisedSum(hidden, _model.OutputWeight, batch, _o.LossChunkRows);
             (sum / count).backward();
             BackwardTensors.ReleaseReturned();
+            _model.AfterBackward();
             lossSum += sum.to(ScalarType.Float64).item<double>();
         }
         if (_collective is not null)

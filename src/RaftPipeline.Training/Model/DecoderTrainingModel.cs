@@ -1,4 +1,5 @@
 using RaftPipeline.Modeling.Decoder;
+using RaftPipeline.Modeling.Lora;
 using RaftPipeline.Training.Checkpointing;
 using static TorchSharp.torch;
 
@@ -14,23 +15,40 @@ namespace RaftPipeline.Training.Model;
 public sealed class DecoderTrainingModel : ITrainableCausalLm
 {
     readonly CausalLM _model;
+    readonly LoraComputeWeights? _compute;
 
-    public DecoderTrainingModel(CausalLM model, bool gradientCheckpointing, int? checkpointedLayers = null)
+    /// <param name="loraComputeCopies">
+    /// Run LoRA slots through compute copies of their factors (<see cref="LoraComputeWeights"/>): null decides (on for a
+    /// bf16 model on CUDA with our kernels, where it halves the kernels a step launches), true forces it (plain ops
+    /// off CUDA, in the model's dtype: for tests), false keeps each slot's own forward.
+    /// </param>
+    public DecoderTrainingModel(CausalLM model, bool gradientCheckpointing, int? checkpointedLayers = null,
+        bool? loraComputeCopies = null)
     {
         _model = model;
+        if (loraComputeCopies != false)
+            _compute = LoraComputeWeights.TryCreate(model, model.OutputWeight.dtype, useKernels: loraComputeCopies is null);
         if (checkpointedLayers is < 0)
             throw new ArgumentOutOfRangeException(nameof(checkpointedLayers), checkpointedLayers, "expected a layer count >= 0");
         if (!gradientCheckpointing) return;
         int limit = checkpointedLayers ?? int.MaxValue;
         var recomputed = model.model.layers.Take(limit).ToHashSet();
         model.model.LayerRunner = (layer, h, cos, sin, mask, isCausal, cache) => recomputed.Contains(layer)
-            ? RecomputingRunner(layer, h, cos, sin, mask, isCausal, cache)
+            ? RecomputingRunner(layer, h, cos, sin, mask, isCausal, cache, TrainableTensorsOf(layer))
             : layer.Forward(h, cos, sin, mask, isCausal, cache);
     }
 
+    /// <summary>Whether LoRA compute copies are in use (see the constructor).</summary>
+    public bool UsesLoraComputeCopies => _compute is not null;
+
+    IReadOnlyList<Tensor> TrainableTensorsOf(DecoderLayer layer) => _compute is { Attached: true } c
+        ? c.TrainableTensorsOf(layer)
+        : layer.parameters().Where(p => p.requires_grad).Cast<Tensor>().ToList();
+
     public CausalLM Model => _model;
 
-    static Tensor RecomputingRunner(DecoderLayer layer, Tensor h, Tensor cos, Tensor sin, Tensor? mask, bool isCausal, KvCache? cache)
+    static Tensor RecomputingRunner(DecoderLayer layer, Tensor h, Tensor cos, Tensor sin, Tensor? mask, bool isCausal, KvCache? cache,
+        IReadOnlyList<Tensor> trainable)
     {
         if (cache is not null || !is_grad_enabled())
             return layer.Forward(h, cos, sin, mask, isCausal, cache);
@@ -39,12 +57,19 @@ public sealed class DecoderTrainingModel : ITrainableCausalLm
         var keptCos = cos.alias().MoveToOuterDisposeScope();
         var keptSin = sin.alias().MoveToOuterDisposeScope();
         var keptMask = mask?.alias().MoveToOuterDisposeScope();
-        var trainable = layer.parameters().Where(p => p.requires_grad).Cast<Tensor>().ToList();
         return RecomputeCheckpoint.Run(x => layer.Forward(x, keptCos, keptSin, keptMask, isCausal, null), h, trainable);
     }
 
-    public Tensor HiddenStates(Tensor inputIds, Tensor? attentionMask, Tensor? segmentIds = null) =>
-        _model.model.Forward(inputIds, attentionMask, segmentIds: segmentIds);
+    public Tensor HiddenStates(Tensor inputIds, Tensor? attentionMask, Tensor? segmentIds = null)
+    {
+        if (_compute is { Attached: true } c) c.Refresh(); // the masters may have stepped since the last forward
+        return _model.model.Forward(inputIds, attentionMask, segmentIds: segmentIds);
+    }
+
+    public void AfterBackward()
+    {
+        if (_compute is { Attached: true } c) c.CollectGradients();
+    }
 
     public Tensor OutputWeight => _model.OutputWeight;
 
@@ -54,5 +79,7 @@ public sealed class DecoderTrainingModel : ITrainableCausalLm
     public void SetTraining(bool training)
     {
         if (training) _model.train(); else _model.eval();
+        // Copies only while training: generation and scoring afterwards read the masters through the slots themselves.
+        _compute?.Attach(training);
     }
 }

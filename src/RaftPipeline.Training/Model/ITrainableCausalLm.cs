@@ -17,6 +17,12 @@ public interface ITrainableCausalLm
     /// </summary>
     Tensor HiddenStates(Tensor inputIds, Tensor? attentionMask, Tensor? segmentIds = null);
 
+    /// <summary>
+    /// Called after each backward pass (each micro-batch): a model that computes through copies of its trainable
+    /// tensors moves their gradients onto the parameters here.
+    /// </summary>
+    void AfterBackward();
+
     /// <summary>The vocabulary projection [vocab, hidden] (lm_head, or the tied embedding).</summary>
     Tensor OutputWeight { get; }
 

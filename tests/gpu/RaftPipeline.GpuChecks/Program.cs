@@ -271,6 +271,25 @@ if (gpuType == DeviceType.CUDA)
                     "max |p_fused − p_unfused| / max |p_unfused − p_0| per tensor after 6 clipped steps");
             }
         }
+        // The LoRA compute-copy kernels: fp32 → bf16 with a scale, and bf16 → fp32 with a scale, set and accumulate.
+        {
+            torch.manual_seed(6);
+            var masters = Enumerable.Range(0, 30).Select(i => torch.randn([4 + i % 3, 700 + 50 * i], ScalarType.Float32, gpu)).ToList();
+            var copies = masters.Select(m => torch.empty(m.shape, ScalarType.BFloat16, gpu)).ToList();
+            var scales = masters.Select((_, i) => i % 2 == 0 ? 2.0 : 1.5).ToList();
+            using (var table = new RaftPipeline.Modeling.Native.Cuda.FusedKernels.ScaledCopyTable(
+                masters.Select((m, i) => (m, copies[i], scales[i])).ToList()))
+                kernels!.CastScaleFp32ToBf16(table);
+            double castDiff = masters.Select((m, i) => (copies[i].to(ScalarType.Float32) - (m * scales[i]).to(ScalarType.BFloat16).to(ScalarType.Float32)).abs().max().item<float>()).Max();
+            Check("lora_copies_cast_scale_bf16", castDiff, 0, "max |kernel − (master·s).to(bf16)| (identical bits expected)");
+            var buffers = masters.Select(m => torch.randn(m.shape, ScalarType.Float32, gpu)).ToList();
+            var expected = buffers.Select((b, i) => b + copies[i].to(ScalarType.Float32) * scales[i]).ToList();
+            using (var back = new RaftPipeline.Modeling.Native.Cuda.FusedKernels.ScaledCopyTable(
+                copies.Select((c, i) => (c, buffers[i], scales[i])).ToList()))
+                kernels!.AccumulateScaledBf16ToFp32(back, accumulate: true);
+            double accDiff = buffers.Select((b, i) => (b - expected[i]).abs().max().item<float>()).Max();
+            Check("lora_copies_accumulate_fp32", accDiff, 1e-6, "max |kernel − (buffer + copy·s)| in fp32");
+        }
         // A short bf16 LoRA and QLoRA run on CUDA, fused vs unfused: same data, seeds and checkpointing.
         {
             var config = new ModelConfig
@@ -288,7 +307,7 @@ if (gpuType == DeviceType.CUDA)
                 var a = new[] { 300, 301, 302 }.Concat(Enumerable.Range(0, 4 + rnd.Next(8)).Select(_ => 310 + rnd.Next(150)));
                 return collator.Label([1, .. q, .. template, .. a, 2]);
             }).ToList();
-            IReadOnlyList<double> Losses(bool quantized)
+            IReadOnlyList<double> Losses(bool quantized, bool? copies = null)
             {
                 using var model = new CausalLM(config, ScalarType.Float32, CPU);
                 RandomInit.Apply(model, seed: 5, std: 0.1);
@@ -298,10 +317,16 @@ if (gpuType == DeviceType.CUDA)
                 LoraInjector.Apply(model, new LoraConfig { R = 4, Alpha = 8, Targets = LoraTargets.AllLinear(), Seed = 9, Init = LoraInit.Gaussian });
                 model.to(gpu);
                 var options = new TrainerOptions { BatchSize = 4, MaxSteps = 12, LearningRate = 5e-3, Shuffle = false, LoggingSteps = 100, Seed = 1 };
-                return new Trainer(new DecoderTrainingModel(model, gradientCheckpointing: true), collator, options, []).Train(rows).StepLosses;
+                return new Trainer(new DecoderTrainingModel(model, gradientCheckpointing: true, loraComputeCopies: copies), collator, options, []).Train(rows).StepLosses;
             }
             foreach (var quantized in new[] { false, true })
             {
+                // LoRA compute copies (the default on CUDA) vs each slot's own forward, both with our kernels.
+                var withCopies = Losses(quantized);
+                var perSlot = Losses(quantized, copies: false);
+                Check(quantized ? "qlora_bf16_training_copies_follow_per_slot" : "lora_bf16_training_copies_follow_per_slot",
+                    withCopies.Zip(perSlot, (a, b) => Math.Abs(a - b) / Math.Abs(b)).Max(), 1e-2, "max relative loss difference over 12 steps, bf16 on CUDA");
+
                 var fused = Losses(quantized);
                 var plain = Unfused(() => Losses(quantized));
                 double worst = fused.Zip(plain, (a, b) => Math.Abs(a - b) / Math.Abs(b)).Max();

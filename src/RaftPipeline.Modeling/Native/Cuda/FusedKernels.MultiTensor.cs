@@ -78,6 +78,56 @@ public sealed partial class FusedKernels
     }
 
     /// <summary>
+    /// A scaled copy between dtypes for many tensors: (fp32 source, bf16 destination of the same element count, scale)
+    /// triples, dst = bf16(src · scale). <paramref name="table"/> is built by <see cref="ScaledCopyTable"/> once and
+    /// reused while the tensors live (their storage does not move).
+    /// </summary>
+    public void CastScaleFp32ToBf16(ScaledCopyTable table) =>
+        Module.Launch("cast_scale_multi_fp32_bf16", table.Chunks, Threads, Ptr(table.Device), table.Count);
+
+    /// <summary>dst_fp32 = scale · src_bf16 (or += with <paramref name="accumulate"/>) over a table's triples.</summary>
+    public void AccumulateScaledBf16ToFp32(ScaledCopyTable table, bool accumulate) =>
+        Module.Launch("accumulate_scale_multi_bf16_fp32", table.Chunks, Threads, Ptr(table.Device), table.Count, accumulate ? 1 : 0);
+
+    /// <summary>
+    /// The table of <see cref="CastScaleFp32ToBf16"/> and <see cref="AccumulateScaledBf16ToFp32"/>: per pair the source and
+    /// destination pointers and the scale (as a double's bits), then the chunks. Holds its device copy; dispose it.
+    /// </summary>
+    public sealed class ScaledCopyTable : IDisposable
+    {
+        public ScaledCopyTable(IReadOnlyList<(Tensor Source, Tensor Destination, double Scale)> pairs)
+        {
+            if (pairs.Count == 0) throw new ArgumentException("a copy table needs at least one pair");
+            var values = new List<long>(3 * pairs.Count);
+            foreach (var (src, dst, scale) in pairs)
+            {
+                if (src.numel() != dst.numel()) throw new ArgumentException($"copy pair sizes differ: {src.numel()} vs {dst.numel()}");
+                if (!src.is_contiguous() || !dst.is_contiguous()) throw new ArgumentException("copy pairs must be contiguous");
+                values.Add(Ptr(src).ToInt64());
+                values.Add(Ptr(dst).ToInt64());
+                values.Add(BitConverter.DoubleToInt64Bits(scale));
+            }
+            long chunks = 0;
+            for (int i = 0; i < pairs.Count; i++)
+                for (long start = 0, n = pairs[i].Source.numel(); start < n; start += ElementsPerChunk, chunks++)
+                {
+                    values.Add(i);
+                    values.Add(start);
+                    values.Add(Math.Min(ElementsPerChunk, n - start));
+                }
+            Device = tensor(values.ToArray(), dtype: ScalarType.Int64).to(pairs[0].Source.device).DetachFromDisposeScope();
+            Count = pairs.Count;
+            Chunks = chunks;
+        }
+
+        internal Tensor Device { get; }
+        public int Count { get; }
+        public long Chunks { get; }
+
+        public void Dispose() => Device.Dispose();
+    }
+
+    /// <summary>
     /// The int64 table the multi-tensor kernels read: every tensor's slot pointers, then (tensor, start, count) per
     /// chunk of <paramref name="chunk"/> elements of the tensor that sets the element count. One host-to-device copy.
     /// </summary>

@@ -137,3 +137,34 @@ extern "C" __global__ void adamw8bit_blockwise(const long long* __restrict__ tab
     }
     if (threadIdx.x == 0) { a1[block] = am1; a2[block] = am2; }
 }
+
+// LoRA compute copies (Lora/LoraComputeWeights): dst_bf16 = bf16(src_fp32 * scale) over many tensors. Slots: src
+// (fp32), dst (bf16), scale (a double's bits). The product rounds once, as libtorch's (src * scale).to(bf16) does
+// when scale is a power of two (it is exact then), which is what LoRA's alpha / r usually is.
+extern "C" __global__ void cast_scale_multi_fp32_bf16(const long long* __restrict__ table, int tensors)
+{
+    int t = CHUNK_TENSOR(table, tensors, 3);
+    long long start = CHUNK_START(table, tensors, 3);
+    int count = CHUNK_COUNT(table, tensors, 3);
+    const float* src = (const float*)table[3LL * t];
+    bf16_t* dst = (bf16_t*)table[3LL * t + 1];
+    float scale = (float)__longlong_as_double(table[3LL * t + 2]);
+    for (int k = threadIdx.x; k < count; k += blockDim.x) dst[start + k] = float_to_bf16(src[start + k] * scale);
+}
+
+// The way back for gradients: dst_fp32 (+)= scale * float(src_bf16). Slots: src (bf16), dst (fp32), scale (a double's
+// bits); accumulate = 0 writes, 1 adds (gradient accumulation over micro-batches, in fp32 as the master grads are).
+extern "C" __global__ void accumulate_scale_multi_bf16_fp32(const long long* __restrict__ table, int tensors, int accumulate)
+{
+    int t = CHUNK_TENSOR(table, tensors, 3);
+    long long start = CHUNK_START(table, tensors, 3);
+    int count = CHUNK_COUNT(table, tensors, 3);
+    const bf16_t* src = (const bf16_t*)table[3LL * t];
+    float* dst = (float*)table[3LL * t + 1];
+    float scale = (float)__longlong_as_double(table[3LL * t + 2]);
+    for (int k = threadIdx.x; k < count; k += blockDim.x)
+    {
+        float v = bf16_to_float(src[start + k]) * scale;
+        dst[start + k] = accumulate ? dst[start + k] + v : v;
+    }
+}
