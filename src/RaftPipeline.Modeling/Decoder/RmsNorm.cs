@@ -22,6 +22,8 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    public double Eps => _eps;
+
     public override Tensor forward(Tensor x)
     {
         if (FusedKernelsFor(x) is { } kernels) return Fused(x, kernels);

@@ -233,6 +233,51 @@ if (gpuType == DeviceType.CUDA)
             Check("rope_fused_forward", RelMax(yf, yu), 0, "max |Δ| / max |y| (same three roundings: identical bits expected)");
             Check("rope_fused_backward", RelMax(gf, gu), 1e-2, "max |Δ| / max |dL/dx|, bf16");
         }
+        // Attention inputs in one kernel (q/k norm, RoPE, transpose, GQA repeat): forward against the separate kernels
+        // (same roundings: identical bits), and a whole attention block's output and input gradient against unfused ops.
+        {
+            var rotary = new RotaryEmbedding(128, 5e6);
+            var positions = torch.arange(0, 37, ScalarType.Int64, gpu).unsqueeze(0).expand(2, 37).contiguous();
+            var (cos, sin) = rotary.Compute(positions.add(100), ScalarType.BFloat16);
+            var q0 = torch.randn([2, 37, 32, 128], ScalarType.Float32, gpu).to(ScalarType.BFloat16);
+            var k0 = torch.randn([2, 37, 8, 128], ScalarType.Float32, gpu).to(ScalarType.BFloat16);
+            var v0 = torch.randn([2, 37, 8, 128], ScalarType.Float32, gpu).to(ScalarType.BFloat16);
+            var qw = torch.rand([128], ScalarType.Float32, gpu).add(0.5).to(ScalarType.BFloat16);
+            var kw = torch.rand([128], ScalarType.Float32, gpu).add(0.5).to(ScalarType.BFloat16);
+            var (qf, kf, vf) = kernels.AttentionInputsForwardBf16(q0, k0, v0, qw, kw, cos, sin, 1e-6);
+            var qr = kernels.RopeForwardBf16(kernels.RmsNormForwardBf16(q0, qw, 1e-6), cos, sin).transpose(1, 2);
+            var kr = kernels.RopeForwardBf16(kernels.RmsNormForwardBf16(k0, kw, 1e-6), cos, sin).transpose(1, 2).repeat_interleave(4, dim: 1);
+            var vr = v0.transpose(1, 2).repeat_interleave(4, dim: 1);
+            double worst = new[] { RelMax(qf, qr.contiguous()), RelMax(kf, kr.contiguous()), RelMax(vf, vr.contiguous()) }.Max();
+            Check("attention_inputs_fused_forward", worst, 0, "max |Δ| / max |y| over q, k, v against the separate kernels (identical bits expected)");
+
+            var config = new ModelConfig
+            {
+                Family = DecoderFamily.Qwen3, VocabSize = 64, HiddenSize = 512, IntermediateSize = 64, NumHiddenLayers = 1,
+                NumAttentionHeads = 8, NumKeyValueHeads = 2, HeadDim = 128, RmsNormEps = 1e-6, RopeTheta = 5e6,
+                TieWordEmbeddings = true, EosTokenIds = [2],
+            };
+            var attention = new Attention(config, 0, ScalarType.BFloat16, gpu);
+            using (torch.no_grad())
+                foreach (var (name, p) in attention.named_parameters())
+                {
+                    if (name.EndsWith("norm.weight")) p.uniform_(0.5, 1.5); else p.normal_(0, 0.05);
+                    p.requires_grad = false;
+                }
+            var x0 = torch.randn([2, 37, 512], ScalarType.Float32, gpu).to(ScalarType.BFloat16);
+            var upstream = torch.randn([2, 37, 512], ScalarType.Float32, gpu).to(ScalarType.BFloat16);
+            (Tensor Y, Tensor G) Run()
+            {
+                var x = x0.detach().requires_grad_(true);
+                var y = attention.Forward(x, cos, sin, null, true, null);
+                y.backward([upstream]);
+                return (y.detach(), x.grad!.detach());
+            }
+            var (yf, gf) = Run();
+            var (yu, gu) = Unfused(Run);
+            Check("attention_block_fused_inputs_forward", RelMax(yf, yu), 2e-2, "max |Δ| / max |y| of a Qwen3 attention block vs unfused ops, bf16");
+            Check("attention_block_fused_inputs_backward", RelMax(gf, gu), 3e-2, "max |Δ| / max |dL/dx| vs unfused ops, bf16");
+        }
         // Multi-tensor kernels: gradient clipping, AdamW and 8-bit AdamW over many small fp32 tensors, fused vs the
         // per-tensor libtorch ops, from the same start.
         {

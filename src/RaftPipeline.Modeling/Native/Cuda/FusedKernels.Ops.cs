@@ -107,6 +107,57 @@ public sealed partial class FusedKernels
         return output;
     }
 
+    /// <summary>Rows of up to this many values fit the attention-input kernels' shared buffers.</summary>
+    public const int AttentionInputsMaxHeadDim = 256;
+
+    /// <summary>
+    /// q/k per-head RMSNorm, RoPE, [B, T, H, D] → [B, H, T, D] and GQA head repetition in one launch
+    /// (kernels/attention_inputs.cu). q [B, T, heads, D], k and v [B, T, kvHeads, D], cos/sin [B, T, D], all bf16 and
+    /// contiguous; returns q, k, v as SDPA takes them, [B, heads, T, D] each.
+    /// </summary>
+    public (Tensor Q, Tensor K, Tensor V) AttentionInputsForwardBf16(Tensor q, Tensor k, Tensor v, Tensor qWeight,
+        Tensor kWeight, Tensor cos, Tensor sin, double eps)
+    {
+        RequireBf16(q, k, v, qWeight, kWeight, cos, sin);
+        var (b, t, heads, kvHeads, dim) = AttentionShape(q, k, v, cos, sin);
+        long[] outShape = [b, heads, t, dim];
+        var qo = empty(outShape, ScalarType.BFloat16, q.device);
+        var ko = empty(outShape, ScalarType.BFloat16, q.device);
+        var vo = empty(outShape, ScalarType.BFloat16, q.device);
+        long rows = b * t * (heads + 2L * kvHeads);
+        Module.Launch("attention_inputs_forward_bf16", Blocks(rows, RowsPerBlock), Threads, Ptr(q), Ptr(k), Ptr(v),
+            Ptr(qWeight), Ptr(kWeight), Ptr(cos), Ptr(sin), Ptr(qo), Ptr(ko), Ptr(vo), rows, (int)t, heads, kvHeads, dim, (float)eps);
+        return (qo, ko, vo);
+    }
+
+    /// <summary>The gradients of <see cref="AttentionInputsForwardBf16"/>'s inputs q, k, v (the norm weights are frozen).</summary>
+    public (Tensor Q, Tensor K, Tensor V) AttentionInputsBackwardBf16(Tensor gradQ, Tensor gradK, Tensor gradV, Tensor q,
+        Tensor k, Tensor qWeight, Tensor kWeight, Tensor cos, Tensor sin, double eps)
+    {
+        RequireBf16(gradQ, gradK, gradV, q, k, qWeight, kWeight, cos, sin);
+        var (b, t, heads, kvHeads, dim) = AttentionShape(q, k, k, cos, sin);
+        var gq = empty_like(q);
+        var gk = empty_like(k);
+        var gv = empty_like(k);
+        long rows = b * t * (heads + 2L * kvHeads);
+        Module.Launch("attention_inputs_backward_bf16", Blocks(rows, RowsPerBlock), Threads, Ptr(gradQ), Ptr(gradK), Ptr(gradV),
+            Ptr(q), Ptr(k), Ptr(qWeight), Ptr(kWeight), Ptr(cos), Ptr(sin), Ptr(gq), Ptr(gk), Ptr(gv), rows, (int)t, heads, kvHeads, dim, (float)eps);
+        return (gq, gk, gv);
+    }
+
+    static (long B, long T, int Heads, int KvHeads, int Dim) AttentionShape(Tensor q, Tensor k, Tensor v, Tensor cos, Tensor sin)
+    {
+        long[] qs = q.shape, ks = k.shape, vs = v.shape, cs = cos.shape;
+        bool ok = qs.Length == 4 && ks.Length == 4 && ks.AsSpan().SequenceEqual(vs) && cs.Length == 3
+            && ks[0] == qs[0] && ks[1] == qs[1] && ks[3] == qs[3] && cs[0] == qs[0] && cs[1] == qs[1] && cs[2] == qs[3]
+            && cs.AsSpan().SequenceEqual(sin.shape) && ks[2] > 0 && qs[2] % ks[2] == 0 && qs[3] % 2 == 0
+            && qs[3] <= AttentionInputsMaxHeadDim;
+        if (!ok)
+            throw new ArgumentException($"attention-input kernel: q [{string.Join(", ", qs)}], k [{string.Join(", ", ks)}], v [{string.Join(", ", vs)}] " +
+                $"(B, T, heads, D; heads a multiple of k's, D even and ≤ {AttentionInputsMaxHeadDim}) and cos/sin [{string.Join(", ", cs)}] (B, T, D) do not match");
+        return (qs[0], qs[1], (int)qs[2], (int)ks[2], (int)qs[3]);
+    }
+
     static long Blocks(long items, int perBlock) => (items + perBlock - 1) / perBlock;
 
     static IntPtr Ptr(Tensor t) => Native.TensorMemory.Address(t);
