@@ -20,6 +20,8 @@ public sealed class LoraComputeWeights : IDisposable
     readonly Dictionary<DecoderLayer, Tensor[]> _layerTrainables = [];
     readonly Dictionary<IntPtr, Tensor> _gradBuffers = [];
     readonly FusedKernels? _kernels;
+    FusedKernels.ScaledCopyTable? _refreshTable;
+    long[] _refreshKey = [];
 
     LoraComputeWeights(CausalLM model, ScalarType dtype, FusedKernels? kernels)
     {
@@ -92,13 +94,21 @@ public sealed class LoraComputeWeights : IDisposable
     public void Refresh()
     {
         using var scope = NewDisposeScope();
-        var pairs = _groups.SelectMany(g => g.Pairs()).Select(p => (p.Master, p.Copy!, p.Scale)).ToList();
         if (_kernels is not null)
         {
-            using var table = new FusedKernels.ScaledCopyTable(pairs);
-            _kernels.CastScaleFp32ToBf16(table);
+            // The copies are ours and stay put; the table is rebuilt only if a master's storage moved.
+            var key = _groups.SelectMany(g => g.Members).SelectMany(m => new[] { m.LoraA, m.LoraB })
+                .Select(t => Native.TensorMemory.Address(t).ToInt64()).ToArray();
+            if (_refreshTable is null || !_refreshKey.AsSpan().SequenceEqual(key))
+            {
+                _refreshTable?.Dispose();
+                _refreshTable = new FusedKernels.ScaledCopyTable(_groups.SelectMany(g => g.Pairs()).Select(p => (p.Master, p.Copy!, p.Scale)).ToList());
+                _refreshKey = key;
+            }
+            _kernels.CastScaleFp32ToBf16(_refreshTable);
             return;
         }
+        var pairs = _groups.SelectMany(g => g.Pairs()).Select(p => (p.Master, p.Copy!, p.Scale)).ToList();
         using var noGrad = no_grad();
         foreach (var (master, copy, scale) in pairs) copy.copy_(master * scale);
     }
@@ -155,5 +165,6 @@ public sealed class LoraComputeWeights : IDisposable
         if (Attached) Attach(false);
         foreach (var g in _groups) g.Dispose();
         foreach (var b in _gradBuffers.Values) b.Dispose();
+        _refreshTable?.Dispose();
     }
 }

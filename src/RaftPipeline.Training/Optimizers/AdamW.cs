@@ -54,6 +54,7 @@ public sealed class AdamW : ITrainingOptimizer
     /// <summary>On CUDA with fp32 parameters: the same update for every parameter in one kernel launch.</summary>
     bool TryFusedStep(double lr, double bc2Sqrt, double stepSize)
     {
+        using var scope = NewDisposeScope(); // the gradients' wrappers, not their storage
         var quads = new List<Tensor[]>(_params.Count);
         for (int i = 0; i < _params.Count; i++)
         {
@@ -62,7 +63,7 @@ public sealed class AdamW : ITrainingOptimizer
             quads.Add([_params[i].Parameter, g, _expAvg[i], _expAvgSq[i]]);
         }
         if (quads.Count == 0) return true;
-        if (FusedKernels.ForFp32Tensors(quads.SelectMany(q => q).ToList()) is not { } kernels) return false;
+        if (FusedKernels.ForFp32Tensors(quads.SelectMany(q => q).ToList(), "adamw") is not { } kernels) return false;
         kernels.AdamWFp32(quads, 1 - lr * _o.WeightDecay, _o.Beta1, _o.Beta2, bc2Sqrt, _o.Epsilon, stepSize);
         return true;
     }

@@ -79,10 +79,11 @@ public sealed class AdamW8bit : ITrainingOptimizer
         var fused = FusedStep(lr, bc1, bc2Sqrt);
         for (int i = 0; i < _params.Count; i++)
         {
+            if (fused.Contains(i)) continue;
             using var scope = NewDisposeScope();
             var p = _params[i].Parameter;
             var g = p.grad;
-            if (g is null || g.IsInvalid || fused.Contains(i)) continue;
+            if (g is null || g.IsInvalid) continue;
             var s = _slots[i];
             var grad = g.to(ScalarType.Float32);
             Tensor m, v;
@@ -120,6 +121,7 @@ public sealed class AdamW8bit : ITrainingOptimizer
     /// </summary>
     HashSet<int> FusedStep(double lr, double bc1, double bc2Sqrt)
     {
+        using var scope = NewDisposeScope(); // the gradients' wrappers, not their storage
         var done = new HashSet<int>();
         var items = new List<Tensor[]>();
         var indices = new List<int>();
@@ -133,7 +135,7 @@ public sealed class AdamW8bit : ITrainingOptimizer
         }
         if (items.Count == 0) return done;
         var fp32 = items.SelectMany(t => new[] { t[0], t[1], t[4], t[5] }).ToList();
-        if (FusedKernels.ForFp32Tensors(fp32) is not { } kernels) return done;
+        if (FusedKernels.ForFp32Tensors(fp32, "adamw8bit") is not { } kernels) return done;
         // The midpoints the unfused quantizer bucketizes on, computed by the same libtorch ops once.
         _signedBounds ??= ((_signedMap[..^1] + _signedMap[1..]) / 2).contiguous().DetachFromDisposeScope();
         _unsignedBounds ??= ((_unsignedMap[..^1] + _unsignedMap[1..]) / 2).contiguous().DetachFromDisposeScope();

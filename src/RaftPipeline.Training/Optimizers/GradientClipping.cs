@@ -17,7 +17,7 @@ public static class GradientClipping
         using var noGrad = no_grad();
         var grads = parameters.Select(p => p.grad).Where(g => g is not null && !g.IsInvalid).Cast<Tensor>().ToList();
         if (grads.Count == 0) return 0.0;
-        if (FusedKernels.ForFp32Tensors(grads) is { } kernels)
+        if (FusedKernels.ForFp32Tensors(grads, "clip_grad_norm") is { } kernels)
         {
             // Same formula in two launches instead of one norm and one multiply per tensor (Σ of squares over all
             // tensors equals the norm of the per-tensor norms, squared).
