@@ -127,4 +127,28 @@ public class RecomputeCheckpointTests(ITestOutputHelper output)
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
         throw new InvalidOperationException("VmRSS not found in /proc/self/status");
     }
+
+    [Fact]
+    public void Backward_leaves_no_tensor_for_the_garbage_collector()
+    {
+        // On CUDA backward runs on libtorch's device thread, outside every scope of ours: a wrapper the recompute makes
+        // there (the unpacked saved input, the recomputed graph) and does not dispose holds device memory until a GC.
+        // Here, with no scope around the pass, every tensor made on this thread must be disposed by the time we are done.
+        TorchRuntime.EnsureInitialized();
+        var (embed, blocks) = Stack(2, 16, 32, dropout: 0.0);
+        var ids = tensor(new long[] { 1, 5, 9, 3, 7, 2, 8, 4 }, [2, 4]);
+        var stats = DisposeScopeManager.Statistics;
+        long before = stats.ThreadTotalLiveCount;
+        Tensor loss;
+        using (var forward = NewDisposeScope()) // the forward pass in a scope, as the trainer runs it; backward outside
+        {
+            var y = RecomputeCheckpoint.Run(blocks[0].forward, embed.forward(ids), blocks[0].parameters().Where(p => p.requires_grad).Cast<Tensor>().ToList());
+            loss = y.sum().DetachFromDisposeScope();
+        }
+        loss.backward();
+        loss.Dispose();
+        BackwardTensors.ReleaseReturned();
+        foreach (var p in blocks[0].parameters()) p.grad = null;
+        Assert.Equal(before, stats.ThreadTotalLiveCount);
+    }
 }
