@@ -57,14 +57,14 @@ public sealed class Attention : SlotHostModule
         long b = x.shape[0], t = x.shape[1];
 
         // [B, T, heads·d] → [B, T, heads, d]; the per-head norm acts on d; then → [B, heads, T, d].
-        var qkv = Project([q_proj, k_proj, v_proj], InputLora, x);
-        if (cache is null && FusedInputsKernels(qkv[0], cos) is { } kernels)
+        if (cache is null && FusedInputsKernels(x, cos) is { } kernels)
         {
-            var fused = FusedInputs(qkv, cos, sin, b, t, kernels);
+            var fused = FusedInputs(x, cos, sin, kernels);
             var attendedFused = nn.functional.scaled_dot_product_attention(fused[0], fused[1], fused[2], mask, 0.0, isCausal);
             var mergedFused = attendedFused.transpose(1, 2).reshape(b, t, _heads * _headDim);
             return Project([o_proj], OutputLora, mergedFused)[0].MoveToOuterDisposeScope();
         }
+        var qkv = Project([q_proj, k_proj, v_proj], InputLora, x);
         var q = qkv[0].view(b, t, _heads, _headDim);
         var k = qkv[1].view(b, t, _kvHeads, _headDim);
         var v = qkv[2].view(b, t, _kvHeads, _headDim).transpose(1, 2);
@@ -94,24 +94,27 @@ public sealed class Attention : SlotHostModule
     /// The kernels for <see cref="AttentionInputsFunction"/> when it applies: Qwen3's q/k norms with frozen bf16
     /// weights, bf16 activations on a CUDA device, no KV cache (training and scoring).
     /// </summary>
-    FusedKernels? FusedInputsKernels(Tensor q, Tensor cos) =>
-        q_norm is not null && k_norm is not null && q.device_type == DeviceType.CUDA && q.dtype == ScalarType.BFloat16
+    FusedKernels? FusedInputsKernels(Tensor x, Tensor cos) =>
+        q_norm is not null && k_norm is not null && x.device_type == DeviceType.CUDA && x.dtype == ScalarType.BFloat16
         && cos.dtype == ScalarType.BFloat16 && q_norm.weight.dtype == ScalarType.BFloat16 && k_norm.weight.dtype == ScalarType.BFloat16
         && !q_norm.weight.requires_grad && !k_norm.weight.requires_grad && q_norm.Eps == k_norm.Eps
         && _headDim % 2 == 0 && _headDim <= FusedKernels.AttentionInputsMaxHeadDim
-            ? FusedKernels.For(q.device) : null;
+            ? FusedKernels.For(x.device) : null;
 
-    /// <summary>q, k, v as SDPA takes them ([B, heads, T, d], k and v repeated for GQA) in one kernel each way.</summary>
-    List<Tensor> FusedInputs(Tensor[] qkv, Tensor cos, Tensor sin, long b, long t, FusedKernels kernels)
+    /// <summary>
+    /// q, k, v as SDPA takes them ([B, heads, T, d], k and v repeated for GQA) in one kernel each way, from the q|k|v
+    /// projections side by side: straight out of a stacked LoRA group, else concatenated.
+    /// </summary>
+    List<Tensor> FusedInputs(Tensor x, Tensor cos, Tensor sin, FusedKernels kernels)
     {
-        var q = qkv[0].view(b, t, _heads, _headDim).contiguous();
-        var k = qkv[1].view(b, t, _kvHeads, _headDim).contiguous();
-        var v = qkv[2].view(b, t, _kvHeads, _headDim).contiguous();
+        var qkv = InputLora is { Members.Count: 3 } group && group.Accepts(x) ? group.ForwardStacked(x) : null;
+        qkv ??= torch.cat(Project([q_proj, k_proj, v_proj], InputLora, x), -1);
+        qkv = qkv.contiguous();
         var c = cos.contiguous();
         var s = sin.contiguous();
-        if (is_grad_enabled() && (q.requires_grad || k.requires_grad || v.requires_grad))
-            return AttentionInputsFunction.apply(q, k, v, q_norm!.weight, k_norm!.weight, c, s, q_norm.Eps, kernels);
-        var (qo, ko, vo) = kernels.AttentionInputsForwardBf16(q, k, v, q_norm!.weight, k_norm!.weight, c, s, q_norm.Eps);
+        if (is_grad_enabled() && qkv.requires_grad)
+            return AttentionInputsFunction.apply(qkv, q_norm!.weight, k_norm!.weight, c, s, q_norm.Eps, _heads, _kvHeads, kernels);
+        var (qo, ko, vo) = kernels.AttentionInputsForwardFusedBf16(qkv, _heads, _kvHeads, q_norm!.weight, k_norm!.weight, c, s, q_norm.Eps);
         return [qo, ko, vo];
     }
 

@@ -27,6 +27,15 @@ public sealed class Mlp : SlotHostModule
     public Tensor Forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
+        // A stacked LoRA group gives gate|up side by side: the SwiGLU kernel reads both halves in place.
+        if (InputLora is { Members.Count: 2 } group && group.Accepts(x) && FusedKernelsFor(x, x) is { } fusedKernels
+            && group.ForwardStacked(x) is { } stacked)
+        {
+            var swiglu = is_grad_enabled() && stacked.requires_grad
+                ? SwiGluFunction.apply(stacked, fusedKernels)
+                : fusedKernels.SwiGluForwardFusedBf16(stacked);
+            return Project([down_proj], OutputLora, swiglu)[0].MoveToOuterDisposeScope();
+        }
         var gateUp = Project([gate_proj, up_proj], InputLora, x);
         Tensor gate = gateUp[0], up = gateUp[1];
         var gated = FusedKernelsFor(gate, up) is { } kernels

@@ -22,6 +22,19 @@ public sealed class Linear : LinearSlot
 
     public override Tensor forward(Tensor input) => nn.functional.linear(input, weight, bias);
 
+    /// <summary>
+    /// Makes <c>weight</c> a view of <paramref name="storage"/> (same shape and values): a LoRA group keeps the weights of
+    /// the projections that share an input side by side so that one GEMM computes them all. Frozen weights only.
+    /// </summary>
+    public void ShareWeightStorage(Tensor storage)
+    {
+        if (weight.requires_grad) throw new InvalidOperationException("only a frozen weight can move into shared storage");
+        var old = weight;
+        weight = new Parameter(storage, requires_grad: false);
+        ConditionallyRegisterParameter(nameof(weight), weight);
+        old.Dispose();
+    }
+
     public override Tensor DenseWeight(ScalarType dtype)
     {
         using var noGrad = torch.no_grad();

@@ -97,6 +97,19 @@ public sealed class Nf4Linear : LinearSlot
         return nn.functional.linear(x, w, b).MoveToOuterDisposeScope();
     }
 
+    public bool HasBias => bias is not null;
+
+    /// <summary>
+    /// Writes the bf16 weight into <paramref name="destination"/> (contiguous rows of a wider buffer: a LoRA group's
+    /// stacked base weight); false when the fused kernels do not apply (CPU, another compute dtype).
+    /// </summary>
+    public bool TryDequantizeInto(Tensor destination)
+    {
+        if (ComputeDType != ScalarType.BFloat16 || FusedKernels.For(get_buffer("weight")!.device) is not { } kernels) return false;
+        kernels.Nf4DequantizeBf16(Weight, destination);
+        return true;
+    }
+
     /// <summary>The weight in the compute dtype: one fused kernel for bf16 on CUDA, else the libtorch ops.</summary>
     Tensor DenseForCompute() =>
         ComputeDType == ScalarType.BFloat16 && FusedKernels.For(get_buffer("weight")!.device) is { } kernels

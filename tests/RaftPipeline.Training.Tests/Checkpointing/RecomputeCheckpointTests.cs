@@ -10,7 +10,7 @@ namespace RaftPipeline.Training.Tests.Checkpointing;
 
 public class RecomputeCheckpointTests(ITestOutputHelper output)
 {
-    static (nn.Module<Tensor, Tensor> embed, ToyBlock[] blocks) Stack(int layers, long hidden, long inner, double dropout)
+    internal static (nn.Module<Tensor, Tensor> embed, ToyBlock[] blocks) Stack(int layers, long hidden, long inner, double dropout)
     {
         torch.random.manual_seed(11);
         var embed = nn.Embedding(40, hidden);
@@ -127,7 +127,15 @@ public class RecomputeCheckpointTests(ITestOutputHelper output)
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
         throw new InvalidOperationException("VmRSS not found in /proc/self/status");
     }
+}
 
+/// <summary>
+/// Counts live tensors of this thread, so it runs alone: other tests' backward passes return gradients through the
+/// same process-wide <see cref="BackwardTensors"/> queue, and releasing them here would skew the count.
+/// </summary>
+[Collection(SerialTests.Name)]
+public class RecomputeLeakTests
+{
     [Fact]
     public void Backward_leaves_no_tensor_for_the_garbage_collector()
     {
@@ -135,7 +143,7 @@ public class RecomputeCheckpointTests(ITestOutputHelper output)
         // there (the unpacked saved input, the recomputed graph) and does not dispose holds device memory until a GC.
         // Here, with no scope around the pass, every tensor made on this thread must be disposed by the time we are done.
         TorchRuntime.EnsureInitialized();
-        var (embed, blocks) = Stack(2, 16, 32, dropout: 0.0);
+        var (embed, blocks) = RecomputeCheckpointTests.Stack(2, 16, 32, dropout: 0.0);
         var ids = tensor(new long[] { 1, 5, 9, 3, 7, 2, 8, 4 }, [2, 4]);
         var stats = DisposeScopeManager.Statistics;
         long before = stats.ThreadTotalLiveCount;
@@ -151,4 +159,10 @@ public class RecomputeCheckpointTests(ITestOutputHelper output)
         foreach (var p in blocks[0].parameters()) p.grad = null;
         Assert.Equal(before, stats.ThreadTotalLiveCount);
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SerialTests
+{
+    public const string Name = "serial";
 }

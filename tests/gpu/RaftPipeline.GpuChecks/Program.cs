@@ -214,6 +214,11 @@ if (gpuType == DeviceType.CUDA)
             var (gg, gu) = kernels.SwiGluBackwardBf16(upstream, g0, u0);
             Check("swiglu_fused_backward_gate", RelMax(gg, gr.grad!), 2e-2, "max |Δ| / max |dL/dgate|, bf16");
             Check("swiglu_fused_backward_up", RelMax(gu, ur.grad!), 1e-2, "max |Δ| / max |dL/dup|, bf16");
+            // The same kernels reading one gate|up projection output in place (a stacked LoRA group's output).
+            var gateUp = torch.cat([g0, u0], -1);
+            Check("swiglu_gate_up_forward", RelMax(kernels.SwiGluForwardFusedBf16(gateUp), fused), 0, "max |Δ| / max |y| vs separate gate and up (identical bits expected)");
+            Check("swiglu_gate_up_backward", RelMax(kernels.SwiGluBackwardFusedBf16(upstream, gateUp), torch.cat([gg, gu], -1)), 0,
+                "max |Δ| / max |dL/d(gate|up)| vs separate gradients (identical bits expected)");
         }
         {
             var rotary = new RotaryEmbedding(128, 5e6);
@@ -250,6 +255,14 @@ if (gpuType == DeviceType.CUDA)
             var vr = v0.transpose(1, 2).repeat_interleave(4, dim: 1);
             double worst = new[] { RelMax(qf, qr.contiguous()), RelMax(kf, kr.contiguous()), RelMax(vf, vr.contiguous()) }.Max();
             Check("attention_inputs_fused_forward", worst, 0, "max |Δ| / max |y| over q, k, v against the separate kernels (identical bits expected)");
+            // One q|k|v projection output read in place, and its gradient written in place.
+            var qkv = torch.cat([q0.reshape(2, 37, -1), k0.reshape(2, 37, -1), v0.reshape(2, 37, -1)], -1);
+            var (qs, ks, vs) = kernels.AttentionInputsForwardFusedBf16(qkv, 32, 8, qw, kw, cos, sin, 1e-6);
+            Check("attention_inputs_qkv_forward", new[] { RelMax(qs, qf), RelMax(ks, kf), RelMax(vs, vf) }.Max(), 0, "max |Δ| / max |y| vs three separate inputs (identical bits expected)");
+            var (gq1, gk1, gv1) = kernels.AttentionInputsBackwardBf16(qf, kf, vf, q0, k0, qw, kw, cos, sin, 1e-6);
+            var gqkv = kernels.AttentionInputsBackwardFusedBf16(qf, kf, vf, qkv, 32, 8, qw, kw, cos, sin, 1e-6);
+            Check("attention_inputs_qkv_backward", RelMax(gqkv, torch.cat([gq1.reshape(2, 37, -1), gk1.reshape(2, 37, -1), gv1.reshape(2, 37, -1)], -1)), 0,
+                "max |Δ| / max |dL/dqkv| vs three separate gradients (identical bits expected)");
 
             var config = new ModelConfig
             {

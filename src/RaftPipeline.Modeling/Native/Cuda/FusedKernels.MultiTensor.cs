@@ -107,33 +107,46 @@ public sealed partial class FusedKernels
 
     /// <summary>
     /// The table of <see cref="CastScaleFp32ToBf16"/> and <see cref="AccumulateScaledBf16ToFp32"/>: per pair the source and
-    /// destination pointers and the scale (as a double's bits), then the chunks. Holds its device copy; dispose it.
+    /// destination pointers, the scale (as a double's bits), the columns and both row strides, then the chunks. A pair is
+    /// two 2-D tensors of one shape, each with unit column stride (a contiguous tensor, or a block of a wider one).
+    /// Holds its device copy; dispose it.
     /// </summary>
     public sealed class ScaledCopyTable : IDisposable
     {
         public ScaledCopyTable(IReadOnlyList<(Tensor Source, Tensor Destination, double Scale)> pairs)
         {
             if (pairs.Count == 0) throw new ArgumentException("a copy table needs at least one pair");
-            var values = new List<long>(3 * pairs.Count);
-            foreach (var (src, dst, scale) in pairs)
+            var values = new List<long>(6 * pairs.Count);
+            var counts = new long[pairs.Count];
+            for (int i = 0; i < pairs.Count; i++)
             {
-                if (src.numel() != dst.numel()) throw new ArgumentException($"copy pair sizes differ: {src.numel()} vs {dst.numel()}");
-                if (!src.is_contiguous() || !dst.is_contiguous()) throw new ArgumentException("copy pairs must be contiguous");
-                values.Add(Ptr(src).ToInt64());
-                values.Add(Ptr(dst).ToInt64());
-                values.Add(BitConverter.DoubleToInt64Bits(scale));
+                var (src, dst, scale) = pairs[i];
+                var (rows, cols, srcLd) = Region(src);
+                var (dstRows, dstCols, dstLd) = Region(dst);
+                if (rows != dstRows || cols != dstCols) throw new ArgumentException($"copy pair shapes differ: [{rows}, {cols}] vs [{dstRows}, {dstCols}]");
+                values.AddRange([Ptr(src).ToInt64(), Ptr(dst).ToInt64(), BitConverter.DoubleToInt64Bits(scale), cols, srcLd, dstLd]);
+                counts[i] = rows * cols;
             }
             long chunks = 0;
             for (int i = 0; i < pairs.Count; i++)
-                for (long start = 0, n = pairs[i].Source.numel(); start < n; start += ElementsPerChunk, chunks++)
+                for (long start = 0; start < counts[i]; start += ElementsPerChunk, chunks++)
                 {
                     values.Add(i);
                     values.Add(start);
-                    values.Add(Math.Min(ElementsPerChunk, n - start));
+                    values.Add(Math.Min(ElementsPerChunk, counts[i] - start));
                 }
             Device = tensor(values.ToArray(), dtype: ScalarType.Int64).to(pairs[0].Source.device).DetachFromDisposeScope();
             Count = pairs.Count;
             Chunks = chunks;
+        }
+
+        /// <summary>(rows, cols, row stride) of a 2-D tensor with unit column stride (1-D: one row).</summary>
+        static (long Rows, long Cols, long Ld) Region(Tensor t)
+        {
+            long[] shape = t.shape, strides = t.stride();
+            if (shape.Length == 1 && strides[0] == 1) return (1, shape[0], shape[0]);
+            if (shape.Length == 2 && (strides[1] == 1 || shape[1] == 1) && strides[0] >= shape[1]) return (shape[0], shape[1], strides[0]);
+            throw new ArgumentException($"copy pairs must be rows of unit stride, got shape [{string.Join(", ", shape)}] strides [{string.Join(", ", strides)}]");
         }
 
         internal Tensor Device { get; }
@@ -143,10 +156,6 @@ public sealed partial class FusedKernels
         public void Dispose() => Device.Dispose();
     }
 
-    /// <summary>
-    /// The int64 table the multi-tensor kernels read: every tensor's slot pointers, then (tensor, start, count) per
-    /// chunk of <paramref name="chunk"/> elements of the tensor that sets the element count. One host-to-device copy.
-    /// </summary>
     readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long[] Key, Tensor Table, long Chunks)> _tables = new();
 
     /// <summary>

@@ -11,12 +11,14 @@ public sealed partial class FusedKernels
     const int RowsPerBlock = Threads / 32; // one warp per row
 
     /// <summary>The dense bf16 weight of <paramref name="q"/> (same result as <see cref="Nf4Quantizer.Dequantize"/>).</summary>
-    public Tensor Nf4DequantizeBf16(Nf4Tensor q)
+    public Tensor Nf4DequantizeBf16(Nf4Tensor q, Tensor? into = null)
     {
         if (q.BlockSize % 2 != 0) throw new ArgumentException($"NF4 block size {q.BlockSize} must be even");
         using var scope = NewDisposeScope();
         var device = q.Packed.device;
-        var output = empty(q.Shape, ScalarType.BFloat16, device);
+        if (into is not null && (into.dtype != ScalarType.BFloat16 || !into.is_contiguous() || into.numel() != q.ElementCount))
+            throw new ArgumentException($"NF4 dequantize: the destination must be a contiguous bf16 tensor of {q.ElementCount} values");
+        var output = into ?? empty(q.Shape, ScalarType.BFloat16, device);
         var map = Fp32(q.QuantMap);
         long n = q.ElementCount;
         if (q.Nested)
@@ -35,7 +37,7 @@ public sealed partial class FusedKernels
                 Ptr(q.Packed), n, q.BlockSize, Ptr(map), Ptr(absmax), IntPtr.Zero, IntPtr.Zero, IntPtr.Zero,
                 1, 0f, Ptr(output));
         }
-        return output.MoveToOuterDisposeScope();
+        return into ?? output.MoveToOuterDisposeScope(); // the caller's destination stays in the caller's scope
     }
 
     /// <summary>RMSNorm of bf16 rows (transformers' order of roundings).</summary>
@@ -68,8 +70,9 @@ public sealed partial class FusedKernels
         RequireBf16(gate, up);
         SameShape(gate, up);
         var output = empty_like(gate);
+        int cols = (int)gate.shape[^1];
         long n = gate.numel();
-        Module.Launch("swiglu_forward_bf16", Blocks(n, Threads), Threads, Ptr(gate), Ptr(up), Ptr(output), n);
+        Module.Launch("swiglu_forward_bf16", Blocks(n, Threads), Threads, Ptr(gate), Ptr(up), Ptr(output), n, cols, (long)cols);
         return output;
     }
 
@@ -81,10 +84,37 @@ public sealed partial class FusedKernels
         SameShape(grad, gate);
         var gradGate = empty_like(gate);
         var gradUp = empty_like(up);
+        int cols = (int)gate.shape[^1];
         long n = gate.numel();
         Module.Launch("swiglu_backward_bf16", Blocks(n, Threads), Threads,
-            Ptr(grad), Ptr(gate), Ptr(up), Ptr(gradGate), Ptr(gradUp), n);
+            Ptr(grad), Ptr(gate), Ptr(up), Ptr(gradGate), Ptr(gradUp), n, cols, (long)cols);
         return (gradGate, gradUp);
+    }
+
+    /// <summary>silu(gate) · up from one fused gate|up projection output [.., 2·I]; returns [.., I].</summary>
+    public Tensor SwiGluForwardFusedBf16(Tensor gateUp)
+    {
+        RequireBf16(gateUp);
+        long[] shape = gateUp.shape;
+        int cols = checked((int)(shape[^1] / 2));
+        var output = empty([.. shape[..^1], cols], ScalarType.BFloat16, gateUp.device);
+        long n = output.numel();
+        var gate = Ptr(gateUp);
+        Module.Launch("swiglu_forward_bf16", Blocks(n, Threads), Threads, gate, gate + 2 * cols, Ptr(output), n, cols, 2L * cols);
+        return output;
+    }
+
+    /// <summary>dL/d(gate|up) of <see cref="SwiGluForwardFusedBf16"/> given dL/dout, in the fused layout.</summary>
+    public Tensor SwiGluBackwardFusedBf16(Tensor grad, Tensor gateUp)
+    {
+        RequireBf16(grad, gateUp);
+        int cols = (int)grad.shape[^1];
+        var gradGateUp = empty_like(gateUp);
+        long n = grad.numel();
+        IntPtr gate = Ptr(gateUp), gradGate = Ptr(gradGateUp);
+        Module.Launch("swiglu_backward_bf16", Blocks(n, Threads), Threads,
+            Ptr(grad), gate, gate + 2 * cols, gradGate, gradGate + 2 * cols, n, cols, 2L * cols);
+        return gradGateUp;
     }
 
     /// <summary>RoPE on x [B, T, H, D] with cos/sin [B, T, D] (all bf16, contiguous); returns [B, T, H, D].</summary>
@@ -126,7 +156,8 @@ public sealed partial class FusedKernels
         var vo = empty(outShape, ScalarType.BFloat16, q.device);
         long rows = b * t * (heads + 2L * kvHeads);
         Module.Launch("attention_inputs_forward_bf16", Blocks(rows, RowsPerBlock), Threads, Ptr(q), Ptr(k), Ptr(v),
-            Ptr(qWeight), Ptr(kWeight), Ptr(cos), Ptr(sin), Ptr(qo), Ptr(ko), Ptr(vo), rows, (int)t, heads, kvHeads, dim, (float)eps);
+            Ptr(qWeight), Ptr(kWeight), Ptr(cos), Ptr(sin), Ptr(qo), Ptr(ko), Ptr(vo), rows, (int)t, heads, kvHeads, dim, (float)eps,
+            (long)heads * dim, (long)kvHeads * dim);
         return (qo, ko, vo);
     }
 
@@ -141,8 +172,55 @@ public sealed partial class FusedKernels
         var gv = empty_like(k);
         long rows = b * t * (heads + 2L * kvHeads);
         Module.Launch("attention_inputs_backward_bf16", Blocks(rows, RowsPerBlock), Threads, Ptr(gradQ), Ptr(gradK), Ptr(gradV),
-            Ptr(q), Ptr(k), Ptr(qWeight), Ptr(kWeight), Ptr(cos), Ptr(sin), Ptr(gq), Ptr(gk), Ptr(gv), rows, (int)t, heads, kvHeads, dim, (float)eps);
+            Ptr(q), Ptr(k), Ptr(qWeight), Ptr(kWeight), Ptr(cos), Ptr(sin), Ptr(gq), Ptr(gk), Ptr(gv), rows, (int)t, heads, kvHeads, dim, (float)eps,
+            (long)heads * dim, (long)kvHeads * dim);
         return (gq, gk, gv);
+    }
+
+    /// <summary>
+    /// <see cref="AttentionInputsForwardBf16"/> on one fused q|k|v projection output qkv [B, T, (heads + 2·kvHeads)·D].
+    /// </summary>
+    public (Tensor Q, Tensor K, Tensor V) AttentionInputsForwardFusedBf16(Tensor qkv, int heads, int kvHeads, Tensor qWeight,
+        Tensor kWeight, Tensor cos, Tensor sin, double eps)
+    {
+        RequireBf16(qkv, qWeight, kWeight, cos, sin);
+        var (b, t, dim) = FusedAttentionShape(qkv, heads, kvHeads, cos, sin);
+        long[] outShape = [b, heads, t, dim];
+        var qo = empty(outShape, ScalarType.BFloat16, qkv.device);
+        var ko = empty(outShape, ScalarType.BFloat16, qkv.device);
+        var vo = empty(outShape, ScalarType.BFloat16, qkv.device);
+        long rows = b * t * (heads + 2L * kvHeads), ld = (heads + 2L * kvHeads) * dim;
+        IntPtr q = Ptr(qkv), k = q + 2 * heads * dim, v = k + 2 * kvHeads * dim;
+        Module.Launch("attention_inputs_forward_bf16", Blocks(rows, RowsPerBlock), Threads, q, k, v,
+            Ptr(qWeight), Ptr(kWeight), Ptr(cos), Ptr(sin), Ptr(qo), Ptr(ko), Ptr(vo), rows, (int)t, heads, kvHeads, dim, (float)eps, ld, ld);
+        return (qo, ko, vo);
+    }
+
+    /// <summary>The gradient of <see cref="AttentionInputsForwardFusedBf16"/>'s input, in its fused layout.</summary>
+    public Tensor AttentionInputsBackwardFusedBf16(Tensor gradQ, Tensor gradK, Tensor gradV, Tensor qkv, int heads, int kvHeads,
+        Tensor qWeight, Tensor kWeight, Tensor cos, Tensor sin, double eps)
+    {
+        RequireBf16(gradQ, gradK, gradV, qkv, qWeight, kWeight, cos, sin);
+        var (b, t, dim) = FusedAttentionShape(qkv, heads, kvHeads, cos, sin);
+        var grad = empty_like(qkv);
+        long rows = b * t * (heads + 2L * kvHeads), ld = (heads + 2L * kvHeads) * dim;
+        IntPtr q = Ptr(qkv), k = q + 2 * heads * dim;
+        IntPtr gq = Ptr(grad), gk = gq + 2 * heads * dim, gv = gk + 2 * kvHeads * dim;
+        Module.Launch("attention_inputs_backward_bf16", Blocks(rows, RowsPerBlock), Threads, Ptr(gradQ), Ptr(gradK), Ptr(gradV),
+            q, k, Ptr(qWeight), Ptr(kWeight), Ptr(cos), Ptr(sin), gq, gk, gv, rows, (int)t, heads, kvHeads, dim, (float)eps, ld, ld);
+        return grad;
+    }
+
+    static (long B, long T, int Dim) FusedAttentionShape(Tensor qkv, int heads, int kvHeads, Tensor cos, Tensor sin)
+    {
+        long[] s = qkv.shape, cs = cos.shape;
+        int dim = cs.Length == 3 ? (int)cs[2] : 0;
+        bool ok = s.Length == 3 && cs.Length == 3 && cs[0] == s[0] && cs[1] == s[1] && cs.AsSpan().SequenceEqual(sin.shape)
+            && kvHeads > 0 && heads % kvHeads == 0 && dim % 2 == 0 && dim > 0 && dim <= AttentionInputsMaxHeadDim
+            && s[2] == (heads + 2L * kvHeads) * dim;
+        if (!ok)
+            throw new ArgumentException($"attention-input kernel: qkv [{string.Join(", ", s)}] is not [B, T, ({heads} + 2·{kvHeads})·D] for cos/sin [{string.Join(", ", cs)}] (B, T, D)");
+        return (s[0], s[1], dim);
     }
 
     static (long B, long T, int Heads, int KvHeads, int Dim) AttentionShape(Tensor q, Tensor k, Tensor v, Tensor cos, Tensor sin)

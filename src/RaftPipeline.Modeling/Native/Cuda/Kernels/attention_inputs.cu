@@ -1,7 +1,9 @@
 // Attention inputs in one pass (Qwen3): per-head RMSNorm of q and k, RoPE, the move from the projections' layout
 // [B, T, heads, D] to SDPA's [B, heads, T, D], and GQA's repetition of each k/v head for its query heads
 // (transformers' repeat_kv). Same roundings as rms_norm_forward_bf16 followed by rope_forward_bf16, then copies.
-// One warp per source row: per token, `heads` q rows, then `kv_heads` k rows, then `kv_heads` v rows.
+// One warp per source row: per token, `heads` q rows, then `kv_heads` k rows, then `kv_heads` v rows. q, k and v
+// are per-token rows with strides q_ld / kv_ld: three tensors, or the three column blocks of one fused q|k|v projection
+// output (then both strides are its width, and the backward writes one fused gradient the same way).
 #define ATTN_MAX_DIM 256
 #define ATTN_WARPS 8
 
@@ -21,7 +23,7 @@ extern "C" __global__ void attention_inputs_forward_bf16(
     const bf16_t* __restrict__ q_weight, const bf16_t* __restrict__ k_weight,
     const bf16_t* __restrict__ cos_, const bf16_t* __restrict__ sin_,
     bf16_t* __restrict__ q_out, bf16_t* __restrict__ k_out, bf16_t* __restrict__ v_out,
-    long long rows, int seq, int heads, int kv_heads, int dim, float eps)
+    long long rows, int seq, int heads, int kv_heads, int dim, float eps, long long q_ld, long long kv_ld)
 {
     __shared__ float normed[ATTN_WARPS][ATTN_MAX_DIM];
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -33,7 +35,7 @@ extern "C" __global__ void attention_inputs_forward_bf16(
     if (slot >= heads + kv_heads)
     {
         int j = slot - heads - kv_heads;
-        const bf16_t* src = v + (bt * kv_heads + j) * dim;
+        const bf16_t* src = v + bt * kv_ld + (long long)j * dim;
         for (int i = 0; i < groups; i++)
         {
             bf16_t* dst = v_out + (((long long)b * heads + j * groups + i) * seq + t) * dim;
@@ -43,7 +45,7 @@ extern "C" __global__ void attention_inputs_forward_bf16(
     }
     bool is_q = slot < heads;
     int h = is_q ? slot : slot - heads;
-    const bf16_t* src = is_q ? q + (bt * heads + h) * dim : k + (bt * kv_heads + h) * dim;
+    const bf16_t* src = is_q ? q + bt * q_ld + (long long)h * dim : k + bt * kv_ld + (long long)h * dim;
     const bf16_t* w = is_q ? q_weight : k_weight;
     float* buf = normed[warp];
     float sum = 0.f;
@@ -78,7 +80,7 @@ extern "C" __global__ void attention_inputs_backward_bf16(
     const bf16_t* __restrict__ q_weight, const bf16_t* __restrict__ k_weight,
     const bf16_t* __restrict__ cos_, const bf16_t* __restrict__ sin_,
     bf16_t* __restrict__ gq_in, bf16_t* __restrict__ gk_in, bf16_t* __restrict__ gv_in,
-    long long rows, int seq, int heads, int kv_heads, int dim, float eps)
+    long long rows, int seq, int heads, int kv_heads, int dim, float eps, long long q_ld, long long kv_ld)
 {
     __shared__ float arriving[ATTN_WARPS][ATTN_MAX_DIM];
     __shared__ float before_rope[ATTN_WARPS][ATTN_MAX_DIM];
@@ -91,7 +93,7 @@ extern "C" __global__ void attention_inputs_backward_bf16(
     if (slot >= heads + kv_heads)
     {
         int j = slot - heads - kv_heads;
-        bf16_t* dst = gv_in + (bt * kv_heads + j) * dim;
+        bf16_t* dst = gv_in + bt * kv_ld + (long long)j * dim;
         for (int c = lane; c < dim; c += 32)
         {
             float s = 0.f;
@@ -126,7 +128,7 @@ extern "C" __global__ void attention_inputs_backward_bf16(
         gy[c] = round_bf16(arr[c] * bf16_to_float(cs[c]) + other);
     }
     __syncwarp();
-    const bf16_t* x = is_q ? q + (bt * heads + h) * dim : k + (bt * kv_heads + h) * dim;
+    const bf16_t* x = is_q ? q + bt * q_ld + (long long)h * dim : k + bt * kv_ld + (long long)h * dim;
     const bf16_t* w = is_q ? q_weight : k_weight;
     float sum = 0.f;
     for (int c = lane; c < dim; c += 32) { float v = bf16_to_float(x[c]); sum += v * v; }
@@ -134,7 +136,7 @@ extern "C" __global__ void attention_inputs_backward_bf16(
     float dot = 0.f;
     for (int c = lane; c < dim; c += 32) dot += gy[c] * bf16_to_float(w[c]) * (bf16_to_float(x[c]) * r);
     float mean = warp_sum(dot) / dim;
-    bf16_t* dst = is_q ? gq_in + (bt * heads + h) * dim : gk_in + (bt * kv_heads + h) * dim;
+    bf16_t* dst = is_q ? gq_in + bt * q_ld + (long long)h * dim : gk_in + bt * kv_ld + (long long)h * dim;
     for (int c = lane; c < dim; c += 32)
     {
         float gw = gy[c] * bf16_to_float(w[c]);

@@ -138,33 +138,45 @@ extern "C" __global__ void adamw8bit_blockwise(const long long* __restrict__ tab
     if (threadIdx.x == 0) { a1[block] = am1; a2[block] = am2; }
 }
 
-// LoRA compute copies (Lora/LoraComputeWeights): dst_bf16 = bf16(src_fp32 * scale) over many tensors. Slots: src
-// (fp32), dst (bf16), scale (a double's bits). The product rounds once, as libtorch's (src * scale).to(bf16) does
-// when scale is a power of two (it is exact then), which is what LoRA's alpha / r usually is.
+// LoRA compute copies (Lora/LoraComputeWeights): dst_bf16 = bf16(src_fp32 * scale) over many 2-D regions. Slots: src
+// (fp32), dst (bf16), scale (a double's bits), cols, src row stride, dst row stride (a block of a block-diagonal copy
+// has a row stride wider than its columns). The product rounds once, as libtorch's (src * scale).to(bf16) does.
+#define COPY_SLOTS 6
+#define COPY_INDEX(k, cols, ld) (((k) / (cols)) * (ld) + (k) % (cols))
 extern "C" __global__ void cast_scale_multi_fp32_bf16(const long long* __restrict__ table, int tensors)
 {
-    int t = CHUNK_TENSOR(table, tensors, 3);
-    long long start = CHUNK_START(table, tensors, 3);
-    int count = CHUNK_COUNT(table, tensors, 3);
-    const float* src = (const float*)table[3LL * t];
-    bf16_t* dst = (bf16_t*)table[3LL * t + 1];
-    float scale = (float)__longlong_as_double(table[3LL * t + 2]);
-    for (int k = threadIdx.x; k < count; k += blockDim.x) dst[start + k] = float_to_bf16(src[start + k] * scale);
-}
-
-// The way back for gradients: dst_fp32 (+)= scale * float(src_bf16). Slots: src (bf16), dst (fp32), scale (a double's
-// bits); accumulate = 0 writes, 1 adds (gradient accumulation over micro-batches, in fp32 as the master grads are).
-extern "C" __global__ void accumulate_scale_multi_bf16_fp32(const long long* __restrict__ table, int tensors, int accumulate)
-{
-    int t = CHUNK_TENSOR(table, tensors, 3);
-    long long start = CHUNK_START(table, tensors, 3);
-    int count = CHUNK_COUNT(table, tensors, 3);
-    const bf16_t* src = (const bf16_t*)table[3LL * t];
-    float* dst = (float*)table[3LL * t + 1];
-    float scale = (float)__longlong_as_double(table[3LL * t + 2]);
+    int t = CHUNK_TENSOR(table, tensors, COPY_SLOTS);
+    long long start = CHUNK_START(table, tensors, COPY_SLOTS);
+    int count = CHUNK_COUNT(table, tensors, COPY_SLOTS);
+    const long long* e = table + (long long)COPY_SLOTS * t;
+    const float* src = (const float*)e[0];
+    bf16_t* dst = (bf16_t*)e[1];
+    float scale = (float)__longlong_as_double(e[2]);
+    long long cols = e[3], src_ld = e[4], dst_ld = e[5];
     for (int k = threadIdx.x; k < count; k += blockDim.x)
     {
-        float v = bf16_to_float(src[start + k]) * scale;
-        dst[start + k] = accumulate ? dst[start + k] + v : v;
+        long long i = start + k;
+        dst[COPY_INDEX(i, cols, dst_ld)] = float_to_bf16(src[COPY_INDEX(i, cols, src_ld)] * scale);
+    }
+}
+
+// The way back for gradients: dst_fp32 (+)= scale * float(src_bf16), same slots; accumulate = 0 writes, 1 adds
+// (gradient accumulation over micro-batches, in fp32 as the master grads are).
+extern "C" __global__ void accumulate_scale_multi_bf16_fp32(const long long* __restrict__ table, int tensors, int accumulate)
+{
+    int t = CHUNK_TENSOR(table, tensors, COPY_SLOTS);
+    long long start = CHUNK_START(table, tensors, COPY_SLOTS);
+    int count = CHUNK_COUNT(table, tensors, COPY_SLOTS);
+    const long long* e = table + (long long)COPY_SLOTS * t;
+    const bf16_t* src = (const bf16_t*)e[0];
+    float* dst = (float*)e[1];
+    float scale = (float)__longlong_as_double(e[2]);
+    long long cols = e[3], src_ld = e[4], dst_ld = e[5];
+    for (int k = threadIdx.x; k < count; k += blockDim.x)
+    {
+        long long i = start + k;
+        long long d = COPY_INDEX(i, cols, dst_ld);
+        float v = bf16_to_float(src[COPY_INDEX(i, cols, src_ld)]) * scale;
+        dst[d] = accumulate ? dst[d] + v : v;
     }
 }
