@@ -22,4 +22,10 @@ public static class TensorMemory
         if (!t.is_contiguous()) throw new ArgumentException("a fused kernel needs contiguous tensors");
         return THSTensor_data(t.Handle);
     }
+
+    /// <summary>
+    /// The address of <paramref name="t"/>'s first element whatever its strides: for callers that pass the strides on
+    /// themselves (a row-strided block of a wider tensor).
+    /// </summary>
+    public static IntPtr FirstElementAddress(Tensor t) => THSTensor_data(t.Handle);
 }

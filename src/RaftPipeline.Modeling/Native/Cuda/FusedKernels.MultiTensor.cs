@@ -124,7 +124,9 @@ public sealed partial class FusedKernels
                 var (rows, cols, srcLd) = Region(src);
                 var (dstRows, dstCols, dstLd) = Region(dst);
                 if (rows != dstRows || cols != dstCols) throw new ArgumentException($"copy pair shapes differ: [{rows}, {cols}] vs [{dstRows}, {dstCols}]");
-                values.AddRange([Ptr(src).ToInt64(), Ptr(dst).ToInt64(), BitConverter.DoubleToInt64Bits(scale), cols, srcLd, dstLd]);
+                // Region() checked the strides the kernel is given, so blocks of wider tensors are fine here.
+                values.AddRange([Native.TensorMemory.FirstElementAddress(src).ToInt64(), Native.TensorMemory.FirstElementAddress(dst).ToInt64(),
+                    BitConverter.DoubleToInt64Bits(scale), cols, srcLd, dstLd]);
                 counts[i] = rows * cols;
             }
             long chunks = 0;
