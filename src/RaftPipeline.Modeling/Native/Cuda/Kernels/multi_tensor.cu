@@ -143,20 +143,33 @@ extern "C" __global__ void adamw8bit_blockwise(const long long* __restrict__ tab
 // has a row stride wider than its columns). The product rounds once, as libtorch's (src * scale).to(bf16) does.
 #define COPY_SLOTS 6
 #define COPY_INDEX(k, cols, ld) (((k) / (cols)) * (ld) + (k) % (cols))
+
+// This CUDA block's chunk of one copy pair: its table entry and the element range.
+struct CopyChunk { const long long* entry; long long start; int count; float scale; long long cols, src_ld, dst_ld; };
+
+__device__ __forceinline__ CopyChunk copy_chunk(const long long* table, int tensors)
+{
+    CopyChunk c;
+    int t = CHUNK_TENSOR(table, tensors, COPY_SLOTS);
+    c.start = CHUNK_START(table, tensors, COPY_SLOTS);
+    c.count = CHUNK_COUNT(table, tensors, COPY_SLOTS);
+    c.entry = table + (long long)COPY_SLOTS * t;
+    c.scale = (float)__longlong_as_double(c.entry[2]);
+    c.cols = c.entry[3];
+    c.src_ld = c.entry[4];
+    c.dst_ld = c.entry[5];
+    return c;
+}
+
 extern "C" __global__ void cast_scale_multi_fp32_bf16(const long long* __restrict__ table, int tensors)
 {
-    int t = CHUNK_TENSOR(table, tensors, COPY_SLOTS);
-    long long start = CHUNK_START(table, tensors, COPY_SLOTS);
-    int count = CHUNK_COUNT(table, tensors, COPY_SLOTS);
-    const long long* e = table + (long long)COPY_SLOTS * t;
-    const float* src = (const float*)e[0];
-    bf16_t* dst = (bf16_t*)e[1];
-    float scale = (float)__longlong_as_double(e[2]);
-    long long cols = e[3], src_ld = e[4], dst_ld = e[5];
-    for (int k = threadIdx.x; k < count; k += blockDim.x)
+    CopyChunk c = copy_chunk(table, tensors);
+    const float* src = (const float*)c.entry[0];
+    bf16_t* dst = (bf16_t*)c.entry[1];
+    for (int k = threadIdx.x; k < c.count; k += blockDim.x)
     {
-        long long i = start + k;
-        dst[COPY_INDEX(i, cols, dst_ld)] = float_to_bf16(src[COPY_INDEX(i, cols, src_ld)] * scale);
+        long long i = c.start + k;
+        dst[COPY_INDEX(i, c.cols, c.dst_ld)] = float_to_bf16(src[COPY_INDEX(i, c.cols, c.src_ld)] * c.scale);
     }
 }
 
@@ -164,19 +177,14 @@ extern "C" __global__ void cast_scale_multi_fp32_bf16(const long long* __restric
 // (gradient accumulation over micro-batches, in fp32 as the master grads are).
 extern "C" __global__ void accumulate_scale_multi_bf16_fp32(const long long* __restrict__ table, int tensors, int accumulate)
 {
-    int t = CHUNK_TENSOR(table, tensors, COPY_SLOTS);
-    long long start = CHUNK_START(table, tensors, COPY_SLOTS);
-    int count = CHUNK_COUNT(table, tensors, COPY_SLOTS);
-    const long long* e = table + (long long)COPY_SLOTS * t;
-    const bf16_t* src = (const bf16_t*)e[0];
-    float* dst = (float*)e[1];
-    float scale = (float)__longlong_as_double(e[2]);
-    long long cols = e[3], src_ld = e[4], dst_ld = e[5];
-    for (int k = threadIdx.x; k < count; k += blockDim.x)
+    CopyChunk c = copy_chunk(table, tensors);
+    const bf16_t* src = (const bf16_t*)c.entry[0];
+    float* dst = (float*)c.entry[1];
+    for (int k = threadIdx.x; k < c.count; k += blockDim.x)
     {
-        long long i = start + k;
-        long long d = COPY_INDEX(i, cols, dst_ld);
-        float v = bf16_to_float(src[COPY_INDEX(i, cols, src_ld)]) * scale;
+        long long i = c.start + k;
+        long long d = COPY_INDEX(i, c.cols, c.dst_ld);
+        float v = bf16_to_float(src[COPY_INDEX(i, c.cols, c.src_ld)]) * c.scale;
         dst[d] = accumulate ? dst[d] + v : v;
     }
 }
