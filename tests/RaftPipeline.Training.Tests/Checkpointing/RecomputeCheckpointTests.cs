@@ -146,6 +146,8 @@ public class RecomputeLeakTests
         var (embed, blocks) = RecomputeCheckpointTests.Stack(2, 16, 32, dropout: 0.0);
         var ids = tensor(new long[] { 1, 5, 9, 3, 7, 2, 8, 4 }, [2, 4]);
         var stats = DisposeScopeManager.Statistics;
+        // Gradients other tests' backward passes left in the shared queue would be disposed (and counted) here.
+        BackwardTensors.ReleaseReturned();
         long before = stats.ThreadTotalLiveCount;
         Tensor loss;
         using (var forward = NewDisposeScope()) // the forward pass in a scope, as the trainer runs it; backward outside
