@@ -200,6 +200,6 @@ public sealed class LoraProjectionGroup : IDisposable
         StackedA.Dispose();
         BlockB?.Dispose();
         foreach (var b in ScaledB) b.Dispose();
-        // The stacked dense weight stays: the members' weights are views of it.
+        _stackedWeight?.Dispose(); // our handle only: the members' weights are views that keep the storage
     }
 }

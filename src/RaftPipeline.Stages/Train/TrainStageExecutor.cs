@@ -133,7 +133,7 @@ public sealed class TrainStageExecutor : IStageExecutor
         context.Progress.Log($"{(loaded.Quantized ? "NF4" : "16-bit")} base {Path.GetFileName(modelDir.TrimEnd('/'))}: {trainable}");
 
         int? recomputedLayers = settings.CheckpointingByMemory ? PlanRecompute(loaded.Model, rows, parameters, context) : null;
-        var model = new DecoderTrainingModel(loaded.Model, recomputedLayers is null ? settings.GradientCheckpointing : recomputedLayers > 0,
+        using var model = new DecoderTrainingModel(loaded.Model, recomputedLayers is null ? settings.GradientCheckpointing : recomputedLayers > 0,
             recomputedLayers);
         var device = loaded.Model.Device;
         var metrics = new TrainMetricsFile(Path.Combine(context.OutputDirectory, TrainArtifact.MetricsFile));

@@ -12,7 +12,7 @@ namespace RaftPipeline.Training.Model;
 /// K layers: the others keep their activations, so a memory budget buys back recompute time layer by layer (the
 /// recompute costs about half a layer's forward + backward; its saving is one layer's activations).
 /// </summary>
-public sealed class DecoderTrainingModel : ITrainableCausalLm
+public sealed class DecoderTrainingModel : ITrainableCausalLm, IDisposable
 {
     readonly CausalLM _model;
     readonly LoraComputeWeights? _compute;
@@ -75,6 +75,9 @@ public sealed class DecoderTrainingModel : ITrainableCausalLm
 
     public IEnumerable<(string Name, Tensor Parameter)> NamedParameters() =>
         _model.named_parameters().Select(p => (p.name, (Tensor)p.parameter));
+
+    /// <summary>Frees the LoRA compute copies and their gradient buffers (the model itself belongs to the caller).</summary>
+    public void Dispose() => _compute?.Dispose();
 
     public void SetTraining(bool training)
     {
