@@ -135,6 +135,8 @@ public sealed class TrainStageExecutor : IStageExecutor
         int? recomputedLayers = settings.CheckpointingByMemory ? PlanRecompute(loaded.Model, rows, parameters, context) : null;
         using var model = new DecoderTrainingModel(loaded.Model, recomputedLayers is null ? settings.GradientCheckpointing : recomputedLayers > 0,
             recomputedLayers);
+        if (model.UsesLoraComputeCopies)
+            context.Progress.Log("LoRA compute copies: bf16 copies of the adapters, q|k|v and gate|up as stacked groups (docs/training.md)");
         var device = loaded.Model.Device;
         var metrics = new TrainMetricsFile(Path.Combine(context.OutputDirectory, TrainArtifact.MetricsFile));
         var callbacks = new List<ITrainerCallback> { metrics };
