@@ -56,14 +56,19 @@ public sealed class Attention : SlotHostModule
         using var scope = torch.NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
 
+        var (q, k, v) = cache is null && FusedInputsKernels(x, cos) is { } kernels
+            ? FusedInputs(x, cos, sin, kernels)
+            : Inputs(x, cos, sin, b, t, cache);
+        var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask, 0.0, isCausal);
+        // [B, heads, T, d] → [B, T, heads·d]
+        var merged = attended.transpose(1, 2).reshape(b, t, _heads * _headDim);
+        return Project([o_proj], OutputLora, merged)[0].MoveToOuterDisposeScope();
+    }
+
+    /// <summary>q, k, v as SDPA takes them ([B, heads, T, d], k and v repeated for GQA), op by op; the KV cache in between.</summary>
+    (Tensor Q, Tensor K, Tensor V) Inputs(Tensor x, Tensor cos, Tensor sin, long b, long t, KvCache? cache)
+    {
         // [B, T, heads·d] → [B, T, heads, d]; the per-head norm acts on d; then → [B, heads, T, d].
-        if (cache is null && FusedInputsKernels(x, cos) is { } kernels)
-        {
-            var fused = FusedInputs(x, cos, sin, kernels);
-            var attendedFused = nn.functional.scaled_dot_product_attention(fused[0], fused[1], fused[2], mask, 0.0, isCausal);
-            var mergedFused = attendedFused.transpose(1, 2).reshape(b, t, _heads * _headDim);
-            return Project([o_proj], OutputLora, mergedFused)[0].MoveToOuterDisposeScope();
-        }
         var qkv = Project([q_proj, k_proj, v_proj], InputLora, x);
         var q = qkv[0].view(b, t, _heads, _headDim);
         var k = qkv[1].view(b, t, _kvHeads, _headDim);
@@ -83,11 +88,7 @@ public sealed class Attention : SlotHostModule
             k = k.repeat_interleave(groups, dim: 1);
             v = v.repeat_interleave(groups, dim: 1);
         }
-
-        var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask, 0.0, isCausal);
-        // [B, heads, T, d] → [B, T, heads·d]
-        var merged = attended.transpose(1, 2).reshape(b, t, _heads * _headDim);
-        return Project([o_proj], OutputLora, merged)[0].MoveToOuterDisposeScope();
+        return (q, k, v);
     }
 
     /// <summary>
@@ -105,7 +106,7 @@ public sealed class Attention : SlotHostModule
     /// q, k, v as SDPA takes them ([B, heads, T, d], k and v repeated for GQA) in one kernel each way, from the q|k|v
     /// projections side by side: straight out of a stacked LoRA group, else concatenated.
     /// </summary>
-    List<Tensor> FusedInputs(Tensor x, Tensor cos, Tensor sin, FusedKernels kernels)
+    (Tensor Q, Tensor K, Tensor V) FusedInputs(Tensor x, Tensor cos, Tensor sin, FusedKernels kernels)
     {
         var qkv = InputLora is { Members.Count: 3 } group && group.Accepts(x) ? group.ForwardStacked(x) : null;
         qkv ??= torch.cat(Project([q_proj, k_proj, v_proj], InputLora, x), -1);
@@ -113,9 +114,11 @@ public sealed class Attention : SlotHostModule
         var c = cos.contiguous();
         var s = sin.contiguous();
         if (is_grad_enabled() && qkv.requires_grad)
-            return AttentionInputsFunction.apply(qkv, q_norm!.weight, k_norm!.weight, c, s, q_norm.Eps, _heads, _kvHeads, kernels);
-        var (qo, ko, vo) = kernels.AttentionInputsForwardFusedBf16(qkv, _heads, _kvHeads, q_norm!.weight, k_norm!.weight, c, s, q_norm.Eps);
-        return [qo, ko, vo];
+        {
+            var outputs = AttentionInputsFunction.apply(qkv, q_norm!.weight, k_norm!.weight, c, s, q_norm.Eps, _heads, _kvHeads, kernels);
+            return (outputs[0], outputs[1], outputs[2]);
+        }
+        return kernels.AttentionInputsForwardFusedBf16(qkv, _heads, _kvHeads, q_norm!.weight, k_norm!.weight, c, s, q_norm.Eps);
     }
 
     public override IReadOnlyList<string> SlotNames => Slots;
