@@ -98,7 +98,7 @@ public sealed class LoraComputeWeights : IDisposable
         {
             // The copies are ours and stay put; the table is rebuilt only if a master's storage moved.
             var key = _groups.SelectMany(g => g.Members).SelectMany(m => new[] { m.LoraA, m.LoraB })
-                .Select(t => Native.TensorMemory.Address(t).ToInt64()).ToArray();
+                .Select(FusedKernels.KeyAddress).ToArray();
             if (_refreshTable is null || !_refreshKey.AsSpan().SequenceEqual(key))
             {
                 _refreshTable?.Dispose();

@@ -34,7 +34,7 @@ public sealed class DecoderTrainingModel : ITrainableCausalLm, IDisposable
         int limit = checkpointedLayers ?? int.MaxValue;
         var recomputed = model.model.layers.Take(limit).ToHashSet();
         model.model.LayerRunner = (layer, h, cos, sin, mask, isCausal, cache) => recomputed.Contains(layer)
-            ? RecomputingRunner(layer, h, cos, sin, mask, isCausal, cache, TrainableTensorsOf(layer))
+            ? RecomputingRunner(layer, h, cos, sin, mask, isCausal, cache)
             : layer.Forward(h, cos, sin, mask, isCausal, cache);
     }
 
@@ -47,8 +47,7 @@ public sealed class DecoderTrainingModel : ITrainableCausalLm, IDisposable
 
     public CausalLM Model => _model;
 
-    static Tensor RecomputingRunner(DecoderLayer layer, Tensor h, Tensor cos, Tensor sin, Tensor? mask, bool isCausal, KvCache? cache,
-        IReadOnlyList<Tensor> trainable)
+    Tensor RecomputingRunner(DecoderLayer layer, Tensor h, Tensor cos, Tensor sin, Tensor? mask, bool isCausal, KvCache? cache)
     {
         if (cache is not null || !is_grad_enabled())
             return layer.Forward(h, cos, sin, mask, isCausal, cache);
@@ -57,7 +56,7 @@ public sealed class DecoderTrainingModel : ITrainableCausalLm, IDisposable
         var keptCos = cos.alias().MoveToOuterDisposeScope();
         var keptSin = sin.alias().MoveToOuterDisposeScope();
         var keptMask = mask?.alias().MoveToOuterDisposeScope();
-        return RecomputeCheckpoint.Run(x => layer.Forward(x, keptCos, keptSin, keptMask, isCausal, null), h, trainable);
+        return RecomputeCheckpoint.Run(x => layer.Forward(x, keptCos, keptSin, keptMask, isCausal, null), h, TrainableTensorsOf(layer));
     }
 
     public Tensor HiddenStates(Tensor inputIds, Tensor? attentionMask, Tensor? segmentIds = null)

@@ -36,9 +36,15 @@ public sealed partial class FusedKernels
     static long[] Addresses(IReadOnlyList<Tensor> tensors)
     {
         var key = new long[tensors.Count];
-        for (int i = 0; i < key.Length; i++) key[i] = Ptr(tensors[i]).ToInt64();
+        for (int i = 0; i < key.Length; i++) key[i] = KeyAddress(tensors[i]);
         return key;
     }
+
+    /// <summary>
+    /// Where a tensor's data is, for cache keys only: one native call, no layout check (the checks run when a key
+    /// changes; a launch takes its pointers through <see cref="Ptr"/>, which does check).
+    /// </summary>
+    internal static long KeyAddress(Tensor t) => Native.TensorMemory.FirstElementAddress(t).ToInt64();
 
     /// <summary>Σ x² over every tensor (fp32, contiguous, on this device), as a 0-dim fp32 tensor.</summary>
     public Tensor SumOfSquaresFp32(IReadOnlyList<Tensor> tensors)
@@ -169,7 +175,7 @@ public sealed partial class FusedKernels
         Action validate)
     {
         var key = new List<long>(slots.Count * (slots[0].Length + 1));
-        foreach (var s in slots) foreach (var t in s) key.Add(Ptr(t).ToInt64());
+        foreach (var s in slots) foreach (var t in s) key.Add(KeyAddress(t));
         foreach (var t in sized) key.Add(t.numel());
         var keyArray = key.ToArray();
         if (_tables.TryGetValue(site, out var cached) && cached.Key.AsSpan().SequenceEqual(keyArray)) return (cached.Table, cached.Chunks);
