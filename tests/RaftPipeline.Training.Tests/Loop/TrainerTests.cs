@@ -40,7 +40,9 @@ public class TrainerTests(ITestOutputHelper output) : IDisposable
     {
         var rows = TinyTraining.Rows(13); // 8 steps
         var options = Options(Path.Combine(_dir, "full"), saveSteps: 4) with { Optimizer = OptimizerKind.AdamW8bit };
-        var full = new Trainer(new DecoderTrainingModel(TinyTraining.Model(), false), TinyTraining.Collator(), options).Train(rows);
+        var fullTrainer = new Trainer(new DecoderTrainingModel(TinyTraining.Model(), false), TinyTraining.Collator(), options);
+        var full = fullTrainer.Train(rows);
+        Assert.Equal([4], TrainerCheckpoint.List(Path.Combine(_dir, "full")).Select(c => c.Step)); // none after the last step
 
         // Cancelled during step 3 (the token is set as step 3 ends): a checkpoint at step 3 although save_steps is 4.
         string cut = Path.Combine(_dir, "cut");
@@ -52,12 +54,15 @@ public class TrainerTests(ITestOutputHelper output) : IDisposable
         Assert.Equal([3], TrainerCheckpoint.List(cut).Select(c => c.Step));
         Assert.Equal(full.StepLosses.Take(3), TrainerCheckpoint.LoadState(Path.Combine(cut, "checkpoint-3")).StepLosses);
 
-        var resumed = new Trainer(new DecoderTrainingModel(TinyTraining.Model(), false), TinyTraining.Collator(), options with { OutputDir = cut })
-            .Train(rows, TrainerCheckpoint.Newest(cut), CancellationToken.None);
+        var resumedTrainer = new Trainer(new DecoderTrainingModel(TinyTraining.Model(), false), TinyTraining.Collator(), options with { OutputDir = cut });
+        var resumed = resumedTrainer.Train(rows, TrainerCheckpoint.Newest(cut), CancellationToken.None);
         Assert.Equal(3, resumed.ResumedFromStep);
         Assert.Equal(full.StepLosses, resumed.StepLosses);
-        foreach (var file in new[] { TrainerCheckpoint.TrainableFile, TrainerCheckpoint.OptimizerFile })
-            Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "full", "checkpoint-8", file)), File.ReadAllBytes(Path.Combine(cut, "checkpoint-8", file)));
+        foreach (var file in new[] { TrainerCheckpoint.TrainableFile, TrainerCheckpoint.OptimizerFile }) // 8-bit states too
+            Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "full", "checkpoint-4", file)), File.ReadAllBytes(Path.Combine(cut, "checkpoint-4", file)));
+        // The finished weights, bit for bit.
+        foreach (var ((name, a), (_, b)) in fullTrainer.TrainableParameters.Zip(resumedTrainer.TrainableParameters))
+            Assert.True(a.data<float>().ToArray().SequenceEqual(b.data<float>().ToArray()), name);
     }
 
     sealed class CancelAt(int step, CancellationTokenSource cts) : ITrainerCallback
@@ -72,15 +77,15 @@ public class TrainerTests(ITestOutputHelper output) : IDisposable
         var written = new List<string>();
         new Trainer(new DecoderTrainingModel(TinyTraining.Model(), false), TinyTraining.Collator(),
             Options(dir, saveSteps: 2) with { SaveTotalLimit = 2 }, [new Saved(written)]).Train(TinyTraining.Rows(13));
-        Assert.Equal(["checkpoint-2", "checkpoint-4", "checkpoint-6", "checkpoint-8"], written.Select(Path.GetFileName));
-        Assert.Equal(["checkpoint-6", "checkpoint-8"], Directory.GetDirectories(dir).Select(Path.GetFileName).Order());
+        Assert.Equal(["checkpoint-2", "checkpoint-4", "checkpoint-6"], written.Select(Path.GetFileName)); // 8 steps: none after the last
+        Assert.Equal(["checkpoint-4", "checkpoint-6"], Directory.GetDirectories(dir).Select(Path.GetFileName).Order());
 
         // A kill while saving leaves checkpoint-N.tmp; a folder without every file is no checkpoint either.
         Directory.CreateDirectory(Path.Combine(dir, "checkpoint-10.tmp"));
         Directory.CreateDirectory(Path.Combine(dir, "checkpoint-12"));
-        File.Copy(Path.Combine(dir, "checkpoint-8", TrainerCheckpoint.TrainableFile), Path.Combine(dir, "checkpoint-12", TrainerCheckpoint.TrainableFile));
-        Assert.Equal([6, 8], TrainerCheckpoint.List(dir).Select(c => c.Step));
-        Assert.Equal(Path.Combine(dir, "checkpoint-8"), TrainerCheckpoint.Newest(dir));
+        File.Copy(Path.Combine(dir, "checkpoint-6", TrainerCheckpoint.TrainableFile), Path.Combine(dir, "checkpoint-12", TrainerCheckpoint.TrainableFile));
+        Assert.Equal([4, 6], TrainerCheckpoint.List(dir).Select(c => c.Step));
+        Assert.Equal(Path.Combine(dir, "checkpoint-6"), TrainerCheckpoint.Newest(dir));
         Assert.Null(TrainerCheckpoint.Newest(Path.Combine(_dir, "none")));
     }
 
@@ -95,10 +100,10 @@ public class TrainerTests(ITestOutputHelper output) : IDisposable
         var rows = TinyTraining.Rows(10);
         foreach (var run in new[] { "x", "y" })
             new Trainer(new DecoderTrainingModel(TinyTraining.Model(), true), TinyTraining.Collator(),
-                Options(Path.Combine(_dir, run), saveSteps: 6) with { Optimizer = OptimizerKind.AdamW8bit }).Train(rows);
+                Options(Path.Combine(_dir, run), saveSteps: 5) with { Optimizer = OptimizerKind.AdamW8bit, MaxSteps = 6 }).Train(rows);
         foreach (var file in new[] { "trainable.safetensors", "optimizer.safetensors" })
-            Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "x", "checkpoint-6", file)),
-                         File.ReadAllBytes(Path.Combine(_dir, "y", "checkpoint-6", file)));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "x", "checkpoint-5", file)),
+                         File.ReadAllBytes(Path.Combine(_dir, "y", "checkpoint-5", file)));
     }
 
     [Fact]
