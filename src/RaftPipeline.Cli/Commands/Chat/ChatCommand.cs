@@ -1,3 +1,4 @@
+using RaftPipeline.Cli.Models;
 using RaftPipeline.Cli.Commands.Generate;
 using RaftPipeline.Cli.Commands.Run;
 using RaftPipeline.Modeling.Chat;
@@ -24,6 +25,9 @@ public sealed class ChatCommand(TextReader input, TextWriter output, TextWriter 
 
     public int Run(ChatRequest request, CancellationToken cancellation = default)
     {
+        var models = ModelArguments.Resolve(error, ("--model", request.Model), ("--adapter", request.Adapter));
+        if (models.Problem is not null) return BadInput(models.Problem);
+        request = request with { Model = models.Paths[0]!, Adapter = models.Paths[1] };
         if (ModelProblems.Check(request.Model, request.Adapter) is { } folderProblem)
             return BadInput(folderProblem);
         if (request.Sampling.Problem() is { } samplingProblem)

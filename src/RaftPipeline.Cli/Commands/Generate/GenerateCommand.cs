@@ -1,3 +1,4 @@
+using RaftPipeline.Cli.Models;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using RaftPipeline.Cli.Commands.Run;
@@ -22,6 +23,9 @@ public sealed class GenerateCommand(TextWriter output, TextWriter error)
             return BadInput("give either --prompt or --messages, not both");
         if (request.Prompt is null && request.Messages is null)
             return BadInput("give --prompt TEXT or --messages FILE");
+        var models = ModelArguments.Resolve(error, ("--model", request.Model), ("--adapter", request.Adapter));
+        if (models.Problem is not null) return BadInput(models.Problem);
+        request = request with { Model = models.Paths[0]!, Adapter = models.Paths[1] };
         if (ModelProblems.Check(request.Model, request.Adapter) is { } folderProblem)
             return BadInput(folderProblem);
         if (request.Sampling.Problem() is { } samplingProblem)

@@ -1,5 +1,6 @@
 using RaftPipeline.Cli.Commands.Generate;
 using RaftPipeline.Cli.Commands.Run;
+using RaftPipeline.Cli.Models;
 using RaftPipeline.Serving;
 using RaftPipeline.Stages.Models;
 
@@ -16,14 +17,20 @@ public sealed class ServeCommand(TextWriter output, TextWriter error)
 
     public async Task<int> RunAsync(ServeRequest request, CancellationToken cancellation = default)
     {
+        var model = ModelArguments.Resolve(error, ("--model", request.Model));
+        if (model.Problem is not null) return BadInput(model.Problem);
+        request = request with { Model = model.Paths[0]! };
         if (ModelProblems.Check(request.Model, null) is { } folderProblem) return BadInput(folderProblem);
         var adapters = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var value in request.Adapters)
         {
             // NAME=DIR as vLLM's --lora-modules; a bare DIR is served under its folder name.
             int eq = value.IndexOf('=');
-            var (name, dir) = eq > 0 ? (value[..eq], value[(eq + 1)..]) : (Path.GetFileName(Path.TrimEndingDirectorySeparator(value)), value);
-            if (name.Length == 0 || dir.Length == 0) return BadInput($"--adapter: '{value}' is not NAME=DIR");
+            var (name, given) = eq > 0 ? (value[..eq], value[(eq + 1)..]) : (Path.GetFileName(Path.TrimEndingDirectorySeparator(value)), value);
+            if (name.Length == 0 || given.Length == 0) return BadInput($"--adapter: '{value}' is not NAME=DIR");
+            var adapter = ModelArguments.Resolve(error, ("--adapter", given));
+            if (adapter.Problem is not null) return BadInput(adapter.Problem);
+            var dir = adapter.Paths[0]!;
             if (!Directory.Exists(dir)) return BadInput($"--adapter: folder not found: {dir}");
             if (!adapters.TryAdd(name, dir)) return BadInput($"--adapter: the name '{name}' is given twice");
         }
