@@ -14,7 +14,8 @@ public sealed class CacheVerb : ICliVerb
 
         var lsSpec = new Argument<string?>("spec") { Description = "List this spec's cache (as `run` takes the spec).", Arity = ArgumentArity.ZeroOrOne };
         var ls = new Command("ls", "List the cached artifacts: key, pipeline, stage, kind, files, size, created, last used.") { lsSpec };
-        ls.SetAction(parse => WithCache(parse, cache, spec, root => CacheCommand.List(root, parse.InvocationConfiguration.Output), parse.GetValue(lsSpec)));
+        ls.SetAction(parse => WithCache(parse, cache, spec, root => CacheCommand.List(root, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error),
+            parse.GetValue(lsSpec)));
 
         var runs = new Option<string[]>("--runs") { Description = "Runs folder whose latest run per pipeline keeps its artifacts (default: runs/ beside --spec). Repeatable." };
         var keepDays = new Option<double>("--keep-days") { Description = "Also keep artifacts used within this many days.", DefaultValueFactory = _ => 7 };
@@ -33,7 +34,7 @@ public sealed class CacheVerb : ICliVerb
         }));
 
         var remove = new Option<bool>("--remove") { Description = "Delete tampered entries so the next run rebuilds them." };
-        var verify = new Command("verify", "Rehash every cached file against its manifest; exit 1 when an entry was tampered with.") { remove };
+        var verify = new Command("verify", "Rehash every cached file against its manifest; exit 1 when an entry was tampered with or built from one.") { remove };
         verify.SetAction(parse => WithCache(parse, cache, spec, root =>
             CacheCommand.Verify(root, parse.GetValue(remove), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)));
 
