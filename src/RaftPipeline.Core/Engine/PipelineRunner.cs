@@ -22,7 +22,7 @@ public sealed class PipelineRunner(StageExecutorRegistry registry)
         Directory.CreateDirectory(store.Root);
         var memo = InputHashMemo.Open(store.Root);
         var hasher = new ExternalInputHasher(memo, request.Verify);
-        var stages = new StageKeyResolver(registry, hasher, store).Resolve(spec.Seed, ordered);
+        var stages = new StageKeyResolver(registry, hasher, store, request.ResolveHubModel).Resolve(spec.Seed, ordered);
 
         using var cacheLock = await CacheLock.AcquireAsync(
             store.Root, $"raft run {Path.GetFileName(spec.SourceFile)}", request.LockTimeout,

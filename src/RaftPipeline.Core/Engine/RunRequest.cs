@@ -29,6 +29,12 @@ public sealed record RunRequest
     /// </summary>
     public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// Resolves a Hugging Face model id input to its snapshot in the HF cache, downloading what is missing; null: a
+    /// spec with model ids is refused (the caller builds it from the environment, which Core never reads).
+    /// </summary>
+    public Func<RaftPipeline.Hub.HubModelId, RaftPipeline.Hub.HubSnapshot>? ResolveHubModel { get; init; }
+
     /// <summary>The resolved spec as YAML, written to <c>spec.resolved.yaml</c>; null: not written.</summary>
     public string? ResolvedSpecYaml { get; init; }
 }

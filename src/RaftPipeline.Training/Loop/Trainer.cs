@@ -181,7 +181,7 @@ public sealed class Trainer
             if (batch.SupervisedTokens == 0) continue; // nothing to learn here; it still counts for data order
             // No device→host read until the loss below: the host queues forward and backward while the GPU runs.
             var hidden = _model.HiddenStates(batch.InputIds, batch.MaskIfPadded, batch.SegmentIds);
-            var sum = CausalLmLoss.SupervisedSum(hidden, _model.OutputWeight, batch, _o.LossChunkRows);
+            var sum = CausalLmLoss.SupervisedSum(hidden, _model.Head, batch, _o.LossChunkRows);
             (sum / count).backward();
             BackwardTensors.ReleaseReturned();
             _model.AfterBackward();
