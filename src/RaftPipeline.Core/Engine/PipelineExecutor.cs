@@ -21,6 +21,9 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
     /// <summary>Check reused artifacts' files against their manifests (<c>--verify</c>); a tampered entry is removed and rebuilt.</summary>
     public bool VerifyReused { get; init; }
 
+    /// <summary>The run's <c>--set</c> overrides, recorded in the lock file.</summary>
+    public IReadOnlyList<string> Overrides { get; init; } = [];
+
     public async Task<RunLock> RunAsync(
         PipelineSpec spec, IReadOnlyList<ResolvedStage> stages, IReadOnlyList<string> targets,
         DeviceKind device, RunFolder folder, RunLog log, CancellationToken cancellationToken)
@@ -31,7 +34,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             s.Material.Parameters, s.InputsJson(), new JsonObject(), null)).ToList();
         var lockFile = new RunLock(
             spec.Name, ToolInfo.Version, Path.GetFileName(spec.SourceFile), spec.Seed, RunLock.DeviceName(device),
-            store.Root, targets, DateTime.UtcNow, null, "running", records);
+            store.Root, targets, DateTime.UtcNow, null, "running", records) { Overrides = Overrides };
         lockFile.Write(folder.LockPath);
 
         observer.RunStarted(stages.Select(s => new PlannedStage(s.Name, s.Stage.Kind, s.Key, store.Contains(s.Key))).ToList());
@@ -107,6 +110,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
         {
             ArtifactStore.MarkUsed(existing);
             ArtifactStore.RestoreReport(existing, folder.StageReportDirectory(stage.Name));
+            folder.LinkArtifact(stage.Name, existing.DataDirectory);
             log.Write(stage.Name, $"reused {stage.Key}");
             return record with
             {
@@ -165,6 +169,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             log.Write(stage.Name, $"publishing failed: {e}");
             return record with { Status = StageStatus.Failed, DurationSeconds = clock.Elapsed.TotalSeconds, Error = $"publishing its artifact failed: {e.Message}" };
         }
+        folder.LinkArtifact(stage.Name, entry.DataDirectory);
         log.Write(stage.Name, $"ran in {clock.Elapsed.TotalSeconds:0.###} s; published {entry.Manifest.Files.Count} files to {entry.EntryDirectory}");
         return record with
         {

@@ -26,6 +26,9 @@ public sealed record RunRequest
     /// </summary>
     public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromMinutes(30);
 
+    /// <summary>The <c>--set</c> overrides the spec was loaded with, recorded in the lock file.</summary>
+    public IReadOnlyList<string> Overrides { get; init; } = [];
+
     /// <summary>The resolved spec as YAML, written to <c>spec.resolved.yaml</c>; null: not written.</summary>
     public string? ResolvedSpecYaml { get; init; }
 }

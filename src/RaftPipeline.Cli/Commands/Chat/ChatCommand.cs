@@ -23,6 +23,9 @@ public sealed class ChatCommand(TextReader input, TextWriter output, TextWriter 
 
     public int Run(ChatRequest request, CancellationToken cancellation = default)
     {
+        // --model SPEC:STAGE names a stage's artifact in the spec's cache.
+        if (!Artifacts.StageArtifactResolver.TryModelFolder(request.Model, out var modelFolder, out var modelProblem)) return BadInput(modelProblem!);
+        request = request with { Model = modelFolder };
         if (ModelProblems.Check(request.Model, request.Adapter) is { } folderProblem)
             return BadInput(folderProblem);
         if (request.Sampling.Problem() is { } samplingProblem)

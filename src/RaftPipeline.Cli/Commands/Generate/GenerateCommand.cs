@@ -20,6 +20,9 @@ public sealed class GenerateCommand(TextWriter output, TextWriter error)
             return BadInput("give either --prompt or --messages, not both");
         if (request.Prompt is null && request.Messages is null)
             return BadInput("give --prompt TEXT or --messages FILE");
+        // --model SPEC:STAGE names a stage's artifact in the spec's cache.
+        if (!Artifacts.StageArtifactResolver.TryModelFolder(request.Model, out var modelFolder, out var modelProblem)) return BadInput(modelProblem!);
+        request = request with { Model = modelFolder };
         if (ModelProblems.Check(request.Model, request.Adapter) is { } folderProblem)
             return BadInput(folderProblem);
         if (request.Sampling.Problem() is { } samplingProblem)

@@ -8,7 +8,7 @@ public sealed class GenerationArguments
 {
     public Option<string> Model { get; } = new("--model")
     {
-        Description = "Model folder (Hugging Face layout: config.json, safetensors, tokenizer files), 16-bit or NF4.",
+        Description = "Model folder (Hugging Face layout: config.json, safetensors, tokenizer files), 16-bit or NF4; or SPEC:STAGE (e.g. pipeline.yaml:merged), that stage's artifact in the cache.",
         Required = true,
     };
     public Option<string?> Adapter { get; } = new("--adapter") { Description = "peft LoRA adapter folder to attach (adapter_config.json + adapter_model.safetensors)." };

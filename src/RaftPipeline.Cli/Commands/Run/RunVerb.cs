@@ -9,7 +9,7 @@ namespace RaftPipeline.Cli.Commands.Run;
 
 /// <summary>
 /// <c>dotnet raft run SPEC [STAGE...] [--set KEY=VALUE]... [--run-dir DIR] [--verify] [--device cpu|cuda|auto]
-/// [--lock-timeout SECONDS] [--gpus N]</c>: the wiring; the behaviour is <see cref="RunCommand"/>, under
+/// [--lock-timeout SECONDS] [--gpus N] [--export STAGE=DIR]... [--force]</c>: the wiring; the behaviour is <see cref="RunCommand"/>, under
 /// <see cref="WorkerLauncher"/> (--gpus) or as one worker of a launched job (<see cref="DistributedRun"/>: torchrun,
 /// srun and PyTorchJob variables).
 /// </summary>
@@ -42,16 +42,22 @@ public sealed class RunVerb : ICliVerb
         {
             Description = "Train data-parallel on N GPUs of this machine: starts N worker processes (effective batch = batch_size × N × accumulation). With --device cpu, N CPU processes.",
         };
+        var export = new Option<string[]>("--export")
+        {
+            Description = "After the run, copy STAGE's artifact to DIR, writable (e.g. --export merged=out/merged); a spec's top-level export: map does the same. Repeatable.",
+        };
+        var force = new Option<bool>("--force") { Description = "Let --export replace a non-empty folder that this cache did not export to before." };
         var command = new Command("run", "Run a pipeline: reuse every stage already built, run the rest in dependency order.")
         {
-            spec, stages, set, runDir, verify, device, lockTimeout, gpus,
+            spec, stages, set, runDir, verify, device, lockTimeout, gpus, export, force,
         };
         command.SetAction(parse =>
         {
             var options = new RunOptions(
                 parse.GetValue(spec)!, parse.GetValue(stages) ?? [], parse.GetValue(set) ?? [],
                 parse.GetValue(runDir), parse.GetValue(verify), parse.GetValue(device),
-                parse.GetValue(lockTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(gpus));
+                parse.GetValue(lockTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(gpus),
+                parse.GetValue(export) ?? [], parse.GetValue(force));
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             if (options.Gpus is not null) return new WorkerLauncher(output, error).Run(options);
