@@ -17,8 +17,10 @@ public static class RaftCli
         public const int Failed = 1;
         /// <summary>Bad input: the spec, a file or an argument is wrong; nothing was executed.</summary>
         public const int BadInput = 2;
-        /// <summary>Stopped by the user (Ctrl-C); finished artifacts are kept.</summary>
+        /// <summary>Stopped by the user (Ctrl-C, SIGINT: 128 + 2); finished artifacts are kept.</summary>
         public const int Cancelled = 130;
+        /// <summary>Stopped by SIGTERM (128 + 15, the shell's convention), with the same clean wind-down as <see cref="Cancelled"/>.</summary>
+        public const int Terminated = 143;
     }
 
     public static RootCommand BuildRoot()

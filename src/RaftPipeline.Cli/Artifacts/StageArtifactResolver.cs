@@ -11,7 +11,8 @@ namespace RaftPipeline.Cli.Artifacts;
 /// <c>SPEC:STAGE</c> (e.g. <c>pipeline.yaml:merged</c>) → that stage's artifact in the spec's cache, found the way the
 /// MSBuild up-to-date check finds it: the stage's key is computed from the spec as written (its parameters, the
 /// content hashes of its files, its upstream keys, this build's stage versions) and looked up; nothing runs. Used by
-/// <c>generate</c>/<c>chat --model</c> and <c>cache pin</c>.
+/// the model options of every verb (through <see cref="Models.ModelArguments"/>: <c>--model</c>, <c>--base</c>,
+/// <c>--adapter</c>) and by <c>cache pin</c>.
 /// </summary>
 public static partial class StageArtifactResolver
 {
@@ -80,34 +81,41 @@ public static partial class StageArtifactResolver
     }
 
     /// <summary>
-    /// The folder <c>--model</c> names: itself, or for <c>SPEC:STAGE</c> the stage's artifact when it is a model
-    /// folder (config.json). False, with the problem, when the stage is not built or holds no model.
+    /// The folder a model option names as <c>SPEC:STAGE</c>: the stage's artifact, when it is what the option takes
+    /// (<c>--adapter</c>: a peft adapter folder, adapter_config.json; any other option: a model folder, config.json).
+    /// False, with the problem (naming the option), when the stage is not built or holds something else.
     /// </summary>
-    public static bool TryModelFolder(string model, out string folder, out string? problem)
+    public static bool TryFolder(string option, string value, out string folder, out string? problem)
     {
-        folder = model;
+        folder = value;
         problem = null;
-        if (!TryParse(model, out var specPath, out var stage)) return true;
+        if (!TryParse(value, out var specPath, out var stage)) return true;
         if (Resolve(specPath, stage, out problem) is not { } found)
         {
-            problem = $"--model {model}: {problem}";
+            problem = $"{option} {value}: {problem}";
             return false;
         }
         if (found.Entry is null)
         {
-            problem = $"--model {model}: stage '{stage}' ({found.Kind}, key {found.Key[..12]}) is not built in {found.CacheRoot}; " +
+            problem = $"{option} {value}: stage '{stage}' ({found.Kind}, key {found.Key[..12]}) is not built in {found.CacheRoot}; " +
                       $"build it first: dotnet raft run {specPath} {stage}";
             return false;
         }
         var data = found.Entry.DataDirectory;
-        if (File.Exists(Path.Combine(data, "config.json")))
+        var isAdapter = File.Exists(Path.Combine(data, "adapter_config.json"));
+        var isModel = File.Exists(Path.Combine(data, "config.json"));
+        if (option == "--adapter" ? isAdapter : isModel)
         {
             folder = data;
             return true;
         }
-        problem = File.Exists(Path.Combine(data, "adapter_config.json"))
-            ? $"--model {model}: stage '{stage}' ({found.Kind}) holds a LoRA adapter, not a model; give it as --adapter {data} and its base model as --model"
-            : $"--model {model}: stage '{stage}' ({found.Kind}) holds no model folder (no config.json in {data})";
+        problem = option == "--adapter"
+            ? isModel
+                ? $"{option} {value}: stage '{stage}' ({found.Kind}) holds a model, not a LoRA adapter; give it as --model"
+                : $"{option} {value}: stage '{stage}' ({found.Kind}) holds no adapter (no adapter_config.json in {data})"
+            : isAdapter
+                ? $"{option} {value}: stage '{stage}' ({found.Kind}) holds a LoRA adapter, not a model; give it as --adapter and its base model as --model"
+                : $"{option} {value}: stage '{stage}' ({found.Kind}) holds no model folder (no config.json in {data})";
         return false;
     }
 }

@@ -15,11 +15,12 @@ namespace RaftPipeline.Core.Store;
 /// <item>a run used it within <c>keepUnreferencedFor</c> (the entry folder's mtime).</item>
 /// </list>
 /// Every other entry is removed, and so is every untrusted folder under objects/ and every staging folder under
-/// tmp/ (gc holds the cache lock, so no run is writing there: whatever is in tmp/ was left by a killed process).
+/// tmp/ (gc holds the cache lock, so no run is writing there: whatever is in tmp/ was left by a killed process), and
+/// checkpoint areas that nothing will resume from (<see cref="CheckpointAreas.Collect"/>).
 /// </summary>
 public sealed class CacheCollector(ArtifactStore store)
 {
-    public enum RemovalKind { Entry, Untrusted, Staging }
+    public enum RemovalKind { Entry, Untrusted, Staging, Checkpoint }
 
     public sealed record Removal(string Path, string Reason, long Bytes, RemovalKind Kind = RemovalKind.Entry);
 
@@ -71,6 +72,8 @@ public sealed class CacheCollector(ArtifactStore store)
             removals.Add(new Removal(dir, $"in no kept run, neither pinned nor exported, last used {Days(age)} ago", bytes));
             if (!dryRun) store.Remove(key);
         }
+        removals.AddRange(new CheckpointAreas(store).Collect(keepUnreferencedFor, nowUtc, dryRun) // its rule: CheckpointAreas
+            .Select(r => r with { Kind = RemovalKind.Checkpoint }));
         if (Directory.Exists(store.TempDirectory))
             foreach (var dir in Directory.EnumerateDirectories(store.TempDirectory).Order(StringComparer.Ordinal).ToList())
             {

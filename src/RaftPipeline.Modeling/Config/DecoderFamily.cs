@@ -1,8 +1,8 @@
 namespace RaftPipeline.Modeling.Config;
 
 /// <summary>
-/// The decoder families this tool builds from one code path; they differ only in small switches
-/// (<see cref="ModelConfig.QkNorm"/>, the projection biases).
+/// The decoder families this tool builds from one code path. What each changes, and how its config.json maps,
+/// is its <see cref="Families.FamilyDescriptor"/> (registry: <see cref="Families.DecoderFamilies"/>).
 /// </summary>
 public enum DecoderFamily
 {

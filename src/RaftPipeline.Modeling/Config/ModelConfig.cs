@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RaftPipeline.Modeling.Families;
 
 namespace RaftPipeline.Modeling.Config;
 
@@ -36,23 +37,20 @@ public sealed record ModelConfig
     public string? Dtype { get; init; }
     public double InitializerRange { get; init; } = 0.02;
 
-    public bool QkNorm => Family == DecoderFamily.Qwen3;
+    /// <summary>Gemma 2's final_logit_softcapping: logits = cap · tanh(logits / cap) (see <see cref="Decoder.OutputHead"/>).</summary>
+    public double? FinalLogitSoftcapping { get; init; }
 
-    public string ModelType => Family switch
-    {
-        DecoderFamily.Qwen3 => "qwen3",
-        DecoderFamily.Qwen2 => "qwen2",
-        DecoderFamily.Llama => "llama",
-        _ => throw new InvalidOperationException($"unknown family {Family}"),
-    };
+    /// <summary>The MLP activation as config.json names it: silu (SwiGLU) unless the family says otherwise.</summary>
+    public string HiddenAct { get; init; } = "silu";
 
-    public string Architecture => Family switch
-    {
-        DecoderFamily.Qwen3 => "Qwen3ForCausalLM",
-        DecoderFamily.Qwen2 => "Qwen2ForCausalLM",
-        DecoderFamily.Llama => "LlamaForCausalLM",
-        _ => throw new InvalidOperationException($"unknown family {Family}"),
-    };
+    /// <summary>What this family changes in the shared blocks, and how its config.json maps (see <see cref="FamilyDescriptor"/>).</summary>
+    public FamilyDescriptor Descriptor => DecoderFamilies.Of(Family);
+
+    public bool QkNorm => Descriptor.QkNorm;
+
+    public string ModelType => Descriptor.ModelType;
+
+    public string Architecture => Descriptor.Architecture;
 
     /// <summary>
     /// config.json as transformers writes it. RoPE theta goes both top-level (transformers 4.x reads that) and
@@ -71,18 +69,17 @@ public sealed record ModelConfig
             ["num_attention_heads"] = NumAttentionHeads,
             ["num_key_value_heads"] = NumKeyValueHeads,
             ["head_dim"] = HeadDim,
-            ["hidden_act"] = "silu",
+            ["hidden_act"] = HiddenAct,
             ["rms_norm_eps"] = RmsNormEps,
             ["rope_theta"] = RopeTheta,
             ["rope_parameters"] = new JsonObject { ["rope_theta"] = RopeTheta, ["rope_type"] = "default" },
             ["max_position_embeddings"] = MaxPositionEmbeddings,
             ["tie_word_embeddings"] = TieWordEmbeddings,
-            ["attention_bias"] = Family == DecoderFamily.Qwen2 ? false : QkvBias,
             ["attention_dropout"] = 0.0,
             ["initializer_range"] = InitializerRange,
             ["use_cache"] = true,
         };
-        if (Family == DecoderFamily.Llama) o["mlp_bias"] = MlpBias;
+        Descriptor.Write(this, o);
         if (BosTokenId is int bos) o["bos_token_id"] = bos;
         if (EosTokenIds.Count == 1) o["eos_token_id"] = EosTokenIds[0];
         else if (EosTokenIds.Count > 1) o["eos_token_id"] = new JsonArray(EosTokenIds.Select(e => (JsonNode)e).ToArray());

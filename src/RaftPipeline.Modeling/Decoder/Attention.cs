@@ -1,6 +1,5 @@
 using RaftPipeline.Modeling.Config;
 using RaftPipeline.Modeling.Layers;
-using RaftPipeline.Modeling.Native.Cuda;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -56,9 +55,9 @@ public sealed class Attention : SlotHostModule
         using var scope = torch.NewDisposeScope();
         long b = x.shape[0], t = x.shape[1];
 
-        var (q, k, v) = cache is null && FusedInputsKernels(x, cos) is { } kernels
-            ? FusedInputs(x, cos, sin, kernels)
-            : Inputs(x, cos, sin, b, t, cache);
+        var (q, k, v) = (cache is null
+            ? FusedPaths.AttentionInputs(x, () => QkvRow(x), q_norm, k_norm, cos, sin, _heads, _kvHeads, _headDim)
+            : null) ?? Inputs(x, cos, sin, b, t, cache);
         var attended = nn.functional.scaled_dot_product_attention(q, k, v, mask, 0.0, isCausal);
         // [B, heads, T, d] → [B, T, heads·d]
         var merged = attended.transpose(1, 2).reshape(b, t, _heads * _headDim);
@@ -92,34 +91,12 @@ public sealed class Attention : SlotHostModule
     }
 
     /// <summary>
-    /// The kernels for <see cref="AttentionInputsFunction"/> when it applies: Qwen3's q/k norms with frozen bf16
-    /// weights, bf16 activations on a CUDA device, no KV cache (training and scoring).
+    /// The q|k|v projections side by side [B, T, (heads + 2·kvHeads)·d], for a fused kernel that reads them as one row:
+    /// straight out of a stacked LoRA group, else concatenated.
     /// </summary>
-    FusedKernels? FusedInputsKernels(Tensor x, Tensor cos) =>
-        q_norm is not null && k_norm is not null && x.device_type == DeviceType.CUDA && x.dtype == ScalarType.BFloat16
-        && cos.dtype == ScalarType.BFloat16 && q_norm.weight.dtype == ScalarType.BFloat16 && k_norm.weight.dtype == ScalarType.BFloat16
-        && !q_norm.weight.requires_grad && !k_norm.weight.requires_grad && q_norm.Eps == k_norm.Eps
-        && _headDim % 2 == 0 && _headDim <= FusedKernels.AttentionInputsMaxHeadDim
-            ? FusedKernels.For(x.device) : null;
-
-    /// <summary>
-    /// q, k, v as SDPA takes them ([B, heads, T, d], k and v repeated for GQA) in one kernel each way, from the q|k|v
-    /// projections side by side: straight out of a stacked LoRA group, else concatenated.
-    /// </summary>
-    (Tensor Q, Tensor K, Tensor V) FusedInputs(Tensor x, Tensor cos, Tensor sin, FusedKernels kernels)
-    {
-        var qkv = InputLora is { Members.Count: 3 } group && group.Accepts(x) ? group.ForwardStacked(x) : null;
-        qkv ??= torch.cat(Project([q_proj, k_proj, v_proj], InputLora, x), -1);
-        qkv = qkv.contiguous();
-        var c = cos.contiguous();
-        var s = sin.contiguous();
-        if (is_grad_enabled() && qkv.requires_grad)
-        {
-            var outputs = AttentionInputsFunction.apply(qkv, q_norm!.weight, k_norm!.weight, c, s, q_norm.Eps, _heads, _kvHeads, kernels);
-            return (outputs[0], outputs[1], outputs[2]);
-        }
-        return kernels.AttentionInputsForwardFusedBf16(qkv, _heads, _kvHeads, q_norm!.weight, k_norm!.weight, c, s, q_norm.Eps);
-    }
+    Tensor QkvRow(Tensor x) =>
+        (InputLora is { Members.Count: 3 } group && group.Accepts(x) ? group.ForwardStacked(x) : null)
+        ?? torch.cat(Project([q_proj, k_proj, v_proj], InputLora, x), -1);
 
     public override IReadOnlyList<string> SlotNames => Slots;
     public override IReadOnlyList<string> InputSlotNames => InputSlots;

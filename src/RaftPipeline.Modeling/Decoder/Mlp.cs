@@ -1,6 +1,5 @@
 using RaftPipeline.Modeling.Config;
 using RaftPipeline.Modeling.Layers;
-using RaftPipeline.Modeling.Native.Cuda;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,28 +26,16 @@ public sealed class Mlp : SlotHostModule
     public Tensor Forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        // A stacked LoRA group gives gate|up side by side: the SwiGLU kernel reads both halves in place.
-        if (InputLora is { Members.Count: 2 } group && group.Accepts(x) && FusedKernelsFor(x, x) is { } fusedKernels
-            && group.ForwardStacked(x) is { } stacked)
-        {
-            var swiglu = is_grad_enabled() && stacked.requires_grad
-                ? SwiGluFunction.apply(stacked, fusedKernels)
-                : fusedKernels.SwiGluForwardFusedBf16(stacked);
-            return Project([down_proj], OutputLora, swiglu)[0].MoveToOuterDisposeScope();
-        }
-        var gateUp = Project([gate_proj, up_proj], InputLora, x);
-        Tensor gate = gateUp[0], up = gateUp[1];
-        var gated = FusedKernelsFor(gate, up) is { } kernels
-            ? (is_grad_enabled() && (gate.requires_grad || up.requires_grad)
-                ? SwiGluFunction.apply(gate.contiguous(), up.contiguous(), kernels)
-                : kernels.SwiGluForwardBf16(gate.contiguous(), up.contiguous()))
-            : nn.functional.silu(gate) * up;
+        var gated = FusedPaths.SwiGluStacked(InputLora, x) ?? Gated(x);
         return Project([down_proj], OutputLora, gated)[0].MoveToOuterDisposeScope();
     }
 
-    static FusedKernels? FusedKernelsFor(Tensor gate, Tensor up) =>
-        gate.device_type == DeviceType.CUDA && gate.dtype == ScalarType.BFloat16 && up.dtype == ScalarType.BFloat16
-            ? FusedKernels.For(gate.device) : null;
+    Tensor Gated(Tensor x)
+    {
+        var gateUp = Project([gate_proj, up_proj], InputLora, x);
+        Tensor gate = gateUp[0], up = gateUp[1];
+        return FusedPaths.SwiGlu(gate, up) ?? nn.functional.silu(gate) * up;
+    }
 
     public override IReadOnlyList<string> SlotNames => Slots;
     public override IReadOnlyList<string> InputSlotNames => InputSlots;

@@ -1,4 +1,3 @@
-using RaftPipeline.Modeling.Native.Cuda;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -55,24 +54,11 @@ public sealed class RotaryEmbedding
     }
 
     /// <summary>
-    /// RoPE on <paramref name="bthd"/> in the projection's layout [B, T, heads, d], returned as [B, heads, T, d]: one
-    /// fused CUDA kernel for bf16 on a GPU, else <see cref="Apply"/> on the transposed view (same values).
+    /// RoPE on <paramref name="bthd"/> in the projection's layout [B, T, heads, d], returned as [B, heads, T, d]: a fused
+    /// kernel where <see cref="FusedPaths"/> has one, else <see cref="Apply"/> on the transposed view (same values).
     /// </summary>
-    public static Tensor ApplyToProjection(Tensor bthd, Tensor cos, Tensor sin)
-    {
-        if (bthd.device_type == DeviceType.CUDA && bthd.dtype == ScalarType.BFloat16 && cos.dtype == ScalarType.BFloat16
-            && FusedKernels.For(bthd.device) is { } kernels)
-        {
-            var x = bthd.contiguous();
-            var c = cos.contiguous();
-            var s = sin.contiguous();
-            var rotated = is_grad_enabled() && x.requires_grad
-                ? RopeFunction.apply(x, c, s, kernels)
-                : kernels.RopeForwardBf16(x, c, s);
-            return rotated.transpose(1, 2);
-        }
-        return Apply(bthd.transpose(1, 2), cos, sin);
-    }
+    public static Tensor ApplyToProjection(Tensor bthd, Tensor cos, Tensor sin) =>
+        FusedPaths.RotateProjection(bthd, cos, sin) ?? Apply(bthd.transpose(1, 2), cos, sin);
 
     /// <summary>x·cos + rotate_half(x)·sin, with x [B, heads, T, d] and cos/sin [B, T, d].</summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)

@@ -19,6 +19,7 @@ public class CacheVerbTests
     public async Task Ls_lists_every_entry_with_its_stage_and_size()
     {
         using var p = new CliPipeline();
+        Directory.CreateDirectory(p.Cache);
         Assert.Contains("empty", Raft("cache", "ls", "--cache", p.Cache).Output);
         await p.RunAsync();
         var (exit, output, _) = Raft("cache", "ls", "--spec", p.SpecPath);
@@ -52,6 +53,51 @@ public class CacheVerbTests
         Assert.Contains("removed; the next run rebuilds it", removed.Error);
         Assert.Equal(0, Raft("cache", "verify", "--cache", p.Cache).Exit);
         Assert.Null(new ArtifactStore(p.Cache).TryGet(l.Stage("chat")!.Key!));
+    }
+
+    [Theory]
+    [InlineData("ls")]
+    [InlineData("verify")]
+    public void Ls_and_verify_on_a_cache_that_does_not_exist_say_so_and_exit_2(string verb)
+    {
+        using var p = new CliPipeline();
+        var missing = Path.Combine(p.Folder, "no-such-cache");
+        var (exit, output, error) = Raft("cache", verb, "--cache", missing);
+        Assert.Equal(RaftCli.ExitCodes.BadInput, exit);
+        Assert.Equal($"cache folder '{missing}' does not exist", error.Trim());
+        Assert.Equal("", output);
+        Assert.False(Directory.Exists(missing));
+
+        var file = Path.Combine(p.Folder, "data", "rag.csv");
+        var onFile = Raft("cache", verb, "--cache", file);
+        Assert.Equal(RaftCli.ExitCodes.BadInput, onFile.Exit);
+        Assert.Equal($"cache '{file}' is a file, not a cache folder", onFile.Error.Trim());
+    }
+
+    [Fact]
+    public async Task Verify_also_reports_and_removes_the_entries_built_from_a_tampered_one()
+    {
+        using var p = new CliPipeline();
+        await p.RunAsync();
+        var l = RunLock.Read(Path.Combine(Assert.Single(p.Runs()), RunLock.FileName));
+        var file = Path.Combine(l.Stage("rows")!.Artifact!, "out.txt");
+        File.SetAttributes(file, FileAttributes.Normal);
+        var bytes = File.ReadAllBytes(file);
+        bytes[0] ^= 1; // same size: only a rehash sees it
+        File.WriteAllBytes(file, bytes);
+
+        var verify = Raft("cache", "verify", "--cache", p.Cache);
+        Assert.Equal(RaftCli.ExitCodes.Failed, verify.Exit);
+        Assert.Contains($"tampered {l.Stage("rows")!.Key}:", verify.Error);
+        Assert.Contains($"untrusted {l.Stage("chat")!.Key}:\n  built from stage 'rows''s artifact {l.Stage("rows")!.Key![..12]}, which was tampered with",
+            verify.Error.Replace("\r\n", "\n"));
+        Assert.Contains($"untrusted {l.Stage("stats")!.Key}:\n  built from stage 'chat''s artifact", verify.Error.Replace("\r\n", "\n"));
+        Assert.Contains("3 entries checked, 1 tampered, 2 built from tampered or changed artifacts", verify.Output);
+
+        Assert.Equal(RaftCli.ExitCodes.Failed, Raft("cache", "verify", "--cache", p.Cache, "--remove").Exit);
+        var after = Raft("cache", "verify", "--cache", p.Cache);
+        Assert.Equal(0, after.Exit);
+        Assert.Contains("0 entries checked, 0 tampered", after.Output);
     }
 
     [Fact]

@@ -129,6 +129,13 @@ public sealed class ExportRunTests
         var adapter = TinyModelFixture.Raft("generate", "--model", $"{p.SpecPath}:adapter", "--prompt", "x", "--device", "cpu");
         Assert.Equal(RaftCli.ExitCodes.BadInput, adapter.Exit);
         Assert.Contains("stage 'adapter' (lora) holds a LoRA adapter, not a model; give it as --adapter ", adapter.Err);
+        var swapped = TinyModelFixture.Raft("generate", "--model", $"{p.SpecPath}:base", "--adapter", $"{p.SpecPath}:base", "--prompt", "x", "--device", "cpu");
+        Assert.Equal(RaftCli.ExitCodes.BadInput, swapped.Exit);
+        Assert.Contains($"--adapter {p.SpecPath}:base: stage 'base' (model) holds a model, not a LoRA adapter; give it as --model", swapped.Err);
+        var both = TinyModelFixture.Raft("generate", "--model", $"{p.SpecPath}:base", "--adapter", $"{p.SpecPath}:adapter",
+            "--prompt", "x", "--greedy", "--max-new-tokens", "2", "--device", "cpu", "--json");
+        Assert.True(both.Exit == 0, both.Err);
+        Assert.Equal(2, Generated(both.Out).Length);
 
         var badExport = TinyModelFixture.Raft("run", p.SpecPath, "adapter", "--export", "merged=out");
         Assert.Equal(RaftCli.ExitCodes.BadInput, badExport.Exit);

@@ -13,7 +13,7 @@ public sealed class CacheVerb : ICliVerb
         var spec = new Option<string?>("--spec") { Description = "Use this spec's cache (and, for gc, its runs/ folder).", Recursive = true };
 
         var ls = new Command("ls", "List the cached artifacts: key, pipeline, stage, kind, files, size, created, last used.");
-        ls.SetAction(parse => WithCache(parse, cache, spec, root => CacheCommand.List(root, parse.InvocationConfiguration.Output)));
+        ls.SetAction(parse => WithCache(parse, cache, spec, root => CacheCommand.List(root, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)));
 
         var runs = new Option<string[]>("--runs") { Description = "Runs folder whose kept runs (per pipeline and set of --set overrides: the newest and the newest that succeeded) keep their artifacts (default: runs/ beside --spec). Repeatable." };
         var keepDays = new Option<double>("--keep-days") { Description = "Also keep artifacts used within this many days.", DefaultValueFactory = _ => 7 };
@@ -41,7 +41,7 @@ public sealed class CacheVerb : ICliVerb
             CacheCommand.Unpin(root, parse.GetValue(unpinTarget)!, parse.GetValue(spec), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)));
 
         var remove = new Option<bool>("--remove") { Description = "Delete tampered entries so the next run rebuilds them." };
-        var verify = new Command("verify", "Rehash every cached file against its manifest; exit 1 when an entry was tampered with.") { remove };
+        var verify = new Command("verify", "Rehash every cached file against its manifest; exit 1 when an entry was tampered with or built from one.") { remove };
         verify.SetAction(parse => WithCache(parse, cache, spec, root =>
             CacheCommand.Verify(root, parse.GetValue(remove), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)));
 

@@ -9,7 +9,7 @@ namespace RaftPipeline.Cli.Commands.Run;
 
 /// <summary>
 /// <c>dotnet raft run SPEC [STAGE...] [--set KEY=VALUE]... [--run-dir DIR] [--verify] [--device cpu|cuda|auto]
-/// [--lock-timeout SECONDS] [--gpus N] [--export STAGE=DIR]... [--force]</c>: the wiring; the behaviour is <see cref="RunCommand"/>, under
+/// [--lock-timeout SECONDS] [--gpus N] [--no-resume] [--export STAGE=DIR]... [--force]</c>: the wiring; the behaviour is <see cref="RunCommand"/>, under
 /// <see cref="WorkerLauncher"/> (--gpus) or as one worker of a launched job (<see cref="DistributedRun"/>: torchrun,
 /// srun and PyTorchJob variables).
 /// </summary>
@@ -42,6 +42,10 @@ public sealed class RunVerb : ICliVerb
         {
             Description = "Train data-parallel on N GPUs of this machine: starts N worker processes (effective batch = batch_size × N × accumulation). With --device cpu, N CPU processes.",
         };
+        var noResume = new Option<bool>("--no-resume")
+        {
+            Description = "Start every stage over: delete the checkpoints an interrupted train stage left in the cache instead of resuming from the newest.",
+        };
         var export = new Option<string[]>("--export")
         {
             Description = "After the run, copy STAGE's artifact to DIR, writable (e.g. --export merged=out/merged); a spec's top-level export: map does the same. Repeatable.",
@@ -49,7 +53,7 @@ public sealed class RunVerb : ICliVerb
         var force = new Option<bool>("--force") { Description = "Let --export replace a non-empty folder that this cache did not export to before." };
         var command = new Command("run", "Run a pipeline: reuse every stage already built, run the rest in dependency order.")
         {
-            spec, stages, set, runDir, verify, device, lockTimeout, gpus, export, force,
+            spec, stages, set, runDir, verify, device, lockTimeout, gpus, noResume, export, force,
         };
         command.SetAction(parse =>
         {
@@ -57,7 +61,7 @@ public sealed class RunVerb : ICliVerb
                 parse.GetValue(spec)!, parse.GetValue(stages) ?? [], parse.GetValue(set) ?? [],
                 parse.GetValue(runDir), parse.GetValue(verify), parse.GetValue(device),
                 parse.GetValue(lockTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(gpus),
-                parse.GetValue(export) ?? [], parse.GetValue(force));
+                parse.GetValue(noResume), parse.GetValue(export) ?? [], parse.GetValue(force));
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             if (options.Gpus is not null) return new WorkerLauncher(output, error).Run(options);
@@ -70,9 +74,10 @@ public sealed class RunVerb : ICliVerb
             }
             using var cancellation = new ConsoleCancellation(line => error.WriteLine(line));
             var command = new RunCommand(StageExecutors.All(), DeviceSelection.CudaAvailable);
-            if (world.IsLaunched)
-                return new DistributedRun(command, world).RunAsync(options, output, error, Observe(output), cancellation.Token).GetAwaiter().GetResult();
-            return command.RunAsync(options, output, error, Observe(output), cancellation.Token).GetAwaiter().GetResult();
+            int exit = world.IsLaunched
+                ? new DistributedRun(command, world).RunAsync(options, output, error, Observe(output), cancellation.Token).GetAwaiter().GetResult()
+                : command.RunAsync(options, output, error, Observe(output), cancellation.Token).GetAwaiter().GetResult();
+            return cancellation.ExitCode(exit);
         });
         return command;
     }

@@ -314,6 +314,9 @@ sealed partial class SpecCompiler
 
         var full = Path.GetFullPath(Path.Combine(specFolder, text));
         if (File.Exists(full) || Directory.Exists(full)) return new StageInput.FromPath(full);
+        // A path that exists wins; otherwise org/name[@rev] is a Hub model id, resolved when keys are computed.
+        if (slot.AcceptsModelId && RaftPipeline.Hub.HubModelId.TryParse(text, out var modelId))
+            return new StageInput.FromHub(modelId, full);
         if (StageNamePattern().IsMatch(text))
             return Fail(node, key, $"'{text}' is neither a stage of this spec nor an existing path{DidYouMean.Hint(text, stageNames, $"expected {slot.Expectation}")}") ? null : null;
         return Fail(node, key, $"path not found: '{text}' (resolved to {full}); expected {slot.Expectation}") ? null : null;
