@@ -77,6 +77,9 @@ public sealed class ExportRunTests
         Assert.Contains("The adapter alone is in `adapter/`.", card);
         Assert.True(File.Exists(Path.Combine(runFolder, "stages", "merged", "artifact", "adapter", "adapter_config.json")));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(runFolder, "stages", "merged"), "*.md"));
+        // The report lists each stage's own files, not the artifact's behind the link.
+        var report = File.ReadAllText(Path.Combine(runFolder, "report.md"));
+        Assert.DoesNotContain("/artifact/", report);
 
         // The exported folder loads, and answers exactly as the stage's artifact named by SPEC:STAGE does.
         string[] args = ["--prompt", "Hello", "--greedy", "--max-new-tokens", "4", "--device", "cpu", "--json"];
