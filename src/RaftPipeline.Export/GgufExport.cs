@@ -41,6 +41,8 @@ public static partial class GgufExport
         var tensors = SafetensorsTensors.Open(request.ModelFolder);
         var name = Sanitize(request.Name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.ModelFolder))));
         var plans = PlanTensors(architecture, tensors, request.Type);
+        var writeLora = request.AdapterFolder is null ? null
+            : LoraGgufWriter.Prepare(request.AdapterFolder, architecture, Path.Combine(request.OutputFolder, $"{name}-lora.gguf"), name + "-lora");
 
         Directory.CreateDirectory(request.OutputFolder);
         var typeName = GgufFileTypes.Name(request.Type);
@@ -57,9 +59,7 @@ public static partial class GgufExport
         metadata.AddRange(tokenizer.Metadata());
         GgufWriter.Write(modelPath, metadata, plans);
 
-        LoraGgufWriter.Result? lora = null;
-        if (request.AdapterFolder is not null)
-            lora = LoraGgufWriter.Write(request.AdapterFolder, architecture, Path.Combine(request.OutputFolder, $"{name}-lora.gguf"), name + "-lora");
+        var lora = writeLora?.Invoke();
 
         var template = tokenizer.ChatTemplates.FirstOrDefault(t => t.Name == "default").Template;
         var eosTexts = config.EosTokenIds.Concat(tokenizer.EosId is { } e ? [e] : [])

@@ -16,7 +16,8 @@ public static class LoraGgufWriter
 {
     public sealed record Result(string Path, int Rank, double Alpha, IReadOnlyList<string> Tensors);
 
-    public static Result Write(string adapterFolder, GgufArchitecture architecture, string outputPath, string name)
+    /// <summary>Reads and checks the adapter; the returned function writes the file. Nothing is written on refusal.</summary>
+    public static Func<Result> Prepare(string adapterFolder, GgufArchitecture architecture, string outputPath, string name)
     {
         var configPath = System.IO.Path.Combine(adapterFolder, "adapter_config.json");
         if (!File.Exists(configPath)) throw new ExportException(configPath, "not found (expected a peft adapter folder)");
@@ -77,8 +78,11 @@ public static class LoraGgufWriter
             new("adapter.type", GgufValue.Str("lora")),
             new("adapter.lora.alpha", GgufValue.F32((float)ggufAlpha)),
         };
-        GgufWriter.Write(outputPath, metadata, plans);
-        return new Result(outputPath, rank, ggufAlpha, plans.Select(p => p.Name).ToList());
+        return () =>
+        {
+            GgufWriter.Write(outputPath, metadata, plans);
+            return new Result(outputPath, rank, ggufAlpha, plans.Select(p => p.Name).ToList());
+        };
     }
 
     /// <summary>peft keys: base_model.model.{module}.lora_A.weight (or .lora_A.default.weight).</summary>

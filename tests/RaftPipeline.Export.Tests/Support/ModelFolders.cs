@@ -3,9 +3,9 @@ using RaftPipeline.Modeling.Presets;
 namespace RaftPipeline.Export.Tests.Support;
 
 /// <summary>
-/// The tiny models of every family the tool loads: the tool's own tiny preset (a Qwen3 with the real Qwen3 tokenizer
-/// and chat template, written once per test run), and the transformers-written folders of
-/// Fixtures/gguf_families (qwen3, qwen2, llama; see generate.py there), sized so k-quant blocks are really used.
+/// The model folders the export tests use: "preset", the tool's own tiny Qwen3 (the real Qwen3 tokenizer and chat
+/// template, hidden 64), and "qwen3", "qwen2", "llama" from <see cref="TinyFamilies"/> (hidden 256, for the k-quants).
+/// Each is built once per test run, and every export goes to a fresh temporary folder.
 /// </summary>
 public static class ModelFolders
 {
@@ -16,11 +16,7 @@ public static class ModelFolders
         return dir;
     });
 
-    public static string Preset => s_preset.Value;
-
-    public static string Fixture(string family) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "gguf_families", family);
-
-    public static string Folder(string name) => name == "preset" ? Preset : Fixture(name);
+    public static string Folder(string name) => name == "preset" ? s_preset.Value : TinyFamilies.Folder(name);
 
     public static string NewTempDirectory(string tag)
     {
