@@ -7,6 +7,7 @@ using RaftPipeline.Stages.Load;
 using RaftPipeline.Stages.Lora;
 using RaftPipeline.Stages.Merge;
 using RaftPipeline.Stages.Preset;
+using RaftPipeline.Stages.Push;
 using RaftPipeline.Stages.Quantize;
 using RaftPipeline.Stages.Train;
 
@@ -31,5 +32,6 @@ public static class StageExecutors
         new MergeStageExecutor(),
         new GenerateStageExecutor(),
         new EvalStageExecutor(),
+        new PushStageExecutor(),
     ];
 }

@@ -16,6 +16,11 @@ public sealed class HubEnvironment : IDisposable
         Environment.SetEnvironmentVariable("HF_HOME", home);
     }
 
+    public string Token
+    {
+        set => Environment.SetEnvironmentVariable("HF_TOKEN", value);
+    }
+
     public bool Offline
     {
         set => Environment.SetEnvironmentVariable("HF_HUB_OFFLINE", value ? "1" : null);

@@ -55,10 +55,13 @@ public sealed class InitVerbTests : IDisposable
         Assert.Equal(0, Raft("init", Target).Exit);
         var spec = Path.Combine(Target, "pipeline.yaml");
 
-        // Without the model folder the spec names exactly what is missing (the next-steps line creates it).
+        // Without the model folder (the next-steps line creates it), models/tiny reads as a Hugging Face model id,
+        // which the run then looks up and reports, naming the local path it did not find.
         var missing = SpecLoader.Load(spec);
-        Assert.False(missing.IsValid);
-        Assert.All(missing.Errors, e => Assert.Contains("models/tiny", e.ToString()));
+        Assert.True(missing.IsValid, string.Join("\n", missing.Errors));
+        var asId = Assert.IsType<StageInput.FromHub>(Assert.Single(missing.Spec.Stages[1].Inputs["model"]));
+        Assert.Equal("models/tiny", asId.Id.ToString());
+        Assert.Equal(Path.Combine(Target, "models", "tiny"), asId.LocalPath);
 
         Directory.CreateDirectory(Path.Combine(Target, "models", "tiny"));
         var result = SpecLoader.Load(spec);
