@@ -33,7 +33,7 @@ public sealed class HubEnvironment : IDisposable
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class HubEnvironmentCollection
+public sealed class HubEnvironmentCollection : ICollectionFixture<RaftPipeline.Cli.Tests.Generate.TinyModelFixture>
 {
     public const string Name = "HF environment";
 }

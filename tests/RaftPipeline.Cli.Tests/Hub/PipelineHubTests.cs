@@ -6,7 +6,7 @@ namespace RaftPipeline.Cli.Tests.Hub;
 
 /// <summary>Hub ids as spec inputs (`raft run`), the `push` stage kind and `raft push`, against a local Hub.</summary>
 [Collection(HubEnvironmentCollection.Name)]
-public sealed class PipelineHubTests(TinyModelFixture tiny) : IClassFixture<TinyModelFixture>
+public sealed class PipelineHubTests(TinyModelFixture tiny)
 {
     static JsonObject LatestLock(string folder, string pipeline)
     {
