@@ -14,6 +14,9 @@ public sealed record RunRequest
     /// <summary>Rehash every external input (ignore the memo) and check reused artifacts against their manifests.</summary>
     public bool Verify { get; init; }
 
+    /// <summary>Resume a stage from the checkpoints a failed or killed attempt left (true), or clear them and start over (<c>--no-resume</c>).</summary>
+    public bool Resume { get; init; } = true;
+
     /// <summary>The device stages run on; never <see cref="DeviceKind.Auto"/> (the caller resolves it and says so).</summary>
     public DeviceKind Device { get; init; } = DeviceKind.Cpu;
 

@@ -52,6 +52,7 @@ public sealed class RunCommand(IReadOnlyList<IStageExecutor> executors, Func<boo
             Targets = options.Targets,
             RunDirectory = options.RunDirectory,
             Verify = options.Verify,
+            Resume = !options.NoResume,
             Device = device.Device,
             LockTimeout = options.EffectiveLockTimeout,
             ResolvedSpecYaml = ResolvedSpecWriter.Write(spec, options.AllOverrides),
