@@ -38,7 +38,22 @@ public static class RaftCli
         return root;
     }
 
-    public static int Run(string[] args) => BuildRoot().Parse(args).Invoke();
+    public static int Run(string[] args) => Invoke(args, new InvocationConfiguration());
+
+    /// <summary>
+    /// Parses and runs a command line. A command line that does not parse (a mistyped verb, a missing argument) gets
+    /// its errors and the closest verbs, not the whole help, and exits with <see cref="ExitCodes.BadInput"/>.
+    /// </summary>
+    public static int Invoke(string[] args, InvocationConfiguration configuration)
+    {
+        var parse = BuildRoot().Parse(args);
+        if (parse.Action is not System.CommandLine.Invocation.ParseErrorAction errors) return parse.Invoke(configuration);
+        errors.ShowHelp = false;
+        parse.Invoke(configuration);
+        var verb = parse.CommandResult.Command is RootCommand ? "" : $" {parse.CommandResult.Command.Name}";
+        configuration.Error.WriteLine($"See `dotnet raft{verb} --help`.");
+        return ExitCodes.BadInput;
+    }
 
     sealed class PrintVersionAction : System.CommandLine.Invocation.SynchronousCommandLineAction
     {

@@ -165,11 +165,13 @@ public sealed partial class LocalHub : IAsyncDisposable
     /// <summary>Extension point for the write side (push); true when handled.</summary>
     partial void HandleWrite(HttpContext context, string[] parts, ref Task? handled);
 
-    Task<bool> HandleExtraAsync(HttpContext context, string[] parts)
+    async Task<bool> HandleExtraAsync(HttpContext context, string[] parts)
     {
         Task? handled = null;
         HandleWrite(context, parts, ref handled);
-        return handled is null ? Task.FromResult(false) : handled.ContinueWith(_ => true);
+        if (handled is null) return false;
+        await handled;
+        return true;
     }
 
     bool Redirected(HttpContext context, string repoId, string format)

@@ -48,6 +48,9 @@ public static class StageKindCatalog
             ModelSlot("model", true, ModelKinds, "The base model."),
             ModelSlot("adapter", false, AdapterKinds, "The tuned adapter; absent: the base model only."),
             Slot("data", true, false, false, ["load"], "The rows to evaluate on (the load stage's test split).")),
+        Kind<ExportParameters>("export",
+            Slot("model", true, false, true, FullPrecisionKinds, "The 16-bit model folder (a merge stage's output, or the base when an adapter is given)."),
+            Slot("adapter", false, false, true, AdapterKinds, "A LoRA adapter: merged first, or written as a LoRA GGUF (merge: false).")),
     ];
 
     public static StageKindInfo? Find(string kind) => Kinds.FirstOrDefault(k => k.Name == kind);

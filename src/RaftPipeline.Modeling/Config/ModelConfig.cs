@@ -22,7 +22,26 @@ public sealed record ModelConfig
     public required int HeadDim { get; init; }
     public required double RmsNormEps { get; init; }
     public required double RopeTheta { get; init; }
+    /// <summary>A scaled RoPE (linear, dynamic, yarn, llama3), or null for the default one.</summary>
+    public RopeScaling? RopeScaling { get; init; }
+    /// <summary>Gemma 3: the RoPE base of the sliding layers (rope_local_base_freq), or null: one RoPE for all.</summary>
+    public double? RopeLocalTheta { get; init; }
+    /// <summary>The share of each head that RoPE rotates (Phi-3: the first head_dim · factor dimensions).</summary>
+    public double PartialRotaryFactor { get; init; } = 1.0;
+    /// <summary>The rotated dimensions of a head: int(head_dim · partial_rotary_factor), as transformers truncates.</summary>
+    public int RotaryDim => (int)(HeadDim * PartialRotaryFactor);
     public int MaxPositionEmbeddings { get; init; } = 40960;
+    /// <summary>
+    /// Sliding-window attention: a query at index i sees keys j with i − window &lt; j ≤ i (transformers'
+    /// sliding_window_overlay), on every layer (Mistral) or on the layers <see cref="LayerTypes"/> marks sliding.
+    /// </summary>
+    public int? SlidingWindow { get; init; }
+    /// <summary>Per layer "sliding_attention" or "full_attention" (Gemma 2 and 3), or null: every layer alike.</summary>
+    public IReadOnlyList<string>? LayerTypes { get; init; }
+
+    /// <summary>Whether layer <paramref name="layer"/> attends through the sliding window.</summary>
+    public bool IsSlidingLayer(int layer) =>
+        SlidingWindow is not null && (LayerTypes is null || LayerTypes[layer] == "sliding_attention");
     public bool TieWordEmbeddings { get; init; }
     /// <summary>Bias on q/k/v projections.</summary>
     public bool QkvBias { get; init; }
@@ -36,6 +55,13 @@ public sealed record ModelConfig
     /// <summary>The dtype the checkpoint was saved in ("bfloat16", "float32", ...), if the config says.</summary>
     public string? Dtype { get; init; }
     public double InitializerRange { get; init; } = 0.02;
+
+    /// <summary>Gemma: scores scale 1/√query_pre_attn_scalar instead of 1/√head_dim.</summary>
+    public double? QueryPreAttnScalar { get; init; }
+    /// <summary>Gemma 2: attention scores soft-capped, cap · tanh(scores / cap), before the mask and softmax.</summary>
+    public double? AttnLogitSoftcapping { get; init; }
+    /// <summary>The attention scores' scale.</summary>
+    public double AttentionScale => 1.0 / Math.Sqrt(QueryPreAttnScalar ?? HeadDim);
 
     /// <summary>Gemma 2's final_logit_softcapping: logits = cap · tanh(logits / cap) (see <see cref="Decoder.OutputHead"/>).</summary>
     public double? FinalLogitSoftcapping { get; init; }
@@ -72,13 +98,22 @@ public sealed record ModelConfig
             ["hidden_act"] = HiddenAct,
             ["rms_norm_eps"] = RmsNormEps,
             ["rope_theta"] = RopeTheta,
-            ["rope_parameters"] = new JsonObject { ["rope_theta"] = RopeTheta, ["rope_type"] = "default" },
+            ["rope_parameters"] = RopeParametersJson(),
             ["max_position_embeddings"] = MaxPositionEmbeddings,
             ["tie_word_embeddings"] = TieWordEmbeddings,
             ["attention_dropout"] = 0.0,
             ["initializer_range"] = InitializerRange,
             ["use_cache"] = true,
         };
+        if (RopeScaling is not null)
+        {
+            var legacy = new JsonObject();
+            RopeScaling.WriteTo(legacy);
+            o["rope_scaling"] = legacy;
+        }
+        if (PartialRotaryFactor != 1.0) o["partial_rotary_factor"] = PartialRotaryFactor;
+        if (SlidingWindow is int window) o["sliding_window"] = window;
+        if (LayerTypes is not null) o["layer_types"] = new JsonArray(LayerTypes.Select(l => (JsonNode)l).ToArray());
         Descriptor.Write(this, o);
         if (BosTokenId is int bos) o["bos_token_id"] = bos;
         if (EosTokenIds.Count == 1) o["eos_token_id"] = EosTokenIds[0];
@@ -90,5 +125,12 @@ public sealed record ModelConfig
             o["torch_dtype"] = Dtype;  // transformers 4.x
         }
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+    }
+
+    JsonObject RopeParametersJson()
+    {
+        var p = new JsonObject { ["rope_theta"] = RopeTheta, ["rope_type"] = "default" };
+        RopeScaling?.WriteTo(p);
+        return p;
     }
 }

@@ -50,6 +50,7 @@ public static class ModelConfigReader
             if (heads % kvHeads != 0)
                 throw new ModelConfigException(file, "num_key_value_heads", $"{kvHeads} must divide num_attention_heads {heads}");
 
+            var rope = ReadRope(r);
             // The keys every family shares; the descriptor then reads its own and sets its blocks' switches.
             var shared = new ModelConfig
             {
@@ -62,7 +63,9 @@ public static class ModelConfigReader
                 NumKeyValueHeads = kvHeads,
                 HeadDim = headDim,
                 RmsNormEps = r.Double("rms_norm_eps"),
-                RopeTheta = ReadRopeTheta(root, r, file),
+                RopeTheta = rope.Theta,
+                RopeScaling = rope.Scaling,
+                PartialRotaryFactor = ReadPartialRotaryFactor(r),
                 MaxPositionEmbeddings = r.OptionalInt("max_position_embeddings") ?? 40960,
                 TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? false,
                 BosTokenId = r.OptionalInt("bos_token_id"),
@@ -81,28 +84,60 @@ public static class ModelConfigReader
     }
 
     /// <summary>
-    /// transformers 4.x writes rope_theta top-level (and rope_scaling); 5.x writes rope_parameters
-    /// {rope_theta, rope_type}. Only the default RoPE is implemented: a scaled variant is refused by name.
+    /// RoPE: transformers 4.x writes rope_theta top-level and a scaled variant in rope_scaling; 5.x writes
+    /// rope_parameters {rope_type, rope_theta, options} (Gemma 3: one such object per layer type, the full-attention one
+    /// is read here, the family reads the others). A type or an option not implemented is refused by name.
     /// </summary>
-    static double ReadRopeTheta(JsonElement root, ConfigJsonReader r, string file)
+    internal static (double Theta, RopeScaling? Scaling) ReadRope(ConfigJsonReader r, string? layerType = null)
     {
-        double? theta = null;
-        string? ropeType = null;
-        if (root.TryGetProperty("rope_parameters", out var p) && p.ValueKind == JsonValueKind.Object)
-        {
-            var pr = new ConfigJsonReader(p, file, "rope_parameters.");
-            theta = pr.OptionalDouble("rope_theta");
-            ropeType = pr.OptionalString("rope_type") ?? pr.OptionalString("type");
-        }
-        if (root.TryGetProperty("rope_scaling", out var s) && s.ValueKind == JsonValueKind.Object)
-        {
-            var sr = new ConfigJsonReader(s, file, "rope_scaling.");
-            ropeType ??= sr.OptionalString("rope_type") ?? sr.OptionalString("type");
-        }
-        if (ropeType is not null && ropeType != "default")
-            throw new ModelConfigException(file, "rope_type", $"RoPE variant '{ropeType}' is not supported (only 'default')");
-        theta ??= r.OptionalDouble("rope_theta");
-        return theta ?? throw new ModelConfigException(file, "rope_theta",
+        var parameters = r.OptionalObject("rope_parameters");
+        if (parameters is not null && layerType is not null) parameters = parameters.OptionalObject(layerType)
+            ?? throw parameters.Error(layerType, "missing: rope_parameters is given per layer type, and this layer type has none");
+        else if (parameters is not null && parameters.Has("full_attention")) parameters = parameters.OptionalObject("full_attention");
+        var legacy = r.OptionalObject("rope_scaling");
+        var declared = parameters is not null && (parameters.Has("rope_type") || parameters.Has("type")) ? parameters
+            : legacy is not null && (legacy.Has("rope_type") || legacy.Has("type")) ? legacy : null;
+        var type = declared is null ? "default" : declared.OptionalString("rope_type") ?? declared.String("type");
+
+        double theta = parameters?.OptionalDouble("rope_theta") ?? r.OptionalDouble("rope_theta") ?? throw new ModelConfigException(r.File, "rope_theta",
             "missing: expected top-level 'rope_theta' (transformers 4.x) or 'rope_parameters.rope_theta' (transformers 5.x)");
+        if (!RopeScaling.SupportedTypes.Contains(type))
+            throw new ModelConfigException(r.File, "rope_type",
+                $"RoPE type '{type}' is not supported (supported: {string.Join(", ", RopeScaling.SupportedTypes)})");
+        if (declared is null || type == "default") return (theta, null);
+
+        var options = RopeScaling.OptionsOf(type);
+        foreach (var key in declared.Keys)
+            if (key is not ("rope_type" or "type" or "rope_theta" or "partial_rotary_factor") && !options.Contains(key))
+                throw declared.Error(key, $"option '{key}' of RoPE type '{type}' is not supported (supported: {string.Join(", ", options)})");
+        double Required(string key) => declared.OptionalDouble(key) ?? throw new ModelConfigException(r.File, "rope_type",
+            $"RoPE type '{type}' needs the option '{key}' (a number), which is missing");
+        var scaling = new RopeScaling
+        {
+            Type = type,
+            Factor = Required("factor"),
+            LowFreqFactor = type == "llama3" ? Required("low_freq_factor") : null,
+            HighFreqFactor = type == "llama3" ? Required("high_freq_factor") : null,
+            OriginalMaxPositionEmbeddings = type == "llama3" ? (int)Required("original_max_position_embeddings")
+                : declared.OptionalInt("original_max_position_embeddings"),
+            BetaFast = declared.OptionalDouble("beta_fast"),
+            BetaSlow = declared.OptionalDouble("beta_slow"),
+            AttentionFactor = declared.OptionalDouble("attention_factor"),
+            Mscale = declared.OptionalDouble("mscale"),
+            MscaleAllDim = declared.OptionalDouble("mscale_all_dim"),
+            Truncate = declared.OptionalBool("truncate"),
+        };
+        if (type == "llama3" && scaling.LowFreqFactor == scaling.HighFreqFactor)
+            throw new ModelConfigException(r.File, "rope_type", "RoPE type 'llama3' needs low_freq_factor != high_freq_factor");
+        return (theta, scaling);
+    }
+
+    /// <summary>partial_rotary_factor top-level (4.x) or in rope_parameters (5.x); 1 when absent.</summary>
+    static double ReadPartialRotaryFactor(ConfigJsonReader r)
+    {
+        var p = r.OptionalObject("rope_parameters");
+        var f = r.OptionalDouble("partial_rotary_factor") ?? (p is not null && !p.Has("full_attention") ? p.OptionalDouble("partial_rotary_factor") : null);
+        if (f is double v && (v <= 0 || v > 1)) throw new ModelConfigException(r.File, "partial_rotary_factor", $"expected a number in (0, 1], found {v}");
+        return f ?? 1.0;
     }
 }

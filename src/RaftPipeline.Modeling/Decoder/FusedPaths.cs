@@ -54,6 +54,14 @@ public static class FusedPaths
             : kernels.SwiGluForwardBf16(gate.contiguous(), up.contiguous());
     }
 
+    /// <summary>silu(gate) · up from one [.., 2·inner] tensor, gate | up (Phi-3's gate_up_proj output).</summary>
+    public static Tensor? SwiGluOfStacked(Tensor gateUp)
+    {
+        if (Bf16Cuda(gateUp) is not { } kernels) return null;
+        var stacked = gateUp.contiguous();
+        return is_grad_enabled() && stacked.requires_grad ? SwiGluFunction.apply(stacked, kernels) : kernels.SwiGluForwardFusedBf16(stacked);
+    }
+
     /// <summary>silu(gate) · up read in place from a stacked LoRA group's gate|up output (one GEMM for both).</summary>
     public static Tensor? SwiGluStacked(LoraProjectionGroup? group, Tensor x)
     {

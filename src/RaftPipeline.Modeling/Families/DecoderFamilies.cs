@@ -10,6 +10,10 @@ public static class DecoderFamilies
         new Qwen3Family(),
         new Qwen2Family(),
         new LlamaFamily(),
+        new MistralFamily(),
+        new Phi3Family(),
+        new Gemma2Family(),
+        new Gemma3TextFamily(),
     ];
 
     /// <summary>The supported model_type values, for error messages.</summary>

@@ -23,6 +23,18 @@ public abstract class FamilyDescriptor
     /// <summary>Per-head RMSNorm of q and k before RoPE (Qwen3, Gemma 3).</summary>
     public virtual bool QkNorm => false;
 
+    /// <summary>Phi-3: q|k|v as one qkv_proj and gate|up as one gate_up_proj, in the checkpoint and as LoRA targets.</summary>
+    public virtual bool FusedProjections => false;
+
+    /// <summary>Gemma: every RMSNorm multiplies by (1 + weight) in fp32 (1), not by weight (0).</summary>
+    public virtual double NormWeightOffset => 0;
+
+    /// <summary>Gemma: embeddings times √hidden_size, rounded to the activations' dtype.</summary>
+    public virtual bool ScaleEmbeddings => false;
+
+    /// <summary>Gemma 2/3: a norm after attention and after the MLP too (four per block), each before its residual add.</summary>
+    public virtual bool SandwichNorms => false;
+
     /// <summary>
     /// The family's own config keys on top of the shared ones in <paramref name="shared"/>; refuses options the
     /// blocks do not implement (file, key, value, supported values).

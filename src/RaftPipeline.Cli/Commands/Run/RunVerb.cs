@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace RaftPipeline.Cli.Commands.Run;
 
 /// <summary>
-/// <c>dotnet raft run SPEC [STAGE...] [--set KEY=VALUE]... [--run-dir DIR] [--verify] [--device cpu|cuda|auto]
+/// <c>dotnet raft run [SPEC] [STAGE...] [--set KEY=VALUE]... [--run-dir DIR] [--verify] [--device cpu|cuda|auto]
 /// [--lock-timeout SECONDS] [--gpus N] [--no-resume]</c>: the wiring; the behaviour is <see cref="RunCommand"/>, under
 /// <see cref="WorkerLauncher"/> (--gpus) or as one worker of a launched job (<see cref="DistributedRun"/>: torchrun,
 /// srun and PyTorchJob variables).
@@ -17,7 +17,11 @@ public sealed class RunVerb : ICliVerb
 {
     public Command Create()
     {
-        var spec = new Argument<string>("spec") { Description = "The pipeline spec (YAML)." };
+        var spec = new Argument<string?>("spec")
+        {
+            Description = $"The pipeline spec (YAML); default ./{DefaultSpec.FileName}.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var stages = new Argument<string[]>("stage")
         {
             Description = "Run only these stages and what they need (as dvc repro STAGE); none: every stage.",
@@ -52,8 +56,9 @@ public sealed class RunVerb : ICliVerb
         };
         command.SetAction(parse =>
         {
+            var (specPath, targets) = DefaultSpec.Resolve(parse.GetValue(spec), parse.GetValue(stages) ?? []);
             var options = new RunOptions(
-                parse.GetValue(spec)!, parse.GetValue(stages) ?? [], parse.GetValue(set) ?? [],
+                specPath, targets, parse.GetValue(set) ?? [],
                 parse.GetValue(runDir), parse.GetValue(verify), parse.GetValue(device),
                 parse.GetValue(lockTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(gpus),
                 parse.GetValue(noResume));
