@@ -58,5 +58,22 @@ public sealed class ChatEngineTests : IDisposable
         Assert.Equal(FinishReason.Length, streamed[0].Item2.Finish);
     }
 
+    [Fact]
+    public async Task Leaving_a_stream_early_cancels_its_row()
+    {
+        using var engine = ChatEngine.Load(_dir, null, CPU);
+        var ids = engine.EncodePrompt("count to a thousand");
+        var options = engine.Options(new SamplingSettings { Greedy = true, MaxNewTokens = 2000 });
+        await foreach (var update in engine.StreamAsync(ids, options))
+        {
+            if (update.Text.Length > 0) break;
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (engine.Stats.Sequences == 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+        Assert.Equal(1, engine.Stats.Cancelled);
+        Assert.True(engine.Stats.GeneratedTokens < 2000, $"{engine.Stats.GeneratedTokens} tokens of 2000");
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
