@@ -22,8 +22,10 @@ public static class RaftCli
         /// folder. One line names the path and the reason; nothing was left half-written.
         /// </summary>
         public const int StorageError = 3;
-        /// <summary>Stopped by the user (Ctrl-C); finished artifacts are kept.</summary>
+        /// <summary>Stopped by the user (Ctrl-C, SIGINT: 128 + 2); finished artifacts are kept.</summary>
         public const int Cancelled = 130;
+        /// <summary>Stopped by SIGTERM (128 + 15, the shell's convention), with the same clean wind-down as <see cref="Cancelled"/>.</summary>
+        public const int Terminated = 143;
     }
 
     public static RootCommand BuildRoot()
@@ -42,7 +44,22 @@ public static class RaftCli
         return root;
     }
 
-    public static int Run(string[] args) => BuildRoot().Parse(args).Invoke();
+    public static int Run(string[] args) => Invoke(args, new InvocationConfiguration());
+
+    /// <summary>
+    /// Parses and runs a command line. A command line that does not parse (a mistyped verb, a missing argument) gets
+    /// its errors and the closest verbs, not the whole help, and exits with <see cref="ExitCodes.BadInput"/>.
+    /// </summary>
+    public static int Invoke(string[] args, InvocationConfiguration configuration)
+    {
+        var parse = BuildRoot().Parse(args);
+        if (parse.Action is not System.CommandLine.Invocation.ParseErrorAction errors) return parse.Invoke(configuration);
+        errors.ShowHelp = false;
+        parse.Invoke(configuration);
+        var verb = parse.CommandResult.Command is RootCommand ? "" : $" {parse.CommandResult.Command.Name}";
+        configuration.Error.WriteLine($"See `dotnet raft{verb} --help`.");
+        return ExitCodes.BadInput;
+    }
 
     /// <summary>
     /// The top-level error handling of every verb: an I/O failure no verb handled itself (a read-only or full folder,

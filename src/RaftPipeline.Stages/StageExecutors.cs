@@ -1,6 +1,7 @@
 using RaftPipeline.Core.Engine;
 using RaftPipeline.Stages.Analyze;
 using RaftPipeline.Stages.Eval;
+using RaftPipeline.Stages.Export;
 using RaftPipeline.Stages.Format;
 using RaftPipeline.Stages.Generate;
 using RaftPipeline.Stages.Load;
@@ -31,5 +32,6 @@ public static class StageExecutors
         new MergeStageExecutor(),
         new GenerateStageExecutor(),
         new EvalStageExecutor(),
+        new ExportStageExecutor(),
     ];
 }

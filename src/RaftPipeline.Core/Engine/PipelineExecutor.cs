@@ -24,6 +24,12 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
     /// </summary>
     public bool VerifyReused { get; init; }
 
+    /// <summary>
+    /// Let a stage resume from the checkpoint area its key's failed or killed attempt left (<see cref="CheckpointAreas"/>);
+    /// false clears the area before the stage runs (<c>--no-resume</c>).
+    /// </summary>
+    public bool Resume { get; init; } = true;
+
     public async Task<RunLock> RunAsync(
         PipelineSpec spec, IReadOnlyList<ResolvedStage> stages, IReadOnlyList<string> targets,
         DeviceKind device, RunFolder folder, RunLog log, CancellationToken cancellationToken)
@@ -149,6 +155,9 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
         markRunning();
         observer.StageStarted(stage.Name);
         log.Write(stage.Name, $"running ({stage.Stage.Kind} v{stage.Executor.Version}, key {stage.Key})");
+        var checkpoints = new CheckpointAreas(store);
+        if (!Resume && checkpoints.Remove(stage.Key))
+            log.Write(stage.Name, "--no-resume: removed the checkpoints an earlier attempt left; starting over");
         using var staging = store.BeginStaging(stage.Key);
         var context = new StageContext
         {
@@ -159,6 +168,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             Seed = spec.Seed,
             Device = device,
             Progress = new StageProgressRelay(stage.Name, observer, log),
+            CheckpointDirectory = checkpoints.PathFor(stage.Key),
         };
         StageOutcome outcome;
         try
@@ -195,6 +205,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             return record with { Status = StageStatus.Failed, DurationSeconds = clock.Elapsed.TotalSeconds, Error = $"publishing its artifact failed: {e.Message}" };
         }
         log.Write(stage.Name, $"ran in {clock.Elapsed.TotalSeconds:0.###} s; published {entry.Manifest.Files.Count} files to {entry.EntryDirectory}");
+        RemoveCheckpoints(checkpoints, stage, log);
         return record with
         {
             Status = StageStatus.Ran,
@@ -202,6 +213,22 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             DurationSeconds = clock.Elapsed.TotalSeconds,
             Metrics = (JsonObject)outcome.Metrics.DeepClone(),
         };
+    }
+
+    /// <summary>
+    /// Once the artifact is published its checkpoints have served: removed. A failure here costs disk space, not
+    /// correctness (<c>cache gc</c> removes the area of a published key), so it is logged and the stage stays ran.
+    /// </summary>
+    static void RemoveCheckpoints(CheckpointAreas checkpoints, ResolvedStage stage, RunLog log)
+    {
+        try
+        {
+            if (checkpoints.Remove(stage.Key)) log.Write(stage.Name, "removed its checkpoints (the artifact is published)");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Write(stage.Name, $"could not remove its checkpoints ({e.Message}); `raft cache gc` removes them");
+        }
     }
 
     /// <summary>

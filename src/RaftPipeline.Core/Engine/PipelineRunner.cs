@@ -23,7 +23,7 @@ public sealed class PipelineRunner(StageExecutorRegistry registry)
         EnsureFolder("cache folder", store.Root);
         var memo = InputHashMemo.Open(store.Root);
         var hasher = new ExternalInputHasher(memo, request.Verify);
-        var stages = new StageKeyResolver(registry, hasher, store).Resolve(spec.Seed, ordered);
+        var stages = new StageKeyResolver(registry, hasher, store, request.ResolveHubModel).Resolve(spec.Seed, ordered);
 
         using var cacheLock = await StorageAsync("cache folder", store.Root, () => CacheLock.AcquireAsync(
             store.Root, $"raft run {Path.GetFileName(spec.SourceFile)}", request.LockTimeout,
@@ -54,7 +54,7 @@ public sealed class PipelineRunner(StageExecutorRegistry registry)
         using (log)
         {
             observer.Message($"run folder: {folder.Path}");
-            var executor = new PipelineExecutor(store, observer) { VerifyReused = request.Verify };
+            var executor = new PipelineExecutor(store, observer) { VerifyReused = request.Verify, Resume = request.Resume };
             var lockFile = await executor.RunAsync(spec, stages, request.Targets, request.Device, folder, log, cancellationToken).ConfigureAwait(false);
             return new RunResult(folder, lockFile);
         }

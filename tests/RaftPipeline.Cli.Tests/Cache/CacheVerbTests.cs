@@ -32,6 +32,21 @@ public class CacheVerbTests
     }
 
     [Fact]
+    public async Task Ls_takes_the_spec_as_run_does()
+    {
+        using var p = new CliPipeline();
+        await p.RunAsync();
+        var (exit, output, _) = Raft("cache", "ls", p.SpecPath);
+        Assert.Equal(0, exit);
+        Assert.Equal(Raft("cache", "ls", "--spec", p.SpecPath).Output, output);
+        Assert.StartsWith("3 entries, ", output.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+
+        var folder = Raft("cache", "ls", p.Folder);
+        Assert.Equal(RaftCli.ExitCodes.BadInput, folder.Exit);
+        Assert.Contains($"{p.Folder}: error: is a folder; expected a pipeline spec file (YAML): did you mean {p.SpecPath}?", folder.Error);
+    }
+
+    [Fact]
     public async Task Verify_reports_a_tampered_entry_with_exit_1_and_remove_lets_the_next_run_rebuild_it()
     {
         using var p = new CliPipeline();
