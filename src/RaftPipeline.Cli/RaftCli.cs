@@ -17,8 +17,10 @@ public static class RaftCli
         public const int Failed = 1;
         /// <summary>Bad input: the spec, a file or an argument is wrong; nothing was executed.</summary>
         public const int BadInput = 2;
-        /// <summary>Stopped by the user (Ctrl-C); finished artifacts are kept.</summary>
+        /// <summary>Stopped by the user (Ctrl-C, SIGINT: 128 + 2); finished artifacts are kept.</summary>
         public const int Cancelled = 130;
+        /// <summary>Stopped by SIGTERM (128 + 15, the shell's convention), with the same clean wind-down as <see cref="Cancelled"/>.</summary>
+        public const int Terminated = 143;
     }
 
     public static RootCommand BuildRoot()
@@ -36,7 +38,22 @@ public static class RaftCli
         return root;
     }
 
-    public static int Run(string[] args) => BuildRoot().Parse(args).Invoke();
+    public static int Run(string[] args) => Invoke(args, new InvocationConfiguration());
+
+    /// <summary>
+    /// Parses and runs a command line. A command line that does not parse (a mistyped verb, a missing argument) gets
+    /// its errors and the closest verbs, not the whole help, and exits with <see cref="ExitCodes.BadInput"/>.
+    /// </summary>
+    public static int Invoke(string[] args, InvocationConfiguration configuration)
+    {
+        var parse = BuildRoot().Parse(args);
+        if (parse.Action is not System.CommandLine.Invocation.ParseErrorAction errors) return parse.Invoke(configuration);
+        errors.ShowHelp = false;
+        parse.Invoke(configuration);
+        var verb = parse.CommandResult.Command is RootCommand ? "" : $" {parse.CommandResult.Command.Name}";
+        configuration.Error.WriteLine($"See `dotnet raft{verb} --help`.");
+        return ExitCodes.BadInput;
+    }
 
     sealed class PrintVersionAction : System.CommandLine.Invocation.SynchronousCommandLineAction
     {

@@ -6,7 +6,8 @@ namespace RaftPipeline.Cli.Console;
 /// Turns the first Ctrl-C (or SIGTERM) into a cancellation the run handles cleanly: the running stage is told
 /// to stop, finished artifacts stay. A second Ctrl-C ends the process at once. System.CommandLine's own
 /// handling is not used because it stops waiting for the action after a fixed two seconds, which is less
-/// than a training step may need to wind down.
+/// than a training step may need to wind down. A verb returns <see cref="RaftCli.ExitCodes.Cancelled"/> when it
+/// stopped; <see cref="ExitCode"/> turns that into 143 when SIGTERM was the cause (128 + the signal, as shells do).
 /// </summary>
 public sealed class ConsoleCancellation : IDisposable
 {
@@ -14,6 +15,7 @@ public sealed class ConsoleCancellation : IDisposable
     readonly Action<string> _say;
     readonly PosixSignalRegistration? _sigterm;
     int _presses;
+    volatile bool _terminated;
 
     public ConsoleCancellation(Action<string> say)
     {
@@ -23,11 +25,16 @@ public sealed class ConsoleCancellation : IDisposable
             _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
             {
                 context.Cancel = true;
-                Cancel("terminated");
+                _terminated = true;
+                Cancel("SIGTERM");
             });
     }
 
     public CancellationToken Token => _cts.Token;
+
+    /// <summary>The verb's exit code, with a cancellation that SIGTERM caused reported as 143 rather than 130.</summary>
+    public int ExitCode(int verbExit) =>
+        verbExit == RaftCli.ExitCodes.Cancelled && _terminated ? RaftCli.ExitCodes.Terminated : verbExit;
 
     void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e)
     {

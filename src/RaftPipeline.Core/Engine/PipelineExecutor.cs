@@ -18,8 +18,17 @@ namespace RaftPipeline.Core.Engine;
 /// </summary>
 public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
 {
-    /// <summary>Check reused artifacts' files against their manifests (<c>--verify</c>); a tampered entry is removed and rebuilt.</summary>
+    /// <summary>
+    /// Rehash reused artifacts' files against their manifests (<c>--verify</c>); a tampered entry is removed and rebuilt,
+    /// and so is every entry downstream of it. Without it, reuse still checks that files exist with their sizes.
+    /// </summary>
     public bool VerifyReused { get; init; }
+
+    /// <summary>
+    /// Let a stage resume from the checkpoint area its key's failed or killed attempt left (<see cref="CheckpointAreas"/>);
+    /// false clears the area before the stage runs (<c>--no-resume</c>).
+    /// </summary>
+    public bool Resume { get; init; } = true;
 
     public async Task<RunLock> RunAsync(
         PipelineSpec spec, IReadOnlyList<ResolvedStage> stages, IReadOnlyList<string> targets,
@@ -36,6 +45,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
 
         observer.RunStarted(stages.Select(s => new PlannedStage(s.Name, s.Stage.Kind, s.Key, store.Contains(s.Key))).ToList());
         var failures = new Dictionary<string, string>(StringComparer.Ordinal); // stage → why it has no artifact
+        var tampered = new Dictionary<string, string>(StringComparer.Ordinal); // key → why downstream artifacts are suspect
         var cancelled = false;
 
         for (var i = 0; i < stages.Count; i++)
@@ -62,7 +72,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
                     lockFile = lockFile with { Stages = records.ToList() };
                     lockFile.Write(folder.LockPath);
                 }
-                record = await RunOneAsync(spec, stage, records[i], device, folder, log, MarkRunning, cancellationToken).ConfigureAwait(false);
+                record = await RunOneAsync(spec, stage, records[i], device, folder, log, MarkRunning, tampered, cancellationToken).ConfigureAwait(false);
                 if (record.Status == StageStatus.Cancelled) cancelled = true;
             }
             // Remember why this stage has no artifact, as the root cause its dependents will name.
@@ -87,21 +97,19 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
 
     async Task<StageRecord> RunOneAsync(
         PipelineSpec spec, ResolvedStage stage, StageRecord record, DeviceKind device, RunFolder folder, RunLog log,
-        Action markRunning, CancellationToken cancellationToken)
+        Action markRunning, Dictionary<string, string> tampered, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var existing = store.TryGet(stage.Key);
-        if (existing is not null && VerifyReused)
+        string? dropped = null;
+        if (existing is not null && WhyNotReusable(existing, tampered) is { } why)
         {
-            var problems = CacheVerifier.Verify(existing.EntryDirectory);
-            if (problems.Count > 0)
-            {
-                var message = $"cached artifact {stage.Key[..12]} does not match its manifest ({string.Join("; ", problems)}); removing it and running again";
-                log.Write(stage.Name, message);
-                observer.StageLog(stage.Name, message);
-                store.Remove(stage.Key);
-                existing = null;
-            }
+            dropped = why;
+            var message = $"cached artifact {stage.Key[..12]} dropped: {why}; running the stage again";
+            log.Write(stage.Name, message);
+            observer.StageLog(stage.Name, message);
+            store.Remove(stage.Key);
+            existing = null;
         }
         if (existing is not null)
         {
@@ -116,10 +124,14 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
                 Metrics = ReadMetrics(existing),
             };
         }
+        record = record with { Dropped = dropped };
 
         markRunning();
         observer.StageStarted(stage.Name);
         log.Write(stage.Name, $"running ({stage.Stage.Kind} v{stage.Executor.Version}, key {stage.Key})");
+        var checkpoints = new CheckpointAreas(store);
+        if (!Resume && checkpoints.Remove(stage.Key))
+            log.Write(stage.Name, "--no-resume: removed the checkpoints an earlier attempt left; starting over");
         using var staging = store.BeginStaging(stage.Key);
         var context = new StageContext
         {
@@ -130,6 +142,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             Seed = spec.Seed,
             Device = device,
             Progress = new StageProgressRelay(stage.Name, observer, log),
+            CheckpointDirectory = checkpoints.PathFor(stage.Key),
         };
         StageOutcome outcome;
         try
@@ -155,7 +168,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             ArtifactStore.StageReport(staging, context.ReportDirectory);
             entry = store.Publish(staging, files => new ArtifactManifest(
                 stage.Key, stage.Name, stage.Stage.Kind, stage.Executor.Version, spec.Seed,
-                stage.Material.Parameters, stage.InputsJson(), files, DateTime.UtcNow, ToolInfo.Version, spec.Name)
+                stage.Material.Parameters, InputsWithDigests(stage), files, DateTime.UtcNow, ToolInfo.Version, spec.Name)
             {
                 Metrics = outcome.Metrics,
             });
@@ -166,6 +179,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             return record with { Status = StageStatus.Failed, DurationSeconds = clock.Elapsed.TotalSeconds, Error = $"publishing its artifact failed: {e.Message}" };
         }
         log.Write(stage.Name, $"ran in {clock.Elapsed.TotalSeconds:0.###} s; published {entry.Manifest.Files.Count} files to {entry.EntryDirectory}");
+        RemoveCheckpoints(checkpoints, stage, log);
         return record with
         {
             Status = StageStatus.Ran,
@@ -173,6 +187,58 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             DurationSeconds = clock.Elapsed.TotalSeconds,
             Metrics = (JsonObject)outcome.Metrics.DeepClone(),
         };
+    }
+
+    /// <summary>
+    /// Once the artifact is published its checkpoints have served: removed. A failure here costs disk space, not
+    /// correctness (<c>cache gc</c> removes the area of a published key), so it is logged and the stage stays ran.
+    /// </summary>
+    static void RemoveCheckpoints(CheckpointAreas checkpoints, ResolvedStage stage, RunLog log)
+    {
+        try
+        {
+            if (checkpoints.Remove(stage.Key)) log.Write(stage.Name, "removed its checkpoints (the artifact is published)");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Write(stage.Name, $"could not remove its checkpoints ({e.Message}); `raft cache gc` removes them");
+        }
+    }
+
+    /// <summary>
+    /// Why a cached entry must not be reused, or null. Always (cheap): every manifest file exists with its size, and
+    /// every upstream artifact it was built from still has the content digest it recorded. With <see cref="VerifyReused"/>:
+    /// its files rehash to the manifest, and no upstream artifact was found tampered earlier in this run (a stage built
+    /// from a tampered input is tampered too, even when the upstream rebuilds to its old content).
+    /// <paramref name="tampered"/> collects the keys found silently tampered, for the stages downstream.
+    /// </summary>
+    string? WhyNotReusable(ArtifactEntry entry, Dictionary<string, string> tampered)
+    {
+        var problems = CacheVerifier.CheckFiles(entry);
+        if (problems.Count > 0) return $"its files do not match its manifest ({string.Join("; ", problems)})";
+        if (VerifyReused)
+        {
+            var inspection = CacheVerifier.Inspect(entry.EntryDirectory);
+            if (inspection.Problems.Count > 0)
+            {
+                if (inspection.Silent) tampered[entry.Key] = string.Join("; ", inspection.Problems);
+                return $"its files do not match its manifest ({string.Join("; ", inspection.Problems)})";
+            }
+        }
+        var upstream = CacheVerifier.UpstreamProblem(entry.Manifest, tampered, key => store.TryGet(key)?.Manifest.ContentDigest);
+        if (upstream is not null) tampered[entry.Key] = upstream;
+        return upstream;
+    }
+
+    /// <summary>The stage's inputs as the manifest records them: each upstream artifact with the content digest it had when read.</summary>
+    JsonObject InputsWithDigests(ResolvedStage stage)
+    {
+        var inputs = stage.InputsJson();
+        foreach (var (_, node) in inputs)
+            foreach (var item in node as JsonArray ?? [])
+                if (item is JsonObject o && o["key"]?.GetValue<string>() is { } key && store.TryGet(key) is { } upstream)
+                    o["digest"] = upstream.Manifest.ContentDigest;
+        return inputs;
     }
 
     /// <summary>The exception's message, with its inner exceptions' messages when they add something.</summary>

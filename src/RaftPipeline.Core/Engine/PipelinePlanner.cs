@@ -10,15 +10,27 @@ namespace RaftPipeline.Core.Engine;
 /// </summary>
 public static class PipelinePlanner
 {
+    static readonly Dictionary<string, string> NoneTampered = new(StringComparer.Ordinal);
+
     public static IReadOnlyList<PlanEntry> Plan(IReadOnlyList<ResolvedStage> stages, ArtifactStore store, RunHistory history)
     {
         var entries = new List<PlanEntry>();
         var willRun = new HashSet<string>(StringComparer.Ordinal);
         foreach (var stage in stages)
         {
-            if (store.Contains(stage.Key))
+            if (store.TryGet(stage.Key) is { } entry)
             {
-                entries.Add(new PlanEntry(stage.Name, stage.Stage.Kind, stage.Key, true, []));
+                // The run's cheap reuse checks: files present at their sizes, upstream content as recorded.
+                var problems = CacheVerifier.CheckFiles(entry);
+                var why = problems.Count > 0 ? $"its files do not match its manifest ({string.Join("; ", problems)})"
+                    : CacheVerifier.UpstreamProblem(entry.Manifest, NoneTampered, key => store.TryGet(key)?.Manifest.ContentDigest);
+                if (why is null)
+                {
+                    entries.Add(new PlanEntry(stage.Name, stage.Stage.Kind, stage.Key, true, []));
+                    continue;
+                }
+                willRun.Add(stage.Name);
+                entries.Add(new PlanEntry(stage.Name, stage.Stage.Kind, stage.Key, false, [$"cached artifact dropped: {why}"]));
                 continue;
             }
             willRun.Add(stage.Name);

@@ -22,7 +22,7 @@ public sealed class PipelineRunner(StageExecutorRegistry registry)
         Directory.CreateDirectory(store.Root);
         var memo = InputHashMemo.Open(store.Root);
         var hasher = new ExternalInputHasher(memo, request.Verify);
-        var stages = new StageKeyResolver(registry, hasher, store).Resolve(spec.Seed, ordered);
+        var stages = new StageKeyResolver(registry, hasher, store, request.ResolveHubModel).Resolve(spec.Seed, ordered);
 
         using var cacheLock = await CacheLock.AcquireAsync(
             store.Root, $"raft run {Path.GetFileName(spec.SourceFile)}", request.LockTimeout,
@@ -36,7 +36,7 @@ public sealed class PipelineRunner(StageExecutorRegistry registry)
         using var log = new RunLog(folder.LogPath);
         log.Write(null, $"raft {ToolInfo.Version}: pipeline '{spec.Name}' from {spec.SourceFile}, cache {store.Root}, device {RunLock.DeviceName(request.Device)}");
         observer.Message($"run folder: {folder.Path}");
-        var executor = new PipelineExecutor(store, observer) { VerifyReused = request.Verify };
+        var executor = new PipelineExecutor(store, observer) { VerifyReused = request.Verify, Resume = request.Resume };
         var lockFile = await executor.RunAsync(spec, stages, request.Targets, request.Device, folder, log, cancellationToken).ConfigureAwait(false);
         return new RunResult(folder, lockFile);
     }

@@ -23,6 +23,8 @@ public sealed record ResolvedStage(StageSpec Stage, IStageExecutor Executor, Sta
                 array.Add(input switch
                 {
                     ResolvedInput.Artifact a => new JsonObject { ["stage"] = a.Stage, ["key"] = a.Key },
+                    ResolvedInput.External { Digest.Source: { } source } e =>
+                        new JsonObject { ["path"] = e.Digest.Path, ["sha256"] = e.Digest.Sha256, ["source"] = source },
                     ResolvedInput.External e => new JsonObject { ["path"] = e.Digest.Path, ["sha256"] = e.Digest.Sha256 },
                     _ => throw new InvalidOperationException(input.GetType().Name),
                 });

@@ -14,6 +14,9 @@ public sealed record RunRequest
     /// <summary>Rehash every external input (ignore the memo) and check reused artifacts against their manifests.</summary>
     public bool Verify { get; init; }
 
+    /// <summary>Resume a stage from the checkpoints a failed or killed attempt left (true), or clear them and start over (<c>--no-resume</c>).</summary>
+    public bool Resume { get; init; } = true;
+
     /// <summary>The device stages run on; never <see cref="DeviceKind.Auto"/> (the caller resolves it and says so).</summary>
     public DeviceKind Device { get; init; } = DeviceKind.Cpu;
 
@@ -25,6 +28,12 @@ public sealed record RunRequest
     /// short enough that a forgotten run does not hang a build agent for hours.
     /// </summary>
     public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// Resolves a Hugging Face model id input to its snapshot in the HF cache, downloading what is missing; null: a
+    /// spec with model ids is refused (the caller builds it from the environment, which Core never reads).
+    /// </summary>
+    public Func<RaftPipeline.Hub.HubModelId, RaftPipeline.Hub.HubSnapshot>? ResolveHubModel { get; init; }
 
     /// <summary>The resolved spec as YAML, written to <c>spec.resolved.yaml</c>; null: not written.</summary>
     public string? ResolvedSpecYaml { get; init; }

@@ -24,6 +24,13 @@ public sealed class StageContext
 
     public required IStageProgress Progress { get; init; }
 
+    /// <summary>
+    /// This stage key's folder for resumable state (<see cref="Store.CheckpointAreas"/>): unlike
+    /// <see cref="OutputDirectory"/> it survives a failed, cancelled or killed attempt, and is removed once the artifact
+    /// is published. Not created in advance; null where the engine offers none (nothing to resume from).
+    /// </summary>
+    public string? CheckpointDirectory { get; init; }
+
     public T Parameters<T>() where T : StageParameters =>
         Stage.Parameters as T ?? throw new InvalidOperationException(
             $"stage '{Stage.Name}' has parameters of type {Stage.Parameters.GetType().Name}, not {typeof(T).Name}");

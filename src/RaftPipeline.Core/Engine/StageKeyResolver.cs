@@ -1,5 +1,6 @@
 using RaftPipeline.Core.Spec;
 using RaftPipeline.Core.Store;
+using RaftPipeline.Hub;
 
 namespace RaftPipeline.Core.Engine;
 
@@ -7,7 +8,10 @@ namespace RaftPipeline.Core.Engine;
 /// Computes every stage's key before anything runs. A key depends on the upstream stages' keys, not on their
 /// artifacts' bytes, so the whole plan is known up front: the store path of every artifact too.
 /// </summary>
-public sealed class StageKeyResolver(StageExecutorRegistry registry, ExternalInputHasher hasher, ArtifactStore store)
+/// <param name="resolveHub">Resolves a Hugging Face model id to its snapshot (downloading it or only naming its commit, as
+/// the caller decides); null: a spec with model ids cannot be resolved here, and says so.</param>
+public sealed class StageKeyResolver(StageExecutorRegistry registry, ExternalInputHasher hasher, ArtifactStore store,
+    Func<HubModelId, HubSnapshot>? resolveHub = null)
 {
     /// <param name="ordered">Stages in topological order (every stage after the stages it reads).</param>
     /// <exception cref="RunPreparationException">Every missing executor and every input that could not be hashed.</exception>
@@ -69,6 +73,35 @@ public sealed class StageKeyResolver(StageExecutorRegistry registry, ExternalInp
                                 }
                             }
                             items.Add(new ResolvedInput.External(digest));
+                            break;
+                        case StageInput.FromHub hub:
+                            var hubKey = "hf:" + hub.Id;
+                            if (!digests.TryGetValue(hubKey, out var hubDigest))
+                            {
+                                var problem = resolveHub is null
+                                    ? "Hugging Face model ids are not resolved by this command"
+                                    : null;
+                                if (problem is null)
+                                {
+                                    try
+                                    {
+                                        hubDigest = ExternalInputHasher.OfHubSnapshot(resolveHub!(hub.Id));
+                                        digests[hubKey] = hubDigest;
+                                    }
+                                    catch (HubException e)
+                                    {
+                                        problem = e.Message;
+                                    }
+                                }
+                                if (problem is not null)
+                                {
+                                    problems.Add($"{stage.Location}: stage '{stage.Name}', input '{slot}': '{hub.Id}' is no local path ({hub.LocalPath}), " +
+                                                 $"so it was taken as a Hugging Face model id: {problem}");
+                                    complete = false;
+                                    continue;
+                                }
+                            }
+                            items.Add(new ResolvedInput.External(hubDigest!));
                             break;
                     }
                 }

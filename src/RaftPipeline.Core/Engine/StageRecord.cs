@@ -18,4 +18,8 @@ public sealed record StageRecord(
     JsonObject Parameters,
     JsonObject Inputs,
     JsonObject Metrics,
-    string? Error);
+    string? Error)
+{
+    /// <summary>Why the cached artifact of this key was dropped and the stage ran again (a missing file, a tampered input...), or null.</summary>
+    public string? Dropped { get; init; }
+}

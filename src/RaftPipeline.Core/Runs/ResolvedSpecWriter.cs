@@ -34,7 +34,7 @@ public static class ResolvedSpecWriter
             {
                 ["kind"] = stage.Kind,
                 ["inputs"] = inputs,
-                ["params"] = Plain(CanonicalParameters.ToJson(stage.Parameters)),
+                ["params"] = Plain(CanonicalParameters.WithSettings(stage.Parameters)),
             };
         }
         var document = new Dictionary<string, object?>

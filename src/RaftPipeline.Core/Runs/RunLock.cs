@@ -46,6 +46,7 @@ public sealed record RunLock(
                 ["metrics"] = s.Metrics.DeepClone(),
             };
             if (s.Error is not null) o["error"] = s.Error;
+            if (s.Dropped is not null) o["dropped"] = s.Dropped;
             stages[s.Name] = o;
         }
         return new JsonObject
@@ -86,7 +87,10 @@ public sealed record RunLock(
                     s["parameters"] as JsonObject ?? new JsonObject(),
                     s["inputs"] as JsonObject ?? new JsonObject(),
                     s["metrics"] as JsonObject ?? new JsonObject(),
-                    s["error"]?.GetValue<string>()));
+                    s["error"]?.GetValue<string>())
+                {
+                    Dropped = s["dropped"]?.GetValue<string>(),
+                });
             }
             return new RunLock(
                 o["pipeline"]!.GetValue<string>(),

@@ -18,6 +18,12 @@ public static class SpecLoader
     public static SpecLoadResult Load(string specPath, IReadOnlyList<string>? overrides = null)
     {
         string text;
+        if (Directory.Exists(specPath))
+        {
+            var inside = Path.Combine(specPath, "pipeline.yaml");
+            return SpecLoadResult.Failure([new SpecError(SourceLocation.ForFile(specPath), "",
+                "is a folder; expected a pipeline spec file (YAML)" + (File.Exists(inside) ? $": did you mean {inside}?" : ""))]);
+        }
         try
         {
             text = File.ReadAllText(specPath);

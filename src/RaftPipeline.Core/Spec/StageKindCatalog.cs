@@ -24,29 +24,29 @@ public static class StageKindCatalog
                 "CSV or JSONL files, concatenated in order.")),
         Kind<FormatParameters>("format",
             Slot("data", true, false, false, ["load"], "The rows to format."),
-            Slot("model", true, false, true, FullPrecisionKinds, "Model folder whose tokenizer and chat template render the texts.")),
+            ModelSlot("model", true, FullPrecisionKinds, "Model folder whose tokenizer and chat template render the texts.")),
         Kind<AnalyzeParameters>("analyze",
             Slot("data", true, false, false, ["format"], "The formatted texts."),
-            Slot("model", true, false, true, FullPrecisionKinds, "Model folder whose tokenizer counts the tokens.")),
+            ModelSlot("model", true, FullPrecisionKinds, "Model folder whose tokenizer counts the tokens.")),
         Kind<QuantizeParameters>("quantize",
-            Slot("model", true, false, true, FullPrecisionKinds, "Hugging Face model folder to quantize.")),
+            ModelSlot("model", true, FullPrecisionKinds, "Hugging Face model folder to quantize.")),
         Kind<LoraParameters>("lora",
-            Slot("model", true, false, true, ModelKinds, "The (quantized) model the adapter is shaped for.")),
+            ModelSlot("model", true, ModelKinds, "The (quantized) model the adapter is shaped for.")),
         Kind<TrainParameters>("train",
-            Slot("model", true, false, true, ModelKinds, "The (quantized) base model, frozen during training."),
+            ModelSlot("model", true, ModelKinds, "The (quantized) base model, frozen during training."),
             Slot("adapter", true, false, false, ["lora"], "The initialized adapter to train."),
             Slot("data", true, false, false, ["format"], "The formatted training texts."),
             Slot("eval_data", false, false, false, ["format"], "Formatted held-out texts for an evaluation loss.")),
         Kind<MergeParameters>("merge",
-            Slot("model", true, false, true, FullPrecisionKinds, "The 16-bit base model folder (not the quantized one)."),
-            Slot("adapter", true, false, true, AdapterKinds, "The adapter to merge."),
+            ModelSlot("model", true, FullPrecisionKinds, "The 16-bit base model folder (not the quantized one)."),
+            ModelSlot("adapter", true, AdapterKinds, "The adapter to merge."),
             Slot("eval", false, false, false, ["eval"], "Evaluation results for the model cards' eval table.")),
         Kind<GenerateParameters>("generate",
-            Slot("model", true, false, true, ModelKinds, "The base model."),
-            Slot("adapter", false, false, true, AdapterKinds, "The tuned adapter; absent: the base model only.")),
+            ModelSlot("model", true, ModelKinds, "The base model."),
+            ModelSlot("adapter", false, AdapterKinds, "The tuned adapter; absent: the base model only.")),
         Kind<EvalParameters>("eval",
-            Slot("model", true, false, true, ModelKinds, "The base model."),
-            Slot("adapter", false, false, true, AdapterKinds, "The tuned adapter; absent: the base model only."),
+            ModelSlot("model", true, ModelKinds, "The base model."),
+            ModelSlot("adapter", false, AdapterKinds, "The tuned adapter; absent: the base model only."),
             Slot("data", true, false, false, ["load"], "The rows to evaluate on (the load stage's test split).")),
         Kind<ExportParameters>("export",
             Slot("model", true, false, true, FullPrecisionKinds, "The 16-bit model folder (a merge stage's output, or the base when an adapter is given)."),
@@ -68,4 +68,8 @@ public static class StageKindCatalog
 
     static InputSlot Slot(string name, bool required, bool many, bool path, string[] kinds, string description) =>
         new(name, required, many, path, kinds, description);
+
+    /// <summary>A model or adapter folder: a path, a Hugging Face model id, or a stage of the kinds given.</summary>
+    static InputSlot ModelSlot(string name, bool required, string[] kinds, string description) =>
+        new(name, required, false, true, kinds, description) { AcceptsModelId = true };
 }

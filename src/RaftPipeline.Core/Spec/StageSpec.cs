@@ -20,6 +20,12 @@ public abstract record StageInput
 
     /// <summary>An external file or folder, hashed by content. <paramref name="Path"/> is absolute.</summary>
     public sealed record FromPath(string Path) : StageInput;
+
+    /// <summary>
+    /// A model on the Hugging Face Hub, resolved through the shared HF cache when keys are computed.
+    /// <paramref name="LocalPath"/> is the path the text would have named (absent, or it would have won).
+    /// </summary>
+    public sealed record FromHub(RaftPipeline.Hub.HubModelId Id, string LocalPath) : StageInput;
 }
 
 /// <summary>

@@ -31,6 +31,37 @@ public sealed record ArtifactManifest(
 
     public long TotalBytes => Files.Sum(f => f.Size);
 
+    /// <summary>
+    /// The digest of the artifact's content as published: the SHA-256 of one line <c>"&lt;sha256&gt;  &lt;path&gt;\n"</c>
+    /// per file, in the manifest's (ordinal) order; the same rule as an external folder's hash
+    /// (<see cref="ExternalInputHasher"/>), so an artifact and a copy of its data/ folder digest alike.
+    /// Downstream manifests record it for each upstream artifact they were built from.
+    /// </summary>
+    public string ContentDigest => DigestOf(Files);
+
+    public static string DigestOf(IEnumerable<ManifestFile> files)
+    {
+        var listing = new System.Text.StringBuilder();
+        foreach (var f in files) listing.Append(f.Sha256).Append("  ").Append(f.Path).Append('\n');
+        return ContentHash.OfText(listing.ToString());
+    }
+
+    /// <summary>An upstream artifact this one was built from: its stage, its key, and its content digest then (null in manifests older than the field).</summary>
+    public sealed record UpstreamInput(string Slot, string Stage, string Key, string? Digest);
+
+    /// <summary>The upstream artifacts among <see cref="Inputs"/> (external inputs are left out: their hash is in the key).</summary>
+    public IReadOnlyList<UpstreamInput> UpstreamInputs()
+    {
+        var result = new List<UpstreamInput>();
+        foreach (var (slot, node) in Inputs)
+            foreach (var item in node as JsonArray ?? [])
+                if (item is JsonObject o && o["stage"] is JsonValue stage && o["key"] is JsonValue key
+                    && stage.TryGetValue<string>(out var stageName) && key.TryGetValue<string>(out var keyText))
+                    result.Add(new UpstreamInput(slot, stageName, keyText,
+                        o["digest"] is JsonValue d && d.TryGetValue<string>(out var digest) ? digest : null));
+        return result;
+    }
+
     public JsonObject ToJson()
     {
         var files = new JsonArray();

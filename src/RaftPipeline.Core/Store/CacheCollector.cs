@@ -7,7 +7,8 @@ namespace RaftPipeline.Core.Store;
 /// <c>raft cache gc</c>. Keeps an entry when the latest run of some pipeline references it (its
 /// <c>raft.lock.json</c> lists the key as reused or ran) or when a run used it within <c>keepDays</c>; removes
 /// every other entry, every untrusted folder under objects/, and every staging folder under tmp/ (gc holds the
-/// cache lock, so no run is writing there: whatever is in tmp/ was left by a killed process).
+/// cache lock, so no run is writing there: whatever is in tmp/ was left by a killed process), and checkpoint areas
+/// that nothing will resume from (<see cref="CheckpointAreas.Collect"/>).
 /// "Latest run of a pipeline": among the run folders found under the given roots, the newest lock file per
 /// folder that holds runs (runs/&lt;pipeline&gt;/), by its start time.
 /// </summary>
@@ -38,6 +39,7 @@ public sealed class CacheCollector(ArtifactStore store)
             if (entry is not null) store.Remove(key);
             else ArtifactStore.DeleteTree(dir);
         }
+        removals.AddRange(new CheckpointAreas(store).Collect(keepUnreferencedFor, nowUtc, dryRun)); // its rule: CheckpointAreas
         if (Directory.Exists(store.TempDirectory))
             foreach (var dir in Directory.EnumerateDirectories(store.TempDirectory).Order(StringComparer.Ordinal).ToList())
             {

@@ -14,6 +14,8 @@ namespace RaftPipeline.Core.Store;
 /// Nothing is skipped: hidden files (.gitattributes, .DS_Store) count. Symbolic links are followed (a Hugging
 /// Face cache snapshot is made of links into blobs/), hashed under the link's own name; a broken link or a
 /// link cycle is an error. Empty folders hold no content and do not change the hash.
+/// A Hugging Face model id is not hashed here: its digest is <see cref="OfHubSnapshot"/>, made of its commit and its
+/// files' etags (content hashes the Hub gives), so a snapshot of gigabytes is not reread on every run.
 /// </summary>
 public sealed class ExternalInputHasher(InputHashMemo memo, bool verify = false)
 {
@@ -31,6 +33,10 @@ public sealed class ExternalInputHasher(InputHashMemo memo, bool verify = false)
         if (Directory.Exists(full)) return HashFolder(full);
         throw new FileNotFoundException($"input '{full}' does not exist (expected a file or a folder)", full);
     }
+
+    /// <summary>The digest of a Hub input: <see cref="RaftPipeline.Hub.HubSnapshot.ContentKey"/> (commit and file etags).</summary>
+    public static InputDigest OfHubSnapshot(RaftPipeline.Hub.HubSnapshot snapshot) =>
+        new(snapshot.Folder, true, snapshot.ContentKey, snapshot.Files.Count, snapshot.Bytes, snapshot.Source);
 
     InputDigest HashFolder(string root)
     {

@@ -48,7 +48,11 @@ public static class PipelineCheck
         IReadOnlyList<ResolvedStage> resolved;
         try
         {
-            resolved = new StageKeyResolver(registry, new ExternalInputHasher(memo), store).Resolve(spec.Seed, ordered);
+            // A Hugging Face model id is looked up (its commit and file hashes, nothing downloaded) as `raft run` would,
+            // so a new upstream revision makes the build stale; offline or unreachable, the HF cache answers.
+            var hub = new RaftPipeline.Hub.HubModelResolver(RaftPipeline.Hub.HubSettings.FromEnvironment());
+            resolved = new StageKeyResolver(registry, new ExternalInputHasher(memo), store, id => hub.Resolve(id, download: false))
+                .Resolve(spec.Seed, ordered);
         }
         catch (RunPreparationException e)
         {

@@ -116,6 +116,7 @@ public sealed class RaftRunPipeline : ToolTask
         1 => "a stage or the tool failed",
         2 => "bad input: nothing was run",
         130 => "cancelled",
+        143 => "terminated (SIGTERM)",
         _ => "unexpected exit code",
     };
 

@@ -1,8 +1,8 @@
 namespace RaftPipeline.Modeling.Config;
 
 /// <summary>
-/// The decoder families this tool builds from one code path; they differ only in small switches
-/// (<see cref="ModelConfig.QkNorm"/>, the projection biases).
+/// The decoder families this tool builds from one code path. What each changes, and how its config.json maps,
+/// is its <see cref="Families.FamilyDescriptor"/> (registry: <see cref="Families.DecoderFamilies"/>).
 /// </summary>
 public enum DecoderFamily
 {
@@ -12,4 +12,12 @@ public enum DecoderFamily
     Qwen2,
     /// <summary>model_type "llama": no q/k norm; biases only if attention_bias / mlp_bias.</summary>
     Llama,
+    /// <summary>model_type "mistral": Llama without biases, sliding-window attention.</summary>
+    Mistral,
+    /// <summary>model_type "phi3" (Phi-3, Phi-4-mini): fused qkv_proj / gate_up_proj, partial rotary.</summary>
+    Phi3,
+    /// <summary>model_type "gemma2": (1 + w) norms, sandwich norms, GELU-tanh, soft-caps, alternating sliding layers.</summary>
+    Gemma2,
+    /// <summary>model_type "gemma3_text": Gemma 2 plus q/k norms and a local RoPE base.</summary>
+    Gemma3Text,
 }

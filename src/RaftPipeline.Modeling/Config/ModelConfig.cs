@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RaftPipeline.Modeling.Families;
 
 namespace RaftPipeline.Modeling.Config;
 
@@ -21,7 +22,26 @@ public sealed record ModelConfig
     public required int HeadDim { get; init; }
     public required double RmsNormEps { get; init; }
     public required double RopeTheta { get; init; }
+    /// <summary>A scaled RoPE (linear, dynamic, yarn, llama3), or null for the default one.</summary>
+    public RopeScaling? RopeScaling { get; init; }
+    /// <summary>Gemma 3: the RoPE base of the sliding layers (rope_local_base_freq), or null: one RoPE for all.</summary>
+    public double? RopeLocalTheta { get; init; }
+    /// <summary>The share of each head that RoPE rotates (Phi-3: the first head_dim · factor dimensions).</summary>
+    public double PartialRotaryFactor { get; init; } = 1.0;
+    /// <summary>The rotated dimensions of a head: int(head_dim · partial_rotary_factor), as transformers truncates.</summary>
+    public int RotaryDim => (int)(HeadDim * PartialRotaryFactor);
     public int MaxPositionEmbeddings { get; init; } = 40960;
+    /// <summary>
+    /// Sliding-window attention: a query at index i sees keys j with i − window &lt; j ≤ i (transformers'
+    /// sliding_window_overlay), on every layer (Mistral) or on the layers <see cref="LayerTypes"/> marks sliding.
+    /// </summary>
+    public int? SlidingWindow { get; init; }
+    /// <summary>Per layer "sliding_attention" or "full_attention" (Gemma 2 and 3), or null: every layer alike.</summary>
+    public IReadOnlyList<string>? LayerTypes { get; init; }
+
+    /// <summary>Whether layer <paramref name="layer"/> attends through the sliding window.</summary>
+    public bool IsSlidingLayer(int layer) =>
+        SlidingWindow is not null && (LayerTypes is null || LayerTypes[layer] == "sliding_attention");
     public bool TieWordEmbeddings { get; init; }
     /// <summary>Bias on q/k/v projections.</summary>
     public bool QkvBias { get; init; }
@@ -36,23 +56,27 @@ public sealed record ModelConfig
     public string? Dtype { get; init; }
     public double InitializerRange { get; init; } = 0.02;
 
-    public bool QkNorm => Family == DecoderFamily.Qwen3;
+    /// <summary>Gemma: scores scale 1/√query_pre_attn_scalar instead of 1/√head_dim.</summary>
+    public double? QueryPreAttnScalar { get; init; }
+    /// <summary>Gemma 2: attention scores soft-capped, cap · tanh(scores / cap), before the mask and softmax.</summary>
+    public double? AttnLogitSoftcapping { get; init; }
+    /// <summary>The attention scores' scale.</summary>
+    public double AttentionScale => 1.0 / Math.Sqrt(QueryPreAttnScalar ?? HeadDim);
 
-    public string ModelType => Family switch
-    {
-        DecoderFamily.Qwen3 => "qwen3",
-        DecoderFamily.Qwen2 => "qwen2",
-        DecoderFamily.Llama => "llama",
-        _ => throw new InvalidOperationException($"unknown family {Family}"),
-    };
+    /// <summary>Gemma 2's final_logit_softcapping: logits = cap · tanh(logits / cap) (see <see cref="Decoder.OutputHead"/>).</summary>
+    public double? FinalLogitSoftcapping { get; init; }
 
-    public string Architecture => Family switch
-    {
-        DecoderFamily.Qwen3 => "Qwen3ForCausalLM",
-        DecoderFamily.Qwen2 => "Qwen2ForCausalLM",
-        DecoderFamily.Llama => "LlamaForCausalLM",
-        _ => throw new InvalidOperationException($"unknown family {Family}"),
-    };
+    /// <summary>The MLP activation as config.json names it: silu (SwiGLU) unless the family says otherwise.</summary>
+    public string HiddenAct { get; init; } = "silu";
+
+    /// <summary>What this family changes in the shared blocks, and how its config.json maps (see <see cref="FamilyDescriptor"/>).</summary>
+    public FamilyDescriptor Descriptor => DecoderFamilies.Of(Family);
+
+    public bool QkNorm => Descriptor.QkNorm;
+
+    public string ModelType => Descriptor.ModelType;
+
+    public string Architecture => Descriptor.Architecture;
 
     /// <summary>
     /// config.json as transformers writes it. RoPE theta goes both top-level (transformers 4.x reads that) and
@@ -71,18 +95,26 @@ public sealed record ModelConfig
             ["num_attention_heads"] = NumAttentionHeads,
             ["num_key_value_heads"] = NumKeyValueHeads,
             ["head_dim"] = HeadDim,
-            ["hidden_act"] = "silu",
+            ["hidden_act"] = HiddenAct,
             ["rms_norm_eps"] = RmsNormEps,
             ["rope_theta"] = RopeTheta,
-            ["rope_parameters"] = new JsonObject { ["rope_theta"] = RopeTheta, ["rope_type"] = "default" },
+            ["rope_parameters"] = RopeParametersJson(),
             ["max_position_embeddings"] = MaxPositionEmbeddings,
             ["tie_word_embeddings"] = TieWordEmbeddings,
-            ["attention_bias"] = Family == DecoderFamily.Qwen2 ? false : QkvBias,
             ["attention_dropout"] = 0.0,
             ["initializer_range"] = InitializerRange,
             ["use_cache"] = true,
         };
-        if (Family == DecoderFamily.Llama) o["mlp_bias"] = MlpBias;
+        if (RopeScaling is not null)
+        {
+            var legacy = new JsonObject();
+            RopeScaling.WriteTo(legacy);
+            o["rope_scaling"] = legacy;
+        }
+        if (PartialRotaryFactor != 1.0) o["partial_rotary_factor"] = PartialRotaryFactor;
+        if (SlidingWindow is int window) o["sliding_window"] = window;
+        if (LayerTypes is not null) o["layer_types"] = new JsonArray(LayerTypes.Select(l => (JsonNode)l).ToArray());
+        Descriptor.Write(this, o);
         if (BosTokenId is int bos) o["bos_token_id"] = bos;
         if (EosTokenIds.Count == 1) o["eos_token_id"] = EosTokenIds[0];
         else if (EosTokenIds.Count > 1) o["eos_token_id"] = new JsonArray(EosTokenIds.Select(e => (JsonNode)e).ToArray());
@@ -93,5 +125,12 @@ public sealed record ModelConfig
             o["torch_dtype"] = Dtype;  // transformers 4.x
         }
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
+    }
+
+    JsonObject RopeParametersJson()
+    {
+        var p = new JsonObject { ["rope_theta"] = RopeTheta, ["rope_type"] = "default" };
+        RopeScaling?.WriteTo(p);
+        return p;
     }
 }

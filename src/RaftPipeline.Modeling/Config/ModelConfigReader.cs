@@ -1,9 +1,11 @@
 using System.Text.Json;
+using RaftPipeline.Modeling.Families;
 
 namespace RaftPipeline.Modeling.Config;
 
 /// <summary>
-/// Reads <c>config.json</c> of model_type qwen3, qwen2 or llama into a <see cref="ModelConfig"/>. Follows the
+/// Reads <c>config.json</c> into a <see cref="ModelConfig"/>: the keys every family shares here, the family's own keys
+/// in its <see cref="FamilyDescriptor"/> (found by model_type in <see cref="DecoderFamilies"/>). Follows the
 /// defaults of transformers' config classes where they have one (num_key_value_heads = heads, head_dim =
 /// hidden/heads, tie_word_embeddings false); a field without a default is required and its absence is an error
 /// naming the key and the file.
@@ -34,20 +36,11 @@ public static class ModelConfigReader
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new ModelConfigException(file, "(document)", "must be a JSON object");
-            var r = new Reader(root, file);
+            var r = new ConfigJsonReader(root, file);
 
             var modelType = r.String("model_type");
-            var family = modelType switch
-            {
-                "qwen3" => DecoderFamily.Qwen3,
-                "qwen2" => DecoderFamily.Qwen2,
-                "llama" => DecoderFamily.Llama,
-                _ => throw new ModelConfigException(file, "model_type",
-                    $"unsupported model_type '{modelType}' (supported: qwen3, qwen2, llama)"),
-            };
-
-            var act = r.OptionalString("hidden_act") ?? "silu";
-            if (act != "silu") throw new ModelConfigException(file, "hidden_act", $"'{act}' is not supported (only silu, as SwiGLU uses)");
+            var descriptor = DecoderFamilies.ForModelType(modelType) ?? throw new ModelConfigException(file, "model_type",
+                $"unsupported model_type '{modelType}' (supported: {DecoderFamilies.SupportedModelTypes})");
 
             int hidden = r.Int("hidden_size");
             int heads = r.Int("num_attention_heads");
@@ -57,13 +50,11 @@ public static class ModelConfigReader
             if (heads % kvHeads != 0)
                 throw new ModelConfigException(file, "num_key_value_heads", $"{kvHeads} must divide num_attention_heads {heads}");
 
-            bool attentionBias = r.OptionalBool("attention_bias") ?? false;
-            if (family == DecoderFamily.Qwen3 && (r.OptionalBool("use_sliding_window") ?? false))
-                throw new ModelConfigException(file, "use_sliding_window", "sliding-window attention is not supported");
-
-            return new ModelConfig
+            var rope = ReadRope(r);
+            // The keys every family shares; the descriptor then reads its own and sets its blocks' switches.
+            var shared = new ModelConfig
             {
-                Family = family,
+                Family = descriptor.Family,
                 VocabSize = r.Int("vocab_size"),
                 HiddenSize = hidden,
                 IntermediateSize = r.Int("intermediate_size"),
@@ -72,91 +63,81 @@ public static class ModelConfigReader
                 NumKeyValueHeads = kvHeads,
                 HeadDim = headDim,
                 RmsNormEps = r.Double("rms_norm_eps"),
-                RopeTheta = ReadRopeTheta(root, r, file),
+                RopeTheta = rope.Theta,
+                RopeScaling = rope.Scaling,
+                PartialRotaryFactor = ReadPartialRotaryFactor(r),
                 MaxPositionEmbeddings = r.OptionalInt("max_position_embeddings") ?? 40960,
                 TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? false,
-                // Qwen2 hard-codes bias on q/k/v and none on o (modeling_qwen2.py); the others follow attention_bias.
-                QkvBias = family == DecoderFamily.Qwen2 || attentionBias,
-                OutputBias = family != DecoderFamily.Qwen2 && attentionBias,
-                MlpBias = family == DecoderFamily.Llama && (r.OptionalBool("mlp_bias") ?? false),
                 BosTokenId = r.OptionalInt("bos_token_id"),
                 EosTokenIds = r.IntOrIntList("eos_token_id"),
                 PadTokenId = r.OptionalInt("pad_token_id"),
                 Dtype = r.OptionalString("dtype") ?? r.OptionalString("torch_dtype"),
                 InitializerRange = r.OptionalDouble("initializer_range") ?? 0.02,
             };
+            var config = descriptor.Read(shared, r);
+            var act = r.OptionalString("hidden_act") ?? "silu";
+            if (act != config.HiddenAct)
+                throw new ModelConfigException(file, "hidden_act",
+                    $"'{act}' is not supported for {modelType} (supported: {config.HiddenAct})");
+            return config;
         }
     }
 
     /// <summary>
-    /// transformers 4.x writes rope_theta top-level (and rope_scaling); 5.x writes rope_parameters
-    /// {rope_theta, rope_type}. Only the default RoPE is implemented: a scaled variant is refused by name.
+    /// RoPE: transformers 4.x writes rope_theta top-level and a scaled variant in rope_scaling; 5.x writes
+    /// rope_parameters {rope_type, rope_theta, options} (Gemma 3: one such object per layer type, the full-attention one
+    /// is read here, the family reads the others). A type or an option not implemented is refused by name.
     /// </summary>
-    static double ReadRopeTheta(JsonElement root, Reader r, string file)
+    internal static (double Theta, RopeScaling? Scaling) ReadRope(ConfigJsonReader r, string? layerType = null)
     {
-        double? theta = null;
-        string? ropeType = null;
-        if (root.TryGetProperty("rope_parameters", out var p) && p.ValueKind == JsonValueKind.Object)
-        {
-            var pr = new Reader(p, file, "rope_parameters.");
-            theta = pr.OptionalDouble("rope_theta");
-            ropeType = pr.OptionalString("rope_type") ?? pr.OptionalString("type");
-        }
-        if (root.TryGetProperty("rope_scaling", out var s) && s.ValueKind == JsonValueKind.Object)
-        {
-            var sr = new Reader(s, file, "rope_scaling.");
-            ropeType ??= sr.OptionalString("rope_type") ?? sr.OptionalString("type");
-        }
-        if (ropeType is not null && ropeType != "default")
-            throw new ModelConfigException(file, "rope_type", $"RoPE variant '{ropeType}' is not supported (only 'default')");
-        theta ??= r.OptionalDouble("rope_theta");
-        return theta ?? throw new ModelConfigException(file, "rope_theta",
+        var parameters = r.OptionalObject("rope_parameters");
+        if (parameters is not null && layerType is not null) parameters = parameters.OptionalObject(layerType)
+            ?? throw parameters.Error(layerType, "missing: rope_parameters is given per layer type, and this layer type has none");
+        else if (parameters is not null && parameters.Has("full_attention")) parameters = parameters.OptionalObject("full_attention");
+        var legacy = r.OptionalObject("rope_scaling");
+        var declared = parameters is not null && (parameters.Has("rope_type") || parameters.Has("type")) ? parameters
+            : legacy is not null && (legacy.Has("rope_type") || legacy.Has("type")) ? legacy : null;
+        var type = declared is null ? "default" : declared.OptionalString("rope_type") ?? declared.String("type");
+
+        double theta = parameters?.OptionalDouble("rope_theta") ?? r.OptionalDouble("rope_theta") ?? throw new ModelConfigException(r.File, "rope_theta",
             "missing: expected top-level 'rope_theta' (transformers 4.x) or 'rope_parameters.rope_theta' (transformers 5.x)");
+        if (!RopeScaling.SupportedTypes.Contains(type))
+            throw new ModelConfigException(r.File, "rope_type",
+                $"RoPE type '{type}' is not supported (supported: {string.Join(", ", RopeScaling.SupportedTypes)})");
+        if (declared is null || type == "default") return (theta, null);
+
+        var options = RopeScaling.OptionsOf(type);
+        foreach (var key in declared.Keys)
+            if (key is not ("rope_type" or "type" or "rope_theta" or "partial_rotary_factor") && !options.Contains(key))
+                throw declared.Error(key, $"option '{key}' of RoPE type '{type}' is not supported (supported: {string.Join(", ", options)})");
+        double Required(string key) => declared.OptionalDouble(key) ?? throw new ModelConfigException(r.File, "rope_type",
+            $"RoPE type '{type}' needs the option '{key}' (a number), which is missing");
+        var scaling = new RopeScaling
+        {
+            Type = type,
+            Factor = Required("factor"),
+            LowFreqFactor = type == "llama3" ? Required("low_freq_factor") : null,
+            HighFreqFactor = type == "llama3" ? Required("high_freq_factor") : null,
+            OriginalMaxPositionEmbeddings = type == "llama3" ? (int)Required("original_max_position_embeddings")
+                : declared.OptionalInt("original_max_position_embeddings"),
+            BetaFast = declared.OptionalDouble("beta_fast"),
+            BetaSlow = declared.OptionalDouble("beta_slow"),
+            AttentionFactor = declared.OptionalDouble("attention_factor"),
+            Mscale = declared.OptionalDouble("mscale"),
+            MscaleAllDim = declared.OptionalDouble("mscale_all_dim"),
+            Truncate = declared.OptionalBool("truncate"),
+        };
+        if (type == "llama3" && scaling.LowFreqFactor == scaling.HighFreqFactor)
+            throw new ModelConfigException(r.File, "rope_type", "RoPE type 'llama3' needs low_freq_factor != high_freq_factor");
+        return (theta, scaling);
     }
 
-    sealed class Reader(JsonElement obj, string file, string prefix = "")
+    /// <summary>partial_rotary_factor top-level (4.x) or in rope_parameters (5.x); 1 when absent.</summary>
+    static double ReadPartialRotaryFactor(ConfigJsonReader r)
     {
-        JsonElement? Get(string key) =>
-            obj.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
-
-        ModelConfigException Wrong(string key, string expected, JsonElement v) =>
-            new(file, prefix + key, $"expected {expected}, found {v.GetRawText()}");
-
-        ModelConfigException Missing(string key, string expected) =>
-            new(file, prefix + key, $"missing required field ({expected})");
-
-        public string String(string key) => OptionalString(key) ?? throw Missing(key, "a string");
-        public int Int(string key) => OptionalInt(key) ?? throw Missing(key, "an integer");
-        public double Double(string key) => OptionalDouble(key) ?? throw Missing(key, "a number");
-
-        public string? OptionalString(string key) => Get(key) is { } v
-            ? (v.ValueKind == JsonValueKind.String ? v.GetString() : throw Wrong(key, "a string", v))
-            : null;
-
-        public int? OptionalInt(string key) => Get(key) is { } v
-            ? (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) ? i : throw Wrong(key, "an integer", v))
-            : null;
-
-        public double? OptionalDouble(string key) => Get(key) is { } v
-            ? (v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw Wrong(key, "a number", v))
-            : null;
-
-        public bool? OptionalBool(string key) => Get(key) is { } v
-            ? v.ValueKind switch
-            {
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => throw Wrong(key, "true or false", v),
-            }
-            : null;
-
-        public IReadOnlyList<int> IntOrIntList(string key)
-        {
-            if (Get(key) is not { } v) return [];
-            if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var single)) return [single];
-            if (v.ValueKind == JsonValueKind.Array)
-                return v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var x) ? x : throw Wrong(key, "integers", e)).ToList();
-            throw Wrong(key, "an integer or a list of integers", v);
-        }
+        var p = r.OptionalObject("rope_parameters");
+        var f = r.OptionalDouble("partial_rotary_factor") ?? (p is not null && !p.Has("full_attention") ? p.OptionalDouble("partial_rotary_factor") : null);
+        if (f is double v && (v <= 0 || v > 1)) throw new ModelConfigException(r.File, "partial_rotary_factor", $"expected a number in (0, 1], found {v}");
+        return f ?? 1.0;
     }
 }

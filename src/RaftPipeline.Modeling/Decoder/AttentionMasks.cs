@@ -80,4 +80,18 @@ public static class AttentionMasks
             .logical_or(keyIndex.eq(queryIndex).view(1, t, t));
         return mask.view(b, 1, t, t).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// <paramref name="mask"/> [B, 1, T, past+T] narrowed to a sliding window: query i (absolute index past+i) keeps key j
+    /// only when j > past+i − window, so it sees at most <paramref name="window"/> keys, itself included (transformers'
+    /// sliding_window_overlay: kv_idx > q_idx − sliding_window, on cache indices, padding slots counted).
+    /// </summary>
+    public static Tensor WithinWindow(Tensor mask, long past, long window)
+    {
+        using var scope = torch.NewDisposeScope();
+        long length = mask.shape[2], total = mask.shape[3];
+        var queryIndex = torch.arange(past, past + length, ScalarType.Int64, mask.device).view(-1, 1);
+        var keyIndex = torch.arange(0, total, ScalarType.Int64, mask.device).view(1, -1);
+        return mask.logical_and(keyIndex.gt(queryIndex - window).view(1, 1, length, total)).MoveToOuterDisposeScope();
+    }
 }

@@ -24,8 +24,12 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
         Device = device;
         model = new DecoderModel(config, dtype, device);
         lm_head = config.TieWordEmbeddings ? null : new Linear(config.HiddenSize, config.VocabSize, false, dtype, device);
+        Head = new OutputHead(() => OutputWeight, config.FinalLogitSoftcapping);
         RegisterComponents();
     }
+
+    /// <summary>The output projection and its logit transform, shared with the training loss.</summary>
+    public OutputHead Head { get; }
 
     public ModelConfig Config { get; }
     public ScalarType Dtype { get; }
@@ -53,7 +57,7 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
         var hidden = model.Forward(inputIds, attentionMask, positionIds, cache, segmentIds);
         if (logitsToKeep > 0 && logitsToKeep < hidden.shape[1])
             hidden = hidden.narrow(1, hidden.shape[1] - logitsToKeep, logitsToKeep);
-        var logits = lm_head is not null ? lm_head.forward(hidden) : nn.functional.linear(hidden, model.embed_tokens.weight);
+        var logits = Head.Logits(hidden);
         Tensor? loss = labels is null ? null : ShiftedCrossEntropy(logits, labels);
         return new CausalLMOutput(logits.MoveToOuterDisposeScope(), loss?.MoveToOuterDisposeScope());
     }

@@ -13,6 +13,7 @@ public sealed class DecoderModel : nn.Module
     public RmsNorm norm;
 
     readonly RotaryEmbedding _rotary;
+    readonly RotaryEmbedding? _localRotary;
 
     public DecoderModel(ModelConfig config, ScalarType dtype, Device device) : base(nameof(DecoderModel))
     {
@@ -20,12 +21,16 @@ public sealed class DecoderModel : nn.Module
         embed_tokens = new Embedding(config.VocabSize, config.HiddenSize, dtype, device);
         layers = new ModuleList<DecoderLayer>(
             Enumerable.Range(0, config.NumHiddenLayers).Select(i => new DecoderLayer(config, i, dtype, device)).ToArray());
-        norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device);
-        _rotary = new RotaryEmbedding(config.HeadDim, config.RopeTheta);
+        norm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device, config.Descriptor.NormWeightOffset);
+        _rotary = RotaryEmbedding.For(config);
+        // Gemma 3: sliding layers turn with their own base (rope_local_base_freq), unscaled.
+        if (config.RopeLocalTheta is double local) _localRotary = new RotaryEmbedding(config.RotaryDim, local, null, config.MaxPositionEmbeddings);
         RegisterComponents();
     }
 
     public ModelConfig Config { get; }
+
+    bool HasSlidingLayers => Config.SlidingWindow is not null && Enumerable.Range(0, Config.NumHiddenLayers).Any(Config.IsSlidingLayer);
     public RotaryEmbedding Rotary => _rotary;
 
     /// <summary>
@@ -66,9 +71,19 @@ public sealed class DecoderModel : nn.Module
         if (padded || (past > 0 && t > 1)) mask = AttentionMasks.Causal(padded ? attentionMask : null, b, past, t, device);
         else if (t > 1) isCausal = true;
 
-        var h = embed_tokens.forward(inputIds);
-        var (cos, sin) = _rotary.Compute(positionIds, h.dtype);
-        foreach (var layer in layers) h = LayerRunner(layer, h, cos, sin, mask, isCausal, cache);
+        // Sliding layers need their own mask once the keys reach past the window.
+        Tensor? windowMask = HasSlidingLayers && past + t > Config.SlidingWindow!.Value
+            ? AttentionMasks.WithinWindow(mask ?? AttentionMasks.Causal(padded ? attentionMask : null, b, past, t, device), past, Config.SlidingWindow.Value)
+            : null;
+
+        var h = Embed(inputIds);
+        var rope = Rope(positionIds, h.dtype);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            bool windowed = windowMask is not null && Config.IsSlidingLayer(i);
+            var (cos, sin) = rope(i);
+            h = LayerRunner(layers[i], h, cos, sin, windowed ? windowMask : mask, !windowed && isCausal, cache);
+        }
         cache?.Advance(t);
         return norm.forward(h).MoveToOuterDisposeScope();
     }
@@ -84,9 +99,33 @@ public sealed class DecoderModel : nn.Module
         var segments = segmentIds.to(ScalarType.Int64);
         positionIds ??= AttentionMasks.SegmentPositionIds(segments);
         var mask = AttentionMasks.SegmentCausal(segments);
-        var h = embed_tokens.forward(inputIds);
-        var (cos, sin) = _rotary.Compute(positionIds, h.dtype);
-        foreach (var layer in layers) h = LayerRunner(layer, h, cos, sin, mask, false, null);
+        var windowMask = HasSlidingLayers && inputIds.shape[1] > Config.SlidingWindow!.Value
+            ? AttentionMasks.WithinWindow(mask, 0, Config.SlidingWindow.Value) : null;
+        var h = Embed(inputIds);
+        var rope = Rope(positionIds, h.dtype);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var (cos, sin) = rope(i);
+            h = LayerRunner(layers[i], h, cos, sin, windowMask is not null && Config.IsSlidingLayer(i) ? windowMask : mask, false, null);
+        }
         return norm.forward(h).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Token embeddings; Gemma scales them by √hidden_size as a scalar of the activations' dtype (so bf16 rounds it).</summary>
+    Tensor Embed(Tensor inputIds)
+    {
+        var h = embed_tokens.forward(inputIds);
+        if (!Config.Descriptor.ScaleEmbeddings) return h;
+        using var normalizer = torch.tensor(Math.Sqrt(Config.HiddenSize), h.dtype, h.device);
+        return h * normalizer;
+    }
+
+    /// <summary>cos/sin for layer i: the local RoPE on Gemma 3's sliding layers, else the model's.</summary>
+    Func<int, (Tensor Cos, Tensor Sin)> Rope(Tensor positionIds, ScalarType dtype)
+    {
+        var global = _rotary.Compute(positionIds, dtype);
+        if (_localRotary is null) return _ => global;
+        var local = _localRotary.Compute(positionIds, dtype);
+        return i => Config.IsSlidingLayer(i) ? local : global;
     }
 }

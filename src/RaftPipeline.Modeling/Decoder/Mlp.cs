@@ -1,63 +1,81 @@
 using RaftPipeline.Modeling.Config;
 using RaftPipeline.Modeling.Layers;
-using RaftPipeline.Modeling.Native.Cuda;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RaftPipeline.Modeling.Decoder;
 
-/// <summary>SwiGLU feed-forward: down_proj(silu(gate_proj(x)) · up_proj(x)).</summary>
+/// <summary>
+/// Gated feed-forward: down_proj(act(gate_proj(x)) · up_proj(x)), act = silu (SwiGLU) or, for Gemma, GELU with the
+/// tanh approximation (gelu_pytorch_tanh). Phi-3 holds gate and up as one fused gate_up_proj (rows gate | up).
+/// </summary>
 public sealed class Mlp : SlotHostModule
 {
-    public LinearSlot gate_proj;
-    public LinearSlot up_proj;
+    public LinearSlot? gate_proj;
+    public LinearSlot? up_proj;
+    /// <summary>Phi-3's fused projection, rows gate | up (in place of gate_proj, up_proj).</summary>
+    public LinearSlot? gate_up_proj;
     public LinearSlot down_proj;
 
-    static readonly string[] Slots = ["gate_proj", "up_proj", "down_proj"];
-    static readonly string[] InputSlots = ["gate_proj", "up_proj"];
+    readonly bool _gelu;
+    readonly string[] _slots;
+    readonly string[] _inputSlots;
 
-    public Mlp(ModelConfig config, ScalarType dtype, Device device) : base(nameof(Mlp))
+    public Mlp(ModelConfig config, ScalarType dtype, Device device, long? intermediateSize = null) : base(nameof(Mlp))
     {
-        gate_proj = new Linear(config.HiddenSize, config.IntermediateSize, config.MlpBias, dtype, device);
-        up_proj = new Linear(config.HiddenSize, config.IntermediateSize, config.MlpBias, dtype, device);
-        down_proj = new Linear(config.IntermediateSize, config.HiddenSize, config.MlpBias, dtype, device);
+        long inner = intermediateSize ?? config.IntermediateSize;
+        if (config.Descriptor.FusedProjections)
+        {
+            gate_up_proj = new Linear(config.HiddenSize, 2 * inner, config.MlpBias, dtype, device);
+            _inputSlots = ["gate_up_proj"];
+        }
+        else
+        {
+            gate_proj = new Linear(config.HiddenSize, inner, config.MlpBias, dtype, device);
+            up_proj = new Linear(config.HiddenSize, inner, config.MlpBias, dtype, device);
+            _inputSlots = ["gate_proj", "up_proj"];
+        }
+        down_proj = new Linear(inner, config.HiddenSize, config.MlpBias, dtype, device);
+        _slots = [.. _inputSlots, "down_proj"];
+        _gelu = config.HiddenAct == "gelu_pytorch_tanh";
         RegisterComponents();
     }
 
     public Tensor Forward(Tensor x)
     {
         using var scope = torch.NewDisposeScope();
-        // A stacked LoRA group gives gate|up side by side: the SwiGLU kernel reads both halves in place.
-        if (InputLora is { Members.Count: 2 } group && group.Accepts(x) && FusedKernelsFor(x, x) is { } fusedKernels
-            && group.ForwardStacked(x) is { } stacked)
-        {
-            var swiglu = is_grad_enabled() && stacked.requires_grad
-                ? SwiGluFunction.apply(stacked, fusedKernels)
-                : fusedKernels.SwiGluForwardFusedBf16(stacked);
-            return Project([down_proj], OutputLora, swiglu)[0].MoveToOuterDisposeScope();
-        }
-        var gateUp = Project([gate_proj, up_proj], InputLora, x);
-        Tensor gate = gateUp[0], up = gateUp[1];
-        var gated = FusedKernelsFor(gate, up) is { } kernels
-            ? (is_grad_enabled() && (gate.requires_grad || up.requires_grad)
-                ? SwiGluFunction.apply(gate.contiguous(), up.contiguous(), kernels)
-                : kernels.SwiGluForwardBf16(gate.contiguous(), up.contiguous()))
-            : nn.functional.silu(gate) * up;
+        var gated = (_gelu ? null : FusedPaths.SwiGluStacked(InputLora, x)) ?? Gated(x);
         return Project([down_proj], OutputLora, gated)[0].MoveToOuterDisposeScope();
     }
 
-    static FusedKernels? FusedKernelsFor(Tensor gate, Tensor up) =>
-        gate.device_type == DeviceType.CUDA && gate.dtype == ScalarType.BFloat16 && up.dtype == ScalarType.BFloat16
-            ? FusedKernels.For(gate.device) : null;
+    Tensor Gated(Tensor x)
+    {
+        Tensor gate, up;
+        if (gate_up_proj is not null)
+        {
+            var both = Project([gate_up_proj], InputLora, x)[0];
+            if (!_gelu && FusedPaths.SwiGluOfStacked(both) is { } fused) return fused;
+            long inner = both.shape[^1] / 2;
+            (gate, up) = (both.narrow(-1, 0, inner), both.narrow(-1, inner, inner));
+        }
+        else
+        {
+            var gateUp = Project([gate_proj!, up_proj!], InputLora, x);
+            (gate, up) = (gateUp[0], gateUp[1]);
+        }
+        if (_gelu) return nn.functional.gelu(gate, TorchSharp.Modules.GELU.Approximate.tanh) * up;
+        return FusedPaths.SwiGlu(gate, up) ?? nn.functional.silu(gate) * up;
+    }
 
-    public override IReadOnlyList<string> SlotNames => Slots;
-    public override IReadOnlyList<string> InputSlotNames => InputSlots;
+    public override IReadOnlyList<string> SlotNames => _slots;
+    public override IReadOnlyList<string> InputSlotNames => _inputSlots;
     public override string OutputSlotName => "down_proj";
 
     public override LinearSlot GetSlot(string name) => name switch
     {
-        "gate_proj" => gate_proj,
-        "up_proj" => up_proj,
+        "gate_proj" when gate_proj is not null => gate_proj,
+        "up_proj" when up_proj is not null => up_proj,
+        "gate_up_proj" when gate_up_proj is not null => gate_up_proj,
         "down_proj" => down_proj,
         _ => throw UnknownSlot(name),
     };
@@ -68,6 +86,7 @@ public sealed class Mlp : SlotHostModule
         {
             case "gate_proj": gate_proj = slot; break;
             case "up_proj": up_proj = slot; break;
+            case "gate_up_proj": gate_up_proj = slot; break;
             case "down_proj": down_proj = slot; break;
             default: throw UnknownSlot(name);
         }

@@ -1,5 +1,4 @@
 using RaftPipeline.Modeling.Layers;
-using RaftPipeline.Modeling.Native.Cuda;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,40 +8,37 @@ namespace RaftPipeline.Modeling.Decoder;
 /// <summary>
 /// RMSNorm as transformers computes it (Qwen3RMSNorm / LlamaRMSNorm): normalise in fp32, cast back to the
 /// input dtype, then multiply by <c>weight</c> in the model dtype. The order of the cast matters in bf16.
+/// With <paramref name="weightOffset"/> 1 it is Gemma's form (Gemma2RMSNorm): the product with (1 + weight) is taken
+/// in fp32 and only then cast back (the weight is stored as an offset from 1).
 /// </summary>
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     public Parameter weight;
     readonly double _eps;
+    readonly double _weightOffset;
 
-    public RmsNorm(long size, double eps, ScalarType dtype, Device device) : base(nameof(RmsNorm))
+    public RmsNorm(long size, double eps, ScalarType dtype, Device device, double weightOffset = 0) : base(nameof(RmsNorm))
     {
         weight = ParameterFactory.Empty([size], dtype, device);
         _eps = eps;
+        _weightOffset = weightOffset;
         RegisterComponents();
     }
 
     public double Eps => _eps;
 
+    /// <summary>0: y = weight · x̂ (Llama); 1: y = (1 + weight) · x̂ in fp32 (Gemma).</summary>
+    public double WeightOffset => _weightOffset;
+
     public override Tensor forward(Tensor x)
     {
-        if (FusedKernelsFor(x) is { } kernels) return Fused(x, kernels);
+        if (FusedPaths.RmsNorm(x, weight, _eps, _weightOffset) is { } fused) return fused;
         using var scope = torch.NewDisposeScope();
         var h = x.to(ScalarType.Float32);
         var variance = h.pow(2).mean([-1], keepdim: true);
         h = h * torch.rsqrt(variance + _eps);
+        if (_weightOffset != 0)
+            return (h * (weight.to(ScalarType.Float32) + _weightOffset)).to(x.dtype).MoveToOuterDisposeScope();
         return (weight * h.to(x.dtype)).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>The fused kernels when they apply: bf16 input and weight on a CUDA device, the weight frozen.</summary>
-    FusedKernels? FusedKernelsFor(Tensor x) =>
-        x.device_type == DeviceType.CUDA && x.dtype == ScalarType.BFloat16 && weight.dtype == ScalarType.BFloat16
-        && !weight.requires_grad ? FusedKernels.For(x.device) : null;
-
-    Tensor Fused(Tensor x, FusedKernels kernels)
-    {
-        var input = x.contiguous();
-        if (is_grad_enabled() && input.requires_grad) return RmsNormFunction.apply(input, weight, _eps, kernels);
-        return kernels.RmsNormForwardBf16(input, weight, _eps);
     }
 }

@@ -1,43 +1,79 @@
-using RaftPipeline.Modeling.Native.Cuda;
+using RaftPipeline.Modeling.Config;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RaftPipeline.Modeling.Decoder;
 
 /// <summary>
-/// Default RoPE as transformers computes it: inv_freq = 1 / θ^(arange(0, d, 2) / d) in fp32, angles = position ×
-/// inv_freq in fp32, emb = cat(angles, angles), then cos/sin cast to the activations' dtype. Rotation uses the
-/// rotate_half convention (first half / second half of each head, not interleaved pairs).
+/// RoPE as transformers computes it: inv_freq per RoPE type (<see cref="RopeFrequencies"/>, fp32), angles = position ×
+/// inv_freq in fp32, emb = cat(angles, angles), cos/sin times the type's attention scale, then cast to the activations'
+/// dtype. Rotation uses the rotate_half convention (first half / second half of the rotated dimensions, not
+/// interleaved pairs); with partial rotary only the first rotary_dim dimensions of a head turn (Phi-3).
 /// Not a module: inv_freq is derived from the config and is no checkpoint key.
 /// </summary>
 public sealed class RotaryEmbedding
 {
     readonly Tensor _invFreqCpu;
     readonly Dictionary<string, Tensor> _byDevice = new();
+    readonly int _dim;
+    readonly double _theta;
+    readonly RopeScaling? _scaling;
+    readonly int _maxPositionEmbeddings;
+    readonly double _attentionScaling;
 
-    public RotaryEmbedding(int headDim, double theta)
+    /// <summary>The default RoPE over <paramref name="dim"/> dimensions.</summary>
+    public RotaryEmbedding(int dim, double theta) : this(dim, theta, null, 0) { }
+
+    /// <param name="dim">the rotated dimensions of a head (head_dim · partial_rotary_factor)</param>
+    public RotaryEmbedding(int dim, double theta, RopeScaling? scaling, int maxPositionEmbeddings)
     {
-        using var scope = torch.NewDisposeScope();
-        // The same fp32 ops transformers runs: int64 arange → fp32, divide by dim, θ ** that, reciprocal.
-        var exponent = torch.arange(0, headDim, 2, ScalarType.Int64).to(ScalarType.Float32) / headDim;
-        var basis = torch.full(exponent.shape, theta, ScalarType.Float32);
-        _invFreqCpu = (1.0 / basis.pow(exponent)).DetachFromDisposeScope();
+        _dim = dim;
+        _theta = theta;
+        _scaling = scaling;
+        _maxPositionEmbeddings = maxPositionEmbeddings;
+        var (inv, attention) = RopeFrequencies.Compute(dim, theta, scaling, maxPositionEmbeddings);
+        _invFreqCpu = inv.DetachFromDisposeScope();
+        _attentionScaling = attention;
     }
 
-    /// <summary>inv_freq on the CPU, fp32, [headDim / 2].</summary>
+    /// <summary>The model's RoPE: its rotary dims, θ, type and context length.</summary>
+    public static RotaryEmbedding For(ModelConfig config, double? theta = null, RopeScaling? scaling = null) =>
+        new(config.RotaryDim, theta ?? config.RopeTheta, scaling ?? config.RopeScaling, config.MaxPositionEmbeddings);
+
+    /// <summary>inv_freq on the CPU, fp32, [dim / 2] (for dynamic RoPE: at the original context length).</summary>
     public Tensor InvFreq => _invFreqCpu;
 
-    /// <summary>cos and sin for <paramref name="positionIds"/> [B, T]: each [B, T, headDim] in <paramref name="dtype"/>.</summary>
+    /// <summary>cos and sin for <paramref name="positionIds"/> [B, T]: each [B, T, dim] in <paramref name="dtype"/>.</summary>
     public (Tensor Cos, Tensor Sin) Compute(Tensor positionIds, ScalarType dtype)
     {
-        var invFreq = InvFreqOn(positionIds.device);
         using var scope = torch.NewDisposeScope();
+        var invFreq = InvFreqFor(positionIds);
         // [B, T, 1] × [1, 1, d/2] → [B, T, d/2]: one fp32 product per entry, as transformers' matmul with K = 1.
         var freqs = positionIds.to(ScalarType.Float32).unsqueeze(-1) * invFreq.view(1, 1, -1);
         var emb = torch.cat([freqs, freqs], -1);
-        var cos = emb.cos().to(dtype).MoveToOuterDisposeScope();
-        var sin = emb.sin().to(dtype).MoveToOuterDisposeScope();
-        return (cos, sin);
+        var cos = emb.cos();
+        var sin = emb.sin();
+        if (_attentionScaling != 1.0)
+        {
+            cos = cos * _attentionScaling;
+            sin = sin * _attentionScaling;
+        }
+        return (cos.to(dtype).MoveToOuterDisposeScope(), sin.to(dtype).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// Dynamic NTK grows θ with the longest position of the call once it passes the context length (one host read of
+    /// the positions); the other types use the fixed frequencies.
+    /// </summary>
+    Tensor InvFreqFor(Tensor positionIds)
+    {
+        if (_scaling?.Type == "dynamic")
+        {
+            long seqLen = positionIds.max().item<long>() + 1;
+            if (seqLen > _maxPositionEmbeddings)
+                return RopeFrequencies.Compute(_dim, _theta, _scaling, _maxPositionEmbeddings, seqLen).InvFreq.to(positionIds.device);
+        }
+        return InvFreqOn(positionIds.device);
     }
 
     Tensor InvFreqOn(Device device)
@@ -55,29 +91,25 @@ public sealed class RotaryEmbedding
     }
 
     /// <summary>
-    /// RoPE on <paramref name="bthd"/> in the projection's layout [B, T, heads, d], returned as [B, heads, T, d]: one
-    /// fused CUDA kernel for bf16 on a GPU, else <see cref="Apply"/> on the transposed view (same values).
+    /// RoPE on <paramref name="bthd"/> in the projection's layout [B, T, heads, d], returned as [B, heads, T, d]: a fused
+    /// kernel where <see cref="FusedPaths"/> has one, else <see cref="Apply"/> on the transposed view (same values).
     /// </summary>
-    public static Tensor ApplyToProjection(Tensor bthd, Tensor cos, Tensor sin)
-    {
-        if (bthd.device_type == DeviceType.CUDA && bthd.dtype == ScalarType.BFloat16 && cos.dtype == ScalarType.BFloat16
-            && FusedKernels.For(bthd.device) is { } kernels)
-        {
-            var x = bthd.contiguous();
-            var c = cos.contiguous();
-            var s = sin.contiguous();
-            var rotated = is_grad_enabled() && x.requires_grad
-                ? RopeFunction.apply(x, c, s, kernels)
-                : kernels.RopeForwardBf16(x, c, s);
-            return rotated.transpose(1, 2);
-        }
-        return Apply(bthd.transpose(1, 2), cos, sin);
-    }
+    public static Tensor ApplyToProjection(Tensor bthd, Tensor cos, Tensor sin) =>
+        FusedPaths.RotateProjection(bthd, cos, sin) ?? Apply(bthd.transpose(1, 2), cos, sin);
 
-    /// <summary>x·cos + rotate_half(x)·sin, with x [B, heads, T, d] and cos/sin [B, T, d].</summary>
+    /// <summary>
+    /// x·cos + rotate_half(x)·sin, with x [B, heads, T, d] and cos/sin [B, T, r]: r = d rotates the whole head; r &lt; d
+    /// (partial rotary) rotates the first r dimensions and passes the rest through.
+    /// </summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
         using var scope = torch.NewDisposeScope();
+        long r = cos.shape[^1];
+        if (r < x.shape[^1])
+        {
+            var turned = Apply(x.narrow(-1, 0, r), cos, sin);
+            return torch.cat([turned, x.narrow(-1, r, x.shape[^1] - r)], -1).MoveToOuterDisposeScope();
+        }
         var c = cos.unsqueeze(1);
         var s = sin.unsqueeze(1);
         long half = x.shape[^1] / 2;

@@ -8,6 +8,8 @@ public enum FinishReason
     EndOfSequence,
     /// <summary>A stop string appeared in the decoded continuation.</summary>
     StopString,
+    /// <summary>The row's cancellation token fired (a client went away); the other rows of its batch went on.</summary>
+    Cancelled,
 }
 
 /// <summary>The continuation of one prompt: the new ids only (ending with the eos id when that stopped it).</summary>
@@ -15,3 +17,6 @@ public sealed record GeneratedSequence(IReadOnlyList<int> PromptIds, IReadOnlyLi
 
 /// <summary>One new token as it is produced, for streaming.</summary>
 public readonly record struct GeneratedToken(int Sequence, int Step, int TokenId);
+
+/// <summary>One prompt of a batch with its own options and cancellation (a server request).</summary>
+public sealed record GenerationRow(IReadOnlyList<int> PromptIds, GenerationOptions Options, CancellationToken Cancellation = default);

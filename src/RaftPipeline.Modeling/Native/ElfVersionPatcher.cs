@@ -33,15 +33,19 @@ public static class ElfVersionPatcher
     /// Sets VER_FLG_WEAK on every need whose version name is in <paramref name="versions"/>.
     /// Returns how many flags changed (0 when already patched or absent).
     /// </summary>
-    public static int MarkWeak(byte[] image, IReadOnlySet<string> versions)
+    public static int MarkWeak(byte[] image, IReadOnlySet<string> versions) => SetWeak(image, versions, weak: true);
+
+    /// <summary>Sets (<paramref name="weak"/>) or clears VER_FLG_WEAK on the named needs; returns how many flags changed.
+    /// Clearing restores a library as its package ships it (tests use it to start from an unpatched copy).</summary>
+    public static int SetWeak(byte[] image, IReadOnlySet<string> versions, bool weak)
     {
         var offsets = new List<(int Offset, ushort Flags)>();
         Walk(image, (_, name, flags, flagsOffset) =>
         {
-            if (versions.Contains(name) && (flags & VerFlgWeak) == 0) offsets.Add((flagsOffset, flags));
+            if (versions.Contains(name) && ((flags & VerFlgWeak) != 0) != weak) offsets.Add((flagsOffset, flags));
         });
         foreach (var (offset, flags) in offsets)
-            BinaryPrimitives.WriteUInt16LittleEndian(image.AsSpan(offset), (ushort)(flags | VerFlgWeak));
+            BinaryPrimitives.WriteUInt16LittleEndian(image.AsSpan(offset), (ushort)(weak ? flags | VerFlgWeak : flags & ~VerFlgWeak));
         return offsets.Count;
     }
 

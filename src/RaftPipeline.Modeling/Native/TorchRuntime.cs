@@ -4,33 +4,107 @@ using TorchSharp;
 namespace RaftPipeline.Modeling.Native;
 
 /// <summary>
-/// The one place that prepares libtorch before any tensor is touched. Call <see cref="EnsureInitialized"/>
-/// first: on Linux it makes TorchSharp's native library loadable on systems whose libstdc++ predates
-/// GCC 13 (see <see cref="ElfVersionPatcher"/>), then it initialises the requested device type.
+/// The one place that prepares libtorch. Two steps, because TorchSharp loads its native library from the static
+/// constructor of <c>torch</c>, i.e. on the first touch of any <c>torch.*</c> member (even <c>torch.CPU</c>), and a
+/// failed load poisons that type for the rest of the process:
+/// <list type="number">
+/// <item><see cref="PrepareNativeLibraries"/>: everything that must happen before libtorch is loaded (the OpenMP wait
+/// policy, the libstdc++ fix-up of <see cref="ElfVersionPatcher"/>, binding a CUDA build found by
+/// <see cref="LibtorchDiscovery"/>). It loads nothing and never throws. A module initializer in every assembly
+/// that uses TorchSharp calls it (<c>TorchModuleInitializer.cs</c> beside each project), so it runs before any code
+/// of those assemblies can touch <c>torch</c>, whatever the entry path.</item>
+/// <item><see cref="EnsureInitialized"/>: loads libtorch for a device type, with a message that says what is wrong
+/// when it cannot.</item>
+/// </list>
 /// </summary>
 public static class TorchRuntime
 {
     static readonly object Gate = new();
-    static bool _patched;
+    static bool _prepared;
+    static Exception? _prepareProblem;
     static readonly HashSet<DeviceType> Initialized = new();
 
     /// <summary>Version needs that TorchSharp-cpu 0.107 declares but never uses at run time.</summary>
     public static readonly IReadOnlySet<string> UnusedVersionNeeds = new HashSet<string> { "GLIBCXX_3.4.32" };
 
-    /// <summary>Makes libtorch usable on <paramref name="deviceType"/>; idempotent and thread-safe.</summary>
-    public static void EnsureInitialized(DeviceType deviceType = DeviceType.CPU)
+    /// <summary>True once <see cref="PrepareNativeLibraries"/> has run in this process.</summary>
+    public static bool Prepared
+    {
+        get { lock (Gate) return _prepared; }
+    }
+
+    /// <summary>The CUDA build of libtorch this process bound to before loading TorchSharp, or null.</summary>
+    public static LibtorchBinding? CudaBinding { get; private set; }
+
+    /// <summary>
+    /// What must precede the first load of libtorch; idempotent, thread-safe, loads nothing and never throws (a
+    /// problem is kept and reported by <see cref="EnsureInitialized"/>, where the user can act on it).
+    /// </summary>
+    public static void PrepareNativeLibraries()
     {
         lock (Gate)
         {
-            if (!_patched)
+            if (_prepared) return;
+            _prepared = true;
+            try
             {
                 PreferPassiveOpenMpWaiting();
                 PatchNativeLibraries();
-                _patched = true;
+                CudaBinding = LibtorchDiscovery.BindCudaBuild(LibtorchDiscovery.FromEnvironment());
             }
-            if (Initialized.Add(deviceType))
-                torch.InitializeDeviceType(deviceType);
+            catch (Exception e)
+            {
+                _prepareProblem = e;
+            }
         }
+    }
+
+    /// <summary>Makes libtorch usable on <paramref name="deviceType"/>; idempotent and thread-safe.</summary>
+    public static void EnsureInitialized(DeviceType deviceType = DeviceType.CPU)
+    {
+        PrepareNativeLibraries();
+        lock (Gate)
+        {
+            if (_prepareProblem is { } problem)
+                throw new InvalidOperationException(problem.Message, problem);
+            if (Initialized.Contains(deviceType)) return;
+            try
+            {
+                torch.InitializeDeviceType(deviceType);
+            }
+            catch (Exception e) when (e is TypeInitializationException or NotSupportedException or DllNotFoundException)
+            {
+                throw new InvalidOperationException(LoadFailureMessage(), e);
+            }
+            Initialized.Add(deviceType);
+        }
+    }
+
+    /// <summary>
+    /// Why libtorch did not load, in terms the user can act on. TorchSharp's own message suggests adding package
+    /// references, which never applies to this tool: the usual cause is the dynamic loader's (a library or a symbol
+    /// version missing), so that is what is shown.
+    /// </summary>
+    static string LoadFailureMessage()
+    {
+        var library = CandidateLibraryPaths().FirstOrDefault(File.Exists);
+        string loader;
+        if (library is null)
+            loader = $"libLibTorchSharp.so is not beside the tool ({AppContext.BaseDirectory}); reinstall the tool";
+        else
+        {
+            try
+            {
+                NativeLibrary.Free(NativeLibrary.Load(library));
+                loader = $"{library} loads on its own, so a library it needs failed later";
+            }
+            catch (DllNotFoundException e)
+            {
+                loader = e.Message.Trim();
+            }
+        }
+        return $"libtorch could not be loaded: {loader}. " +
+               "Run `dotnet raft doctor`: it shows the libtorch build the tool found, where from, and what to install.";
     }
 
     /// <summary>The OpenMP wait policy libtorch's CPU kernels get unless the user set one.</summary>
@@ -84,12 +158,12 @@ public static class TorchRuntime
             {
                 ElfVersionPatcher.MarkWeakInFile(path, UnusedVersionNeeds);
             }
-            catch (UnauthorizedAccessException e)
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
             {
                 throw new InvalidOperationException(
                     $"TorchSharp's native library at '{path}' needs a one-time patch to load with this system's " +
-                    $"libstdc++ (GLIBCXX_3.4.32 marked weak), but the file is not writable: {e.Message}. " +
-                    "Run the tool once as a user who can write its install folder.", e);
+                    $"libstdc++ (its unused GLIBCXX_3.4.32 need marked weak), but the file could not be rewritten: {e.Message}. " +
+                    "Run the tool once as the user who installed it (the patch is then kept), or install it where you can write.", e);
             }
         }
     }

@@ -1,9 +1,9 @@
 using RaftPipeline.Core.Spec;
 using RaftPipeline.Core.Spec.Stages;
+using RaftPipeline.Modeling.Chat;
 using RaftPipeline.Modeling.Decoder;
 using RaftPipeline.Modeling.Generation;
 using RaftPipeline.Stages.Models;
-using RaftPipeline.Text.Templates;
 using RaftPipeline.Text.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -11,60 +11,49 @@ using static TorchSharp.torch;
 namespace RaftPipeline.Stages.Generate;
 
 /// <summary>
-/// A model slot ready to chat: the decoder (base, then with the adapter once attached), its tokenizer and chat
-/// template, and the ids that end an answer. Shared by the generate and eval stages so both prompt exactly alike.
+/// A model slot ready to chat, for the generate and eval stages so both prompt exactly alike: the
+/// <see cref="ChatEngine"/> (model, adapter, tokenizer, template, stop ids, generation) with the stages' prompt
+/// renderer, the spec's sampling mapped onto the engine's options, and the teacher-forced loss eval scores.
 /// </summary>
 public sealed class ChatModel : IDisposable
 {
-    public const string EndOfTurnToken = "<|im_end|>";
-
-    ChatModel(CausalLM model, HuggingFaceTokenizer tokenizer, ChatPromptRenderer renderer, IReadOnlyList<int> stopIds, int padId)
+    ChatModel(ChatEngine engine, ChatPromptRenderer renderer)
     {
-        Model = model;
-        Tokenizer = tokenizer;
+        Engine = engine;
         Renderer = renderer;
-        StopIds = stopIds;
-        PadId = padId;
     }
 
-    public CausalLM Model { get; }
-    public HuggingFaceTokenizer Tokenizer { get; }
+    public ChatEngine Engine { get; }
+    public CausalLM Model => Engine.Model;
+    public HuggingFaceTokenizer Tokenizer => Engine.Tokenizer;
     public ChatPromptRenderer Renderer { get; }
 
-    /// <summary>generation_config.json's eos ids (else config.json's), the tokenizer's eos and &lt;|im_end|&gt;, in that order.</summary>
-    public IReadOnlyList<int> StopIds { get; }
-    public int PadId { get; }
-    public bool HasAdapter { get; private set; }
+    /// <summary>The engine's stop ids: generation_config.json's eos ids (else config.json's), the tokenizer's eos and &lt;|im_end|&gt;.</summary>
+    public IReadOnlyList<int> StopIds => Engine.StopIds;
+    public int PadId => Engine.PadId;
+    public bool HasAdapter => Engine.Adapters.Count > 0;
 
+    /// <exception cref="InvalidDataException">The folder names no end-of-sequence id, so an answer could not end.</exception>
     public static ChatModel Load(string modelDirectory, DeviceKind device)
     {
-        var tokenizer = HuggingFaceTokenizer.FromDirectory(modelDirectory);
-        var renderer = new ChatPromptRenderer(ChatTemplate.FromModelFolder(modelDirectory));
-        var generation = GenerationConfigFile.ReadFolder(modelDirectory);
-        var model = ModelSlotLoader.Load(modelDirectory, device, ModelSlotLoader.DefaultComputeDtype(device));
-
-        var stops = new List<int>(generation.EosTokenIds is { Count: > 0 } eosIds ? eosIds : model.Config.EosTokenIds);
-        if (tokenizer.EosTokenId is { } eos) stops.Add(eos);
-        if (tokenizer.TokenToId(EndOfTurnToken) is { } imEnd) stops.Add(imEnd);
-        stops = stops.Distinct().ToList();
-        if (stops.Count == 0)
+        var engine = ChatEngine.Load(modelDirectory, null, device.ToTorchDevice());
+        try
         {
-            model.Dispose();
-            throw new InvalidDataException($"{modelDirectory}: no end-of-sequence id: generation_config.json, config.json and the tokenizer set none");
+            if (engine.StopIds.Count == 0)
+                throw new InvalidDataException($"{modelDirectory}: no end-of-sequence id: generation_config.json, config.json and the tokenizer set none");
+            return new ChatModel(engine, new ChatPromptRenderer(engine.ChatTemplate));
         }
-        int pad = generation.PadTokenId ?? model.Config.PadTokenId ?? tokenizer.PadTokenId ?? stops[0];
-        return new ChatModel(model, tokenizer, renderer, stops, pad);
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
     }
 
-    public void AttachAdapter(string adapterDirectory)
-    {
-        if (HasAdapter) throw new InvalidOperationException("an adapter is already attached");
-        ModelSlotLoader.AttachAdapter(Model, adapterDirectory, trainable: false);
-        HasAdapter = true;
-    }
+    public void AttachAdapter(string adapterDirectory) => Engine.AttachAdapter(adapterDirectory);
 
     /// <summary>transformers' apply_chat_template(tokenize=True): the rendered text encoded without added special tokens.</summary>
-    public int[] Encode(string text) => Tokenizer.Encode(text, addSpecialTokens: false);
+    public int[] Encode(string text) => Engine.EncodeRendered(text);
 
     /// <summary>
     /// transformers' generate() arguments for <paramref name="sampling"/>: every knob set explicitly, because
@@ -85,21 +74,15 @@ public sealed class ChatModel : IDisposable
     };
 
     /// <summary>Continues one prompt; the answer text is decoded without special tokens (the closing &lt;|im_end|&gt;).</summary>
-    public GeneratedAnswer Generate(IReadOnlyList<int> promptIds, GenerationOptions options, CancellationToken cancellation = default) =>
-        GenerateBatch([promptIds], options, cancellation)[0];
+    public ChatAnswer Generate(IReadOnlyList<int> promptIds, GenerationOptions options, CancellationToken cancellation = default) =>
+        Engine.Generate(promptIds, options, cancellation: cancellation);
 
     /// <summary>Continues several prompts together (left-padded into one batch, as transformers does).</summary>
-    public IReadOnlyList<GeneratedAnswer> GenerateBatch(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options,
-        CancellationToken cancellation = default) =>
-        TextGenerator.Generate(Model, prompts, options, cancellation: cancellation)
-            .Select(s => new GeneratedAnswer(DecodeAnswer(s.NewIds), s.NewIds, s.Finish)).ToList();
+    public IReadOnlyList<ChatAnswer> GenerateBatch(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options,
+        CancellationToken cancellation = default) => Engine.GenerateBatch(prompts, options, cancellation);
 
-    /// <summary>
-    /// transformers' decode(ids, skip_special_tokens=True). Ids beyond the tokenizer's vocabulary (a model's
-    /// embedding table is padded past it: 151,936 rows for 151,669 Qwen3 tokens) decode to nothing: the tokenizer
-    /// drops them, as Hugging Face does.
-    /// </summary>
-    public string DecodeAnswer(IEnumerable<int> ids) => Tokenizer.Decode(ids, skipSpecialTokens: true);
+    /// <summary>transformers' decode(ids, skip_special_tokens=True), as the engine shows answers.</summary>
+    public string DecodeAnswer(IReadOnlyList<int> ids) => Engine.AnswerText(ids);
 
     /// <summary>
     /// Teacher-forced cross-entropy of <paramref name="continuationIds"/> after <paramref name="promptIds"/>: the sum
@@ -122,8 +105,5 @@ public sealed class ChatModel : IDisposable
         return (loss.item<float>() * (double)continuationIds.Count, continuationIds.Count);
     }
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose() => Engine.Dispose();
 }
-
-/// <summary>A generated answer: its text (special tokens skipped), the new ids and why generation stopped.</summary>
-public sealed record GeneratedAnswer(string Text, IReadOnlyList<int> Ids, FinishReason Finish);

@@ -1,15 +1,8 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using RaftPipeline.Core.Spec;
 using RaftPipeline.Modeling.Adapters;
-using RaftPipeline.Modeling.Config;
 using RaftPipeline.Modeling.Decoder;
 using RaftPipeline.Modeling.Loading;
-using RaftPipeline.Modeling.Lora;
-using RaftPipeline.Modeling.Native;
 using RaftPipeline.Modeling.Quantization;
-using RaftPipeline.Modeling.Safetensors;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RaftPipeline.Stages.Models;
@@ -25,29 +18,13 @@ namespace RaftPipeline.Stages.Models;
 public static class ModelSlotLoader
 {
     /// <summary>True when <paramref name="modelDir"/>'s config.json declares a 4-bit bitsandbytes quantization.</summary>
-    public static bool IsQuantized(string modelDir)
-    {
-        var configPath = Path.Combine(modelDir, "config.json");
-        if (!File.Exists(configPath))
-            throw new FileNotFoundException($"{modelDir}: no config.json; expected a Hugging Face model folder", configPath);
-        JsonNode? root;
-        try { root = JsonNode.Parse(File.ReadAllText(configPath)); }
-        catch (JsonException e) { throw new InvalidDataException($"{configPath}: not valid JSON: {e.Message}", e); }
-        if (root is not JsonObject config) throw new InvalidDataException($"{configPath}: expected a JSON object");
-        if (config["quantization_config"] is not JsonObject q) return false;
-        var method = q["quant_method"]?.GetValue<string>();
-        bool fourBit = q["load_in_4bit"] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
-        if (method != "bitsandbytes" || !fourBit)
-            throw new InvalidDataException(
-                $"{configPath}: \"quantization_config\" is {q.ToJsonString()}, expected bitsandbytes 4-bit (quant_method \"bitsandbytes\", load_in_4bit true)");
-        return true;
-    }
+    public static bool IsQuantized(string modelDir) => ModelFolderLoader.IsQuantized(modelDir);
 
     /// <summary>
     /// The compute dtype every stage and verb uses for a device: fp32 on the CPU (exact and reproducible; libtorch's
     /// bf16 matmuls there are slow and gain nothing), bf16 on CUDA (as the notebook computes).
     /// </summary>
-    public static ScalarType DefaultComputeDtype(DeviceKind device) => device == DeviceKind.Cuda ? ScalarType.BFloat16 : ScalarType.Float32;
+    public static ScalarType DefaultComputeDtype(DeviceKind device) => ModelFolderLoader.DefaultComputeDtype(device.ToDeviceType());
 
     /// <summary>
     /// The dtype of a quantized base's embeddings and norms for training: fp32 as peft does when the compute dtype is
@@ -66,17 +43,15 @@ public static class ModelSlotLoader
     /// </summary>
     public static CausalLM Load(string modelDir, DeviceKind device, ScalarType computeDtype, ModelUse use = ModelUse.Inference)
     {
-        var torchDevice = device.ToTorchDevice();
-        TorchRuntime.EnsureInitialized(torchDevice.type);
-        bool quantized = IsQuantized(modelDir);
-        var model = quantized
-            ? LoadNf4(modelDir, torchDevice, computeDtype)
-            : PretrainedLoader.Load(modelDir, torchDevice, computeDtype);
+        var model = ModelFolderLoader.Load(modelDir, device.ToTorchDevice(), computeDtype);
         try
         {
-            if (use == ModelUse.Training && quantized) KbitTraining.Prepare(model, KbitHoldDtype(computeDtype));
-            foreach (var (_, p) in model.named_parameters()) p.requires_grad = false;
-            if (use == ModelUse.Inference) model.eval(); else model.train();
+            if (use == ModelUse.Training)
+            {
+                if (ModelFolderLoader.IsQuantized(modelDir)) KbitTraining.Prepare(model, KbitHoldDtype(computeDtype));
+                foreach (var (_, p) in model.named_parameters()) p.requires_grad = false;
+                model.train();
+            }
         }
         catch
         {
@@ -92,47 +67,6 @@ public static class ModelSlotLoader
     /// grad (fp32, as peft keeps them); otherwise they are frozen and the model is put in eval mode, so dropout is
     /// off. Returns the adapter's configuration (r, alpha, targets, base_model_name_or_path).
     /// </summary>
-    public static AdapterConfig AttachAdapter(CausalLM model, string adapterDir, bool trainable)
-    {
-        var config = AdapterStore.Load(model, adapterDir);
-        foreach (var (_, layer) in LoraInjector.Adapters(model))
-        {
-            layer.LoraA.requires_grad = trainable;
-            layer.LoraB.requires_grad = trainable;
-        }
-        if (trainable) model.train(); else model.eval();
-        return config;
-    }
-
-    /// <summary>
-    /// <see cref="Nf4ModelStore.Load"/>, but built on <paramref name="device"/> from the start: each packed weight
-    /// is moved there as it is read, so CUDA never waits for a whole CPU copy and the model's Device is right.
-    /// </summary>
-    static CausalLM LoadNf4(string directory, Device device, ScalarType computeDtype)
-    {
-        var config = ModelConfigReader.ReadFolder(directory);
-        using var checkpoint = SafetensorsCheckpoint.Open(directory);
-        var model = new CausalLM(config, computeDtype, device);
-        try
-        {
-            foreach (var path in model.LinearPaths().ToList())
-            {
-                using var scope = NewDisposeScope();
-                var onHost = Nf4StateDict.FromEntries(path + ".weight", k => checkpoint.Contains(k) ? checkpoint.Read(k) : null, checkpoint.Source);
-                var q = device.type == DeviceType.CPU ? onHost : onHost.To(device);
-                model.ReplaceLinear(path, new Nf4Linear(q.DetachFromScopes(), null, computeDtype)).Dispose();
-            }
-            foreach (var (name, p) in model.named_parameters().ToList())
-            {
-                if (!checkpoint.Contains(name)) throw new InvalidDataException($"{checkpoint.Source}: key '{name}' is missing");
-                checkpoint.ReadInto(name, p);
-            }
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        return model;
-    }
+    public static AdapterConfig AttachAdapter(CausalLM model, string adapterDir, bool trainable) =>
+        ModelFolderLoader.AttachAdapter(model, adapterDir, trainable);
 }

@@ -62,7 +62,11 @@ public static class RunFolderReader
             "generate" => GenerateSectionReader.Read(files),
             _ => null,
         };
-        return new StageReport(name, kind, record, section, files.AllNotes(), files.List());
+        // A cached artifact dropped as broken or untrusted (and rebuilt) is worth a line: the cache was not what it claimed.
+        IReadOnlyList<string> notes = record?.Dropped is { } dropped
+            ? [$"The cached artifact of this key was dropped and the stage ran again: {dropped}.", .. files.AllNotes()]
+            : files.AllNotes();
+        return new StageReport(name, kind, record, section, notes, files.List());
     }
 
     /// <summary>Without a lock record, a report folder's files say what kind wrote it.</summary>

@@ -27,7 +27,7 @@ public static class EvalLoss
             using var scope = NewDisposeScope();
             var batch = collator.Collate(batchRows, device);
             var hidden = model.HiddenStates(batch.InputIds, batch.MaskIfPadded, batch.SegmentIds);
-            var s = CausalLmLoss.SupervisedSum(hidden, model.OutputWeight, batch);
+            var s = CausalLmLoss.SupervisedSum(hidden, model.Head, batch);
             sum += s.to(ScalarType.Float64).item<double>();
             count += batch.SupervisedTokens;
         }

@@ -5,18 +5,18 @@ using RaftPipeline.Training.Loop;
 namespace RaftPipeline.Stages.Train;
 
 /// <summary>
-/// Relays the trainer to the stage's progress (a report per optimizer step, an HF-style line per log) and stops
-/// the loop cleanly between steps when the run is cancelled: the step that just ended has released its tensors
-/// (its dispose scope closed) and the trainer has not started the next one.
+/// Relays the trainer to the stage's progress: a report per optimizer step, an HF-style line per log, a line per
+/// checkpoint. (Cancellation is the trainer's: it checkpoints at the next step boundary, then stops.)
 /// </summary>
-internal sealed class StageProgressCallback(IStageProgress progress, CancellationToken cancellationToken) : ITrainerCallback
+internal sealed class StageProgressCallback(IStageProgress progress) : ITrainerCallback
 {
     public void OnStepEnd(TrainingProgress p)
     {
         progress.Report("train", p.Step, p.TotalSteps,
             string.Create(CultureInfo.InvariantCulture, $"loss {p.Loss:F4} lr {p.LearningRate:E2}"));
-        cancellationToken.ThrowIfCancellationRequested();
     }
+
+    public void OnCheckpointSaved(string path) => progress.Log($"checkpoint {path}");
 
     public void OnLog(TrainingLogEntry e) =>
         progress.Log(string.Create(CultureInfo.InvariantCulture,

@@ -11,7 +11,8 @@ namespace RaftPipeline.Stages.Train;
 
 /// <summary>
 /// <see cref="TrainParameters"/> resolved against the data and the device: the trainer's options (every field mapped
-/// with HF TrainingArguments' meaning), the total and warmup steps, the seed and the checkpointing switch.
+/// with HF TrainingArguments' meaning), the total and warmup steps, the seed and the checkpointing switch. Resumable
+/// checkpoints go to <c>checkpointDirectory</c> (the stage key's checkpoint area) every save_steps; none without one.
 /// </summary>
 public sealed record TrainSettings(TrainerOptions Trainer, int TotalSteps, int WarmupSteps, int StepsPerEpoch,
     long Seed, bool GradientCheckpointing, int WorldSize = 1, bool CheckpointingByMemory = false)
@@ -19,7 +20,7 @@ public sealed record TrainSettings(TrainerOptions Trainer, int TotalSteps, int W
     /// <summary>Rows per optimizer step over all processes: per-device batch × world size × accumulation.</summary>
     public int EffectiveBatchSize => Trainer.BatchSize * WorldSize * Trainer.GradientAccumulationSteps;
 
-    public static TrainSettings Resolve(TrainParameters p, int rows, long pipelineSeed, DeviceKind device)
+    public static TrainSettings Resolve(TrainParameters p, int rows, long pipelineSeed, DeviceKind device, string? checkpointDirectory = null)
     {
         if (rows < 1) throw new ArgumentOutOfRangeException(nameof(rows), rows, "no training rows");
         // The trainer's count: ceil(micro-batches / accumulation), the last, shorter step of an epoch included; a
@@ -61,7 +62,9 @@ public sealed record TrainSettings(TrainerOptions Trainer, int TotalSteps, int W
             Optimizer = p.Optimizer == SpecOptimizer.Adamw8bit ? TrainerOptimizer.AdamW8bit : TrainerOptimizer.AdamW,
             Adam = new AdamWOptions(p.AdamBeta1, p.AdamBeta2, p.AdamEpsilon, p.WeightDecay),
             LoggingSteps = p.LoggingSteps,
-            SaveSteps = 0, // see TrainStageExecutor: a failed stage's staging folder is discarded, so nothing could resume
+            SaveSteps = checkpointDirectory is null ? 0 : p.SaveSteps,
+            SaveTotalLimit = p.SaveTotalLimit,
+            OutputDir = checkpointDirectory,
             Seed = seed,
             Shuffle = true,
         };

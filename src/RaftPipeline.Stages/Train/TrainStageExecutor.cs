@@ -25,16 +25,21 @@ namespace RaftPipeline.Stages.Train;
 /// metrics.jsonl (train rows, and eval_loss rows when eval_data is given: before training, at every log, at the end),
 /// train_summary.json and data_files.json; metrics.jsonl and train_summary.json also go to the report folder.
 /// <para>
-/// Checkpoints: save_steps is not acted on. The engine deletes a failed stage's staging folder, so a checkpoint
-/// written there could never be resumed from, and the finished adapter is the artifact: writing checkpoints would only
-/// cost time. Resuming a long CUDA run needs an engine-level scratch folder that survives a failed attempt.
+/// Checkpoints and resume: every save_steps optimizer steps, and at the step boundary where a cancelled run (Ctrl-C,
+/// SIGTERM) stops, the trainer writes <c>checkpoint-N/</c> (adapter, optimizer state, trainer state with schedule
+/// position, data order and RNG, plus metrics.jsonl so far) into the key's checkpoint area
+/// (<see cref="StageContext.CheckpointDirectory"/>), which survives a failed or killed attempt. A rerun of the same key
+/// resumes from the newest complete one and ends with the same per-step losses and adapter bytes (on CPU) as a run that
+/// was never stopped; the log and the stage's metrics say <c>resumed_from_step</c>. save_total_limit keeps the newest N.
+/// The engine removes the area once the artifact is published.
 /// </para>
 /// <para>
 /// Data parallel (<c>world_size</c> &gt; 1, set by <c>raft run --gpus N</c> or a launcher): the process must belong to a
 /// job of that size (<see cref="DistributedJob.Current"/>). Rank 0 announces the stage, the other ranks (running the
 /// same spec in a private scratch cache) join it, each trains its share of every step, and gradients are summed by the
 /// job's collective (NCCL on CUDA, TCP on CPU). Eval loss is measured on rank 0 only. A failure on any rank stops every
-/// rank with that rank's message.
+/// rank with that rank's message. Only rank 0 writes checkpoints (into the shared cache); on resume it tells the
+/// other ranks which one, and they read it from there (the ranks of one machine, or a file system they share).
 /// </para>
 /// </summary>
 public sealed class TrainStageExecutor : IStageExecutor
@@ -46,8 +51,8 @@ public sealed class TrainStageExecutor : IStageExecutor
 
     public string Kind => "train";
 
-    /// <summary>1: trainer with completion-only labels, eval loss on test_texts.jsonl, no checkpoints in the artifact. 2: the adapter card from ModelCards. 3: train_summary.json gives per-device batch, world size and effective batch.</summary>
-    public int Version => 3;
+    /// <summary>1: trainer with completion-only labels, eval loss on test_texts.jsonl, no checkpoints in the artifact. 2: the adapter card from ModelCards. 3: train_summary.json gives per-device batch, world size and effective batch. 4: save_steps checkpoints and resume; save_steps and save_total_limit left out of the key and the summary's hyperparameters.</summary>
+    public int Version => 4;
 
     public Task<StageOutcome> RunAsync(StageContext context, CancellationToken cancellationToken)
     {
@@ -121,7 +126,7 @@ public sealed class TrainStageExecutor : IStageExecutor
             rows = RowPacker.Pack(rows, parameters.MaxSeqLength);
             context.Progress.Log($"packing: {labelled} rows into {rows.Count} sequences of at most {parameters.MaxSeqLength} tokens");
         }
-        var settings = TrainSettings.Resolve(parameters, rows.Count, context.Seed, context.Device);
+        var settings = TrainSettings.Resolve(parameters, rows.Count, context.Seed, context.Device, context.CheckpointDirectory);
         context.Progress.Log($"{rows.Count} {(parameters.Packing ? "packed sequences" : "rows")}, {settings.StepsPerEpoch} steps per epoch, {settings.TotalSteps} steps " +
                              $"({settings.WarmupSteps} warmup), seed {settings.Seed}, gradient checkpointing {(settings.CheckpointingByMemory ? "auto (by free GPU memory)" : settings.GradientCheckpointing ? "on" : "off")}, " +
                              $"effective batch {settings.EffectiveBatchSize} ({parameters.BatchSize} per device × world size {settings.WorldSize} × accumulation {parameters.GradientAccumulationSteps})");
@@ -149,13 +154,19 @@ public sealed class TrainStageExecutor : IStageExecutor
             evalBefore = eval.Evaluate(0, 0, training: false);
             callbacks.Add(eval);
         }
-        callbacks.Add(new StageProgressCallback(context.Progress, cancellationToken));
+        callbacks.Add(new StageProgressCallback(context.Progress));
 
         var collective = job?.CollectiveFor(device);
         if (collective is NcclCollective nccl && job!.World.IsRankZero)
             context.Progress.Log($"NCCL {nccl.LibraryVersion} from {nccl.LibraryPath}, {job.World.WorldSize} ranks");
         var trainer = new Trainer(model, collator, settings.Trainer, callbacks, collective);
-        var result = trainer.Train(rows);
+        string? resumeFrom = ResumePoint(context, job);
+        if (resumeFrom is not null)
+        {
+            metrics.RestoreFrom(resumeFrom);
+            context.Progress.Log($"resumed from step {TrainerCheckpoint.LoadState(resumeFrom).GlobalStep} of {settings.TotalSteps} ({resumeFrom})");
+        }
+        var result = trainer.Train(rows, resumeFrom, cancellationToken);
         double runtime = clock.Elapsed.TotalSeconds;
 
         // The trainer's last log is at the last step, so the eval callback has already measured the final adapter.
@@ -176,7 +187,21 @@ public sealed class TrainStageExecutor : IStageExecutor
         var outcome = new JsonObject();
         foreach (var key in new[] { "global_steps", "train_loss", "final_loss", "eval_loss_before", "eval_loss_after", "runtime_seconds", "tokens_seen", "trainable_parameters" })
             outcome[key] = summary[key]?.DeepClone();
+        if (result.ResumedFromStep > 0) outcome["resumed_from_step"] = result.ResumedFromStep;
         return new StageOutcome(outcome);
+    }
+
+    /// <summary>
+    /// The checkpoint to resume from: the newest complete one in the key's checkpoint area, or null. In a data-parallel
+    /// job rank 0 (which owns the cache) picks it and every rank resumes from that one.
+    /// </summary>
+    static string? ResumePoint(StageContext context, DistributedJob? job)
+    {
+        string? newest = context.CheckpointDirectory is { } area ? TrainerCheckpoint.Newest(area) : null;
+        if (job is null) return newest;
+        var chosen = System.Text.Encoding.UTF8.GetString(
+            job.Rendezvous.Broadcast(job.World.IsRankZero ? System.Text.Encoding.UTF8.GetBytes(newest ?? "") : null));
+        return chosen.Length == 0 ? null : chosen;
     }
 
     static JsonObject Summary(TrainingResult result, TrainSettings settings, IReadOnlyList<LabeledRow> rows, double? evalBefore,

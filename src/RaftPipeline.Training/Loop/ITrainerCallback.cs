@@ -5,5 +5,11 @@ public interface ITrainerCallback
 {
     void OnStepEnd(TrainingProgress progress) { }
     void OnLog(TrainingLogEntry entry) { }
+    /// <summary>
+    /// A checkpoint is being written into <paramref name="directory"/> (still its temporary folder): files the caller
+    /// needs back on resume (its metrics so far) go here, so they become part of the checkpoint in the same rename.
+    /// </summary>
+    void OnCheckpointWriting(string directory) { }
+
     void OnCheckpointSaved(string path) { }
 }

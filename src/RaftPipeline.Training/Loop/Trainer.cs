@@ -71,8 +71,14 @@ public sealed class Trainer
         return Math.Max(1, (microBatches + _o.GradientAccumulationSteps - 1) / _o.GradientAccumulationSteps);
     }
 
-    /// <summary>Trains on <paramref name="rows"/>; resumes exactly from <paramref name="resumeFrom"/> if given.</summary>
-    public TrainingResult Train(IReadOnlyList<LabeledRow> rows, string? resumeFrom = null)
+    /// <summary>
+    /// Trains on <paramref name="rows"/>; resumes exactly from <paramref name="resumeFrom"/> if given (the result then
+    /// covers the whole run: the per-step losses and log rows before the checkpoint come from it).
+    /// </summary>
+    /// <param name="cancellationToken">Checked at every step boundary but the last: when set, the trainer writes a
+    /// checkpoint there (if it writes checkpoints at all and did not just write one), then throws
+    /// <see cref="OperationCanceledException"/>; a resume from that checkpoint continues as if nothing happened.</param>
+    public TrainingResult Train(IReadOnlyList<LabeledRow> rows, string? resumeFrom = null, CancellationToken cancellationToken = default)
     {
         if (rows.Count == 0) throw new ArgumentException("no training rows", nameof(rows));
         int stepsPerEpoch = StepsPerEpoch(rows.Count);
@@ -104,9 +110,10 @@ public sealed class Trainer
                 torch.random.set_rng_state(rng);
             lastCheckpoint = resumeFrom;
         }
+        int resumedFromStep = state.GlobalStep;
 
         _model.SetTraining(true);
-        var losses = new List<double>();
+        var losses = new List<double>(state.StepLosses);
         var clock = Stopwatch.StartNew();
         while (state.GlobalStep < totalSteps)
         {
@@ -141,20 +148,20 @@ public sealed class Trainer
                     state = state with { LossSinceLastLog = 0, StepsSinceLastLog = 0, TokensSinceLastLog = 0 };
                     clock.Restart();
                 }
-                if (_o.SaveSteps > 0 && state.GlobalStep % _o.SaveSteps == 0)
-                {
-                    // Every rank holds the same weights and optimizer state: rank 0 writes them for all.
-                    lastCheckpoint = _world.IsRankZero
-                        ? SaveCheckpoint(state, optimizer)
-                        : Path.Combine(_o.OutputDir!, $"checkpoint-{state.GlobalStep}");
-                    foreach (var c in _callbacks) c.OnCheckpointSaved(lastCheckpoint);
-                }
+                bool due = _o.SaveSteps > 0 && state.GlobalStep % _o.SaveSteps == 0;
+                bool stopping = cancellationToken.IsCancellationRequested && state.GlobalStep < totalSteps;
+                if (due || (stopping && _o.SaveSteps > 0))
+                    lastCheckpoint = Checkpoint(state with { StepLosses = losses.ToList() }, optimizer);
+                if (stopping)
+                    throw new OperationCanceledException(
+                        $"training cancelled after optimizer step {state.GlobalStep} of {totalSteps}" +
+                        (lastCheckpoint is null ? "" : $"; the checkpoint {lastCheckpoint} resumes it"), cancellationToken);
             }
             if (state.GlobalStep < totalSteps)
                 state = state with { Epoch = state.Epoch + 1, StepsDoneInEpoch = 0, EpochRowOrder = [] };
         }
         _model.SetTraining(false);
-        return new TrainingResult(losses, state.LogHistory, state.GlobalStep, lastCheckpoint);
+        return new TrainingResult(losses, state.LogHistory, state.GlobalStep, lastCheckpoint, resumedFromStep);
     }
 
     (double Loss, double GradNorm, long Tokens) Step(List<LabeledRow> stepRows, ITrainingOptimizer optimizer, double lr,
@@ -172,7 +179,7 @@ public sealed class Trainer
             if (batch.SupervisedTokens == 0) continue; // nothing to learn here; it still counts for data order
             // No device→host read until the loss below: the host queues forward and backward while the GPU runs.
             var hidden = _model.HiddenStates(batch.InputIds, batch.MaskIfPadded, batch.SegmentIds);
-            var sum = CausalLmLoss.SupervisedSum(hidden, _model.OutputWeight, batch, _o.LossChunkRows);
+            var sum = CausalLmLoss.SupervisedSum(hidden, _model.Head, batch, _o.LossChunkRows);
             (sum / count).backward();
             BackwardTensors.ReleaseReturned();
             _model.AfterBackward();
@@ -203,11 +210,23 @@ public sealed class Trainer
         return new TrainingDivergedException(state.GlobalStep, what, value, lastCheckpoint);
     }
 
-    string SaveCheckpoint(TrainerState state, ITrainingOptimizer optimizer)
+    /// <summary>
+    /// Every rank holds the same weights and optimizer state: rank 0 writes them for all (the others return the path
+    /// it writes). Callbacks add their files before the rename; then the oldest beyond save_total_limit go.
+    /// </summary>
+    string Checkpoint(TrainerState state, ITrainingOptimizer optimizer)
     {
-        using var rng = torch.random.get_rng_state();
-        var withRng = state with { CpuRngState = Convert.ToBase64String(rng.data<byte>().ToArray()) };
-        return TrainerCheckpoint.Save(_o.OutputDir!, withRng, _trainable, optimizer.StateTensors());
+        string path = Path.Combine(_o.OutputDir!, $"{TrainerCheckpoint.FolderPrefix}{state.GlobalStep}");
+        if (_world.IsRankZero)
+        {
+            using var rng = torch.random.get_rng_state();
+            var withRng = state with { CpuRngState = Convert.ToBase64String(rng.data<byte>().ToArray()) };
+            path = TrainerCheckpoint.Save(_o.OutputDir!, withRng, _trainable, optimizer.StateTensors(),
+                dir => { foreach (var c in _callbacks) c.OnCheckpointWriting(dir); });
+            if (_o.SaveTotalLimit is int keep) TrainerCheckpoint.Prune(_o.OutputDir!, keep);
+        }
+        foreach (var c in _callbacks) c.OnCheckpointSaved(path);
+        return path;
     }
 
     /// <summary>The epoch's row order: a seeded permutation per epoch (a pure function of seed and epoch), or as given.</summary>
@@ -220,5 +239,9 @@ public sealed class Trainer
     }
 }
 
-/// <summary>Per-step losses, the log entries, the steps done and the last checkpoint written.</summary>
-public sealed record TrainingResult(IReadOnlyList<double> StepLosses, IReadOnlyList<TrainingLogEntry> Log, int Steps, string? LastCheckpoint);
+/// <summary>
+/// Every step's loss and the log entries of the whole run (a resumed run's earlier ones from its checkpoint), the
+/// steps done, the last checkpoint written and the step the run resumed from (0: it started at the beginning).
+/// </summary>
+public sealed record TrainingResult(IReadOnlyList<double> StepLosses, IReadOnlyList<TrainingLogEntry> Log, int Steps,
+    string? LastCheckpoint, int ResumedFromStep = 0);

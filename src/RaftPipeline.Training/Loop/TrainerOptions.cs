@@ -25,6 +25,8 @@ public sealed record TrainerOptions
     public int LoggingSteps { get; init; } = 10;
     /// <summary>Checkpoint every N optimizer steps into <see cref="OutputDir"/> (0: never).</summary>
     public int SaveSteps { get; init; }
+    /// <summary>Keep only the newest N checkpoints in <see cref="OutputDir"/> (HF save_total_limit); null: keep all.</summary>
+    public int? SaveTotalLimit { get; init; }
     public string? OutputDir { get; init; }
     public long Seed { get; init; } = 42;
     /// <summary>Shuffle rows each epoch (seeded); off keeps the given order (parity runs).</summary>
@@ -38,6 +40,7 @@ public sealed record TrainerOptions
         if (Epochs < 1 && MaxSteps is null) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "num_train_epochs must be ≥ 1 unless max_steps is set");
         if (MaxSteps is < 1) throw new ArgumentOutOfRangeException(nameof(MaxSteps), MaxSteps, "max_steps must be ≥ 1");
         if (LoggingSteps < 1) throw new ArgumentOutOfRangeException(nameof(LoggingSteps), LoggingSteps, "logging_steps must be ≥ 1");
+        if (SaveTotalLimit is < 1) throw new ArgumentOutOfRangeException(nameof(SaveTotalLimit), SaveTotalLimit, "save_total_limit must be ≥ 1");
         if (SaveSteps > 0 && OutputDir is null) throw new ArgumentException("save_steps needs an output directory", nameof(OutputDir));
     }
 }

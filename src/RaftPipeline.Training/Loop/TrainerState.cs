@@ -23,4 +23,6 @@ public sealed record TrainerState
     public int WorldSize { get; init; } = 1;
     public string CpuRngState { get; init; } = "";
     public List<TrainingLogEntry> LogHistory { get; init; } = [];
+    /// <summary>Every optimizer step's loss so far (empty in older checkpoints), so a resumed run reports the whole run.</summary>
+    public List<double> StepLosses { get; init; } = [];
 }

@@ -1,3 +1,4 @@
+using RaftPipeline.Modeling.Decoder;
 using RaftPipeline.Training.Data;
 using static TorchSharp.torch;
 
@@ -22,23 +23,31 @@ public static class CausalLmLoss
     /// <param name="labels">int64 [batch, seq], -100 where no loss.</param>
     /// <remarks>Finding the supervised rows of device labels reads them back (a host-device sync); in a training
     /// step use the <see cref="TrainingBatch"/> overload, whose rows were found on the host.</remarks>
-    public static Tensor SupervisedSum(Tensor hidden, Tensor lmHeadWeight, Tensor labels, int chunkRows = DefaultChunkRows)
+    public static Tensor SupervisedSum(Tensor hidden, Tensor lmHeadWeight, Tensor labels, int chunkRows = DefaultChunkRows) =>
+        SupervisedSum(hidden, OutputHead.Plain(lmHeadWeight), labels, chunkRows);
+
+    /// <summary>The same sum through the model's output head (its logit transform, e.g. Gemma 2's soft-cap, included).</summary>
+    public static Tensor SupervisedSum(Tensor hidden, OutputHead head, Tensor labels, int chunkRows = DefaultChunkRows)
     {
         var shiftedLabels = labels[.., 1..].reshape(-1);            // [B·(T−1)]
         var rows = shiftedLabels.ne(Data.CollatorOptions.IgnoreIndex).nonzero().squeeze(1);
-        return SelectedSum(hidden, lmHeadWeight, rows, shiftedLabels.index_select(0, rows), chunkRows);
+        return SelectedSum(hidden, head, rows, shiftedLabels.index_select(0, rows), chunkRows);
     }
 
     /// <summary>The same sum over the batch's supervised positions (<see cref="TrainingBatch.LossRows"/>), with no sync.</summary>
     public static Tensor SupervisedSum(Tensor hidden, Tensor lmHeadWeight, TrainingBatch batch, int chunkRows = DefaultChunkRows) =>
-        SelectedSum(hidden, lmHeadWeight, batch.LossRows, batch.LossTargets, chunkRows);
+        SupervisedSum(hidden, OutputHead.Plain(lmHeadWeight), batch, chunkRows);
 
-    static Tensor SelectedSum(Tensor hidden, Tensor lmHeadWeight, Tensor rows, Tensor targets, int chunkRows)
+    /// <summary>The batch's sum through the model's output head (its logit transform included), with no sync.</summary>
+    public static Tensor SupervisedSum(Tensor hidden, OutputHead head, TrainingBatch batch, int chunkRows = DefaultChunkRows) =>
+        SelectedSum(hidden, head, batch.LossRows, batch.LossTargets, chunkRows);
+
+    static Tensor SelectedSum(Tensor hidden, OutputHead head, Tensor rows, Tensor targets, int chunkRows)
     {
         long h = hidden.shape[^1];
         var shiftedHidden = hidden[.., ..^1, ..].reshape(-1, h);   // [B·(T−1), H]
         var selectedHidden = shiftedHidden.index_select(0, rows);
-        return ChunkedCrossEntropyFunction.apply(selectedHidden, lmHeadWeight, targets, chunkRows);
+        return ChunkedCrossEntropyFunction.apply(selectedHidden, head.Weight, targets, chunkRows, head);
     }
 
     /// <summary>Supervised tokens of a label batch after the shift (HF's num_items_in_batch contribution).</summary>

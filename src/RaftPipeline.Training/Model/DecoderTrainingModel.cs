@@ -72,6 +72,8 @@ public sealed class DecoderTrainingModel : ITrainableCausalLm, IDisposable
 
     public Tensor OutputWeight => _model.OutputWeight;
 
+    public OutputHead Head => _model.Head;
+
     public IEnumerable<(string Name, Tensor Parameter)> NamedParameters() =>
         _model.named_parameters().Select(p => (p.name, (Tensor)p.parameter));
 

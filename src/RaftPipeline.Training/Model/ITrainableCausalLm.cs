@@ -1,3 +1,4 @@
+using RaftPipeline.Modeling.Decoder;
 using static TorchSharp.torch;
 
 namespace RaftPipeline.Training.Model;
@@ -25,6 +26,9 @@ public interface ITrainableCausalLm
 
     /// <summary>The vocabulary projection [vocab, hidden] (lm_head, or the tied embedding).</summary>
     Tensor OutputWeight { get; }
+
+    /// <summary>The vocabulary projection with its logit transform (e.g. soft-capping), as the forward pass applies it.</summary>
+    OutputHead Head { get; }
 
     /// <summary>Every parameter by its checkpoint key.</summary>
     IEnumerable<(string Name, Tensor Parameter)> NamedParameters();

@@ -19,6 +19,7 @@ public class CacheVerbTests
     public async Task Ls_lists_every_entry_with_its_stage_and_size()
     {
         using var p = new CliPipeline();
+        Directory.CreateDirectory(p.Cache);
         Assert.Contains("empty", Raft("cache", "ls", "--cache", p.Cache).Output);
         await p.RunAsync();
         var (exit, output, _) = Raft("cache", "ls", "--spec", p.SpecPath);
@@ -28,6 +29,21 @@ public class CacheVerbTests
         Assert.Matches(@"^[0-9a-f]{12}  demo      rows   load     1      \d+ B", lines[1]);
         Assert.Contains(lines, l => l.Contains("  demo      stats  analyze  1  "));
         Assert.StartsWith("3 entries, ", lines[^1]);
+    }
+
+    [Fact]
+    public async Task Ls_takes_the_spec_as_run_does()
+    {
+        using var p = new CliPipeline();
+        await p.RunAsync();
+        var (exit, output, _) = Raft("cache", "ls", p.SpecPath);
+        Assert.Equal(0, exit);
+        Assert.Equal(Raft("cache", "ls", "--spec", p.SpecPath).Output, output);
+        Assert.StartsWith("3 entries, ", output.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1]);
+
+        var folder = Raft("cache", "ls", p.Folder);
+        Assert.Equal(RaftCli.ExitCodes.BadInput, folder.Exit);
+        Assert.Contains($"{p.Folder}: error: is a folder; expected a pipeline spec file (YAML): did you mean {p.SpecPath}?", folder.Error);
     }
 
     [Fact]
@@ -52,6 +68,51 @@ public class CacheVerbTests
         Assert.Contains("removed; the next run rebuilds it", removed.Error);
         Assert.Equal(0, Raft("cache", "verify", "--cache", p.Cache).Exit);
         Assert.Null(new ArtifactStore(p.Cache).TryGet(l.Stage("chat")!.Key!));
+    }
+
+    [Theory]
+    [InlineData("ls")]
+    [InlineData("verify")]
+    public void Ls_and_verify_on_a_cache_that_does_not_exist_say_so_and_exit_2(string verb)
+    {
+        using var p = new CliPipeline();
+        var missing = Path.Combine(p.Folder, "no-such-cache");
+        var (exit, output, error) = Raft("cache", verb, "--cache", missing);
+        Assert.Equal(RaftCli.ExitCodes.BadInput, exit);
+        Assert.Equal($"cache folder '{missing}' does not exist", error.Trim());
+        Assert.Equal("", output);
+        Assert.False(Directory.Exists(missing));
+
+        var file = Path.Combine(p.Folder, "data", "rag.csv");
+        var onFile = Raft("cache", verb, "--cache", file);
+        Assert.Equal(RaftCli.ExitCodes.BadInput, onFile.Exit);
+        Assert.Equal($"cache '{file}' is a file, not a cache folder", onFile.Error.Trim());
+    }
+
+    [Fact]
+    public async Task Verify_also_reports_and_removes_the_entries_built_from_a_tampered_one()
+    {
+        using var p = new CliPipeline();
+        await p.RunAsync();
+        var l = RunLock.Read(Path.Combine(Assert.Single(p.Runs()), RunLock.FileName));
+        var file = Path.Combine(l.Stage("rows")!.Artifact!, "out.txt");
+        File.SetAttributes(file, FileAttributes.Normal);
+        var bytes = File.ReadAllBytes(file);
+        bytes[0] ^= 1; // same size: only a rehash sees it
+        File.WriteAllBytes(file, bytes);
+
+        var verify = Raft("cache", "verify", "--cache", p.Cache);
+        Assert.Equal(RaftCli.ExitCodes.Failed, verify.Exit);
+        Assert.Contains($"tampered {l.Stage("rows")!.Key}:", verify.Error);
+        Assert.Contains($"untrusted {l.Stage("chat")!.Key}:\n  built from stage 'rows''s artifact {l.Stage("rows")!.Key![..12]}, which was tampered with",
+            verify.Error.Replace("\r\n", "\n"));
+        Assert.Contains($"untrusted {l.Stage("stats")!.Key}:\n  built from stage 'chat''s artifact", verify.Error.Replace("\r\n", "\n"));
+        Assert.Contains("3 entries checked, 1 tampered, 2 built from tampered or changed artifacts", verify.Output);
+
+        Assert.Equal(RaftCli.ExitCodes.Failed, Raft("cache", "verify", "--cache", p.Cache, "--remove").Exit);
+        var after = Raft("cache", "verify", "--cache", p.Cache);
+        Assert.Equal(0, after.Exit);
+        Assert.Contains("0 entries checked, 0 tampered", after.Output);
     }
 
     [Fact]

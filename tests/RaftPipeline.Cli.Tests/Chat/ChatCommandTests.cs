@@ -1,3 +1,4 @@
+using RaftPipeline.Modeling.Chat;
 using RaftPipeline.Cli.Commands.Chat;
 using RaftPipeline.Cli.Commands.Generate;
 using RaftPipeline.Cli.Tests.Generate;

@@ -1,3 +1,4 @@
+using RaftPipeline.Modeling.Chat;
 using System.Text.Json;
 using RaftPipeline.Cli.Commands.Generate;
 using RaftPipeline.Modeling.Generation;

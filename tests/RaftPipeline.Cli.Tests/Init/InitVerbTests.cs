@@ -35,7 +35,7 @@ public sealed class InitVerbTests : IDisposable
             Directory.EnumerateFiles(Target, "*", SearchOption.AllDirectories)
                 .Select(f => Path.GetRelativePath(Target, f).Replace('\\', '/')).Order(StringComparer.Ordinal));
         Assert.Contains($"wrote {Path.Combine(Target, "pipeline.yaml")}\n", output);
-        Assert.Contains("dotnet raft model init --preset tiny models/tiny", output);
+        Assert.DoesNotContain("model init", output); // nothing to do before the first run
     }
 
     [Fact]
@@ -50,24 +50,19 @@ public sealed class InitVerbTests : IDisposable
     }
 
     [Fact]
-    public void Scaffolded_pipeline_validates_once_the_model_folder_exists()
+    public void Scaffolded_pipeline_validates_as_written_with_its_own_model_stage()
     {
         Assert.Equal(0, Raft("init", Target).Exit);
-        var spec = Path.Combine(Target, "pipeline.yaml");
-
-        // Without the model folder the spec names exactly what is missing (the next-steps line creates it).
-        var missing = SpecLoader.Load(spec);
-        Assert.False(missing.IsValid);
-        Assert.All(missing.Errors, e => Assert.Contains("models/tiny", e.ToString()));
-
-        Directory.CreateDirectory(Path.Combine(Target, "models", "tiny"));
-        var result = SpecLoader.Load(spec);
+        var result = SpecLoader.Load(Path.Combine(Target, "pipeline.yaml"));
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Equal(
-            ["data:load", "formatted:format", "stats:analyze", "quantized:quantize", "adapter:lora", "train:train", "merged:merge", "probes:generate", "scores:eval"],
+            ["base:model", "data:load", "formatted:format", "stats:analyze", "quantized:quantize", "adapter:lora", "train:train", "merged:merge", "probes:generate", "scores:eval"],
             result.Spec.Stages.Select(s => $"{s.Name}:{s.Kind}"));
-        var load = Assert.IsType<StageInput.FromPath>(Assert.Single(result.Spec.Stages[0].Inputs["files"]));
+        var load = Assert.IsType<StageInput.FromPath>(Assert.Single(result.Spec.Stages[1].Inputs["files"]));
         Assert.Equal(Path.Combine(Target, "data", "example.csv"), load.Path);
+        // The model every stage uses is the base stage's artifact, through vars.model.
+        var quantize = result.Spec.Stages.Single(s => s.Name == "quantized");
+        Assert.Equal("base", Assert.IsType<StageInput.FromStage>(Assert.Single(quantize.Inputs["model"])).Stage);
     }
 
     [Fact]
@@ -148,6 +143,32 @@ public sealed class InitVerbTests : IDisposable
             Environment.CurrentDirectory = before;
         }
         Assert.True(File.Exists(Path.Combine(Target, "pipeline.yaml")));
+    }
+
+    /// <summary>The first run works as written: `init`, then `run` with no spec and no other command (about 12 s of CPU).</summary>
+    [Fact]
+    public void Init_then_run_with_nothing_else_trains_and_merges()
+    {
+        Directory.CreateDirectory(Target);
+        var before = Environment.CurrentDirectory;
+        (int Exit, string Out, string Err) run;
+        try
+        {
+            Environment.CurrentDirectory = Target;
+            Assert.Equal(0, Raft("init").Exit);
+            run = Raft("run");
+        }
+        finally
+        {
+            Environment.CurrentDirectory = before;
+        }
+        Assert.True(run.Exit == 0, run.Out + run.Err);
+        Assert.Contains("[1/10] base: ran", run.Out);
+        Assert.Contains("[7/10] train: ran", run.Out);
+        Assert.Contains("succeeded: 10 ran, 0 reused", run.Out);
+        var runFolder = Assert.Single(Directory.GetDirectories(Path.Combine(Target, "runs", "my-pipeline")));
+        var lockFile = Core.Runs.RunLock.Read(Path.Combine(runFolder, Core.Runs.RunLock.FileName));
+        Assert.True(File.Exists(Path.Combine(lockFile.Stage("merged")!.Artifact!, "config.json")));
     }
 
     public void Dispose()

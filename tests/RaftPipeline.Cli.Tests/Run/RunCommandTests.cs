@@ -85,6 +85,15 @@ public class RunCommandTests
     }
 
     [Fact]
+    public async Task A_folder_given_as_the_spec_is_refused_with_what_was_meant()
+    {
+        using var p = new CliPipeline();
+        var result = await p.RunAsync(new RunOptions(p.Folder, [], []));
+        Assert.Equal(RaftCli.ExitCodes.BadInput, result.Exit);
+        Assert.Contains($"{p.Folder}: error: is a folder; expected a pipeline spec file (YAML): did you mean {p.SpecPath}?", result.Error);
+    }
+
+    [Fact]
     public async Task Device_auto_says_what_it_picked_and_cuda_without_cuda_is_refused()
     {
         using var p = new CliPipeline();
@@ -96,6 +105,9 @@ public class RunCommandTests
         var cuda = await p.RunAsync(new RunOptions(p.SpecPath, [], [], Device: "cuda"));
         Assert.Equal(RaftCli.ExitCodes.BadInput, cuda.Exit);
         Assert.Contains("device 'cuda' was asked for, but no CUDA device is available", cuda.Error);
+        // What to install, not only what is missing.
+        Assert.Contains("pip install \"torch==2.10.*\"", cuda.Error);
+        Assert.Contains("RAFT_LIBTORCH", cuda.Error);
 
         var withCuda = await p.RunAsync(new RunOptions(p.SpecPath, [], [], RunDirectory: Path.Combine(p.Folder, "gpu"), Device: "auto"), cudaAvailable: true);
         Assert.Equal(0, withCuda.Exit);

@@ -32,10 +32,10 @@ public sealed class PipelineFixture : IDisposable
     /// <summary>Runs the whole pipeline into run folder runs/N and returns the result.</summary>
     public Task<RunResult> RunAsync(
         PipelineSpec spec, IEnumerable<IStageExecutor>? executors = null, CancellationToken cancellationToken = default,
-        IRunObserver? observer = null, bool verify = false) =>
+        IRunObserver? observer = null, bool verify = false, bool resume = true) =>
         new PipelineRunner(new StageExecutorRegistry(executors ?? Echoes())).RunAsync(
             spec, spec.Stages,
-            new RunRequest { RunDirectory = Folder[$"runs/{++_runs}"], Verify = verify, ResolvedSpecYaml = "name: diamond\n" },
+            new RunRequest { RunDirectory = Folder[$"runs/{++_runs}"], Verify = verify, Resume = resume, ResolvedSpecYaml = "name: diamond\n" },
             observer ?? NullRunObserver.Instance, cancellationToken);
 
     public ArtifactStore Store => new(Cache);

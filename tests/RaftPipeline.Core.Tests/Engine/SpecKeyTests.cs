@@ -95,7 +95,8 @@ public class SpecKeyTests
             ["rows"] = "472e02923d13b6f59221c64d80a45cb7973f631e6e2f96c657aef15a4e8f510d",
             ["chat"] = "d73465a5a3d55d7fd7b48dc1b3daee434b7d0dee088c16f066868cd9a48072b9",
             ["adapter"] = "4e355b2eee2b728ae6afc0450f83a29407ceb04f16f2009b2a798b4245366fc2",
-            ["train"] = "ebd7ee35f80be538b68a2eaab0d9a2d33880380fb9a848ff58eb99c4d9c2c33d",
+            // Changed once when save_steps left the train key (issue 19: it cannot change the result).
+            ["train"] = "0f43ae705a82264dc4bdac42373756f13b6e2dc27de79560ee9c18a2ba44aa39",
         }, spec.Keys());
     }
 
@@ -117,6 +118,26 @@ public class SpecKeyTests
         var changed = spec.Keys("train.learning_rate=2e-4");
         Assert.NotEqual(keys["train"], changed["train"]);
         Assert.Equal(keys["chat"], changed["chat"]);
+    }
+
+    [Fact]
+    public void Checkpoint_settings_never_change_a_key_but_stay_in_the_resolved_spec()
+    {
+        using var spec = new SpecFolder(Golden);
+        var keys = spec.Keys();
+        Assert.Equal(keys, spec.Keys("train.save_steps=3"));
+        Assert.Equal(keys, spec.Keys("train.save_steps=3", "train.save_total_limit=2"));
+        Assert.NotEqual(keys["train"], spec.Keys("train.logging_steps=3")["train"]); // a neighbouring setting does count
+
+        // Left out of the canonical parameters (key, manifest, lock file, train_summary.json), kept where a person reads
+        // what ran: the resolved spec.
+        var loaded = spec.Load("train.save_steps=3");
+        var train = loaded.Stages.Single(s => s.Name == "train");
+        var canonical = CanonicalParameters.ToJson(train.Parameters);
+        Assert.False(canonical.ContainsKey("save_steps"), canonical.ToJsonString());
+        Assert.Equal(25, canonical["logging_steps"]!.GetValue<int>());
+        Assert.Equal(3, SpecJson.Parameters(train.Parameters)["save_steps"]!.GetValue<int>());
+        Assert.Contains("save_steps: 3", ResolvedSpecWriter.Write(loaded, ["train.save_steps=3"]));
     }
 
     [Fact]

@@ -28,10 +28,65 @@ public class TrainerTests(ITestOutputHelper output) : IDisposable
 
         var resumed = new Trainer(new DecoderTrainingModel(TinyTraining.Model(), false), TinyTraining.Collator(),
             Options(Path.Combine(_dir, "b"), saveSteps: 3)).Train(rows, resumeFrom: Path.Combine(_dir, "a", "checkpoint-3"));
-        Assert.Equal(full.StepLosses.Skip(3), resumed.StepLosses); // bit-for-bit
+        Assert.Equal(3, resumed.ResumedFromStep);
+        Assert.Equal(full.StepLosses, resumed.StepLosses); // bit-for-bit: 3 restored from the checkpoint, 5 recomputed
         Assert.Equal(full.Log.Select(e => (e.Step, e.Loss, e.LearningRate)), resumed.Log.Select(e => (e.Step, e.Loss, e.LearningRate)));
         Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "a", "checkpoint-6", "trainable.safetensors")),
                      File.ReadAllBytes(Path.Combine(_dir, "b", "checkpoint-6", "trainable.safetensors")));
+    }
+
+    [Fact]
+    public void A_cancelled_run_checkpoints_at_the_next_step_boundary_and_resumes_to_the_same_bytes()
+    {
+        var rows = TinyTraining.Rows(13); // 8 steps
+        var options = Options(Path.Combine(_dir, "full"), saveSteps: 4) with { Optimizer = OptimizerKind.AdamW8bit };
+        var full = new Trainer(new DecoderTrainingModel(TinyTraining.Model(), false), TinyTraining.Collator(), options).Train(rows);
+
+        // Cancelled during step 3 (the token is set as step 3 ends): a checkpoint at step 3 although save_steps is 4.
+        string cut = Path.Combine(_dir, "cut");
+        using var cts = new CancellationTokenSource();
+        var e = Assert.Throws<OperationCanceledException>(() =>
+            new Trainer(new DecoderTrainingModel(TinyTraining.Model(), false), TinyTraining.Collator(), options with { OutputDir = cut },
+                [new CancelAt(3, cts)]).Train(rows, cancellationToken: cts.Token));
+        Assert.Contains("after optimizer step 3 of 8", e.Message);
+        Assert.Equal([3], TrainerCheckpoint.List(cut).Select(c => c.Step));
+        Assert.Equal(full.StepLosses.Take(3), TrainerCheckpoint.LoadState(Path.Combine(cut, "checkpoint-3")).StepLosses);
+
+        var resumed = new Trainer(new DecoderTrainingModel(TinyTraining.Model(), false), TinyTraining.Collator(), options with { OutputDir = cut })
+            .Train(rows, TrainerCheckpoint.Newest(cut), CancellationToken.None);
+        Assert.Equal(3, resumed.ResumedFromStep);
+        Assert.Equal(full.StepLosses, resumed.StepLosses);
+        foreach (var file in new[] { TrainerCheckpoint.TrainableFile, TrainerCheckpoint.OptimizerFile })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "full", "checkpoint-8", file)), File.ReadAllBytes(Path.Combine(cut, "checkpoint-8", file)));
+    }
+
+    sealed class CancelAt(int step, CancellationTokenSource cts) : ITrainerCallback
+    {
+        public void OnStepEnd(TrainingProgress p) { if (p.Step == step) cts.Cancel(); }
+    }
+
+    [Fact]
+    public void Save_total_limit_keeps_the_newest_checkpoints_and_only_renamed_complete_ones_count()
+    {
+        string dir = Path.Combine(_dir, "limit");
+        var written = new List<string>();
+        new Trainer(new DecoderTrainingModel(TinyTraining.Model(), false), TinyTraining.Collator(),
+            Options(dir, saveSteps: 2) with { SaveTotalLimit = 2 }, [new Saved(written)]).Train(TinyTraining.Rows(13));
+        Assert.Equal(["checkpoint-2", "checkpoint-4", "checkpoint-6", "checkpoint-8"], written.Select(Path.GetFileName));
+        Assert.Equal(["checkpoint-6", "checkpoint-8"], Directory.GetDirectories(dir).Select(Path.GetFileName).Order());
+
+        // A kill while saving leaves checkpoint-N.tmp; a folder without every file is no checkpoint either.
+        Directory.CreateDirectory(Path.Combine(dir, "checkpoint-10.tmp"));
+        Directory.CreateDirectory(Path.Combine(dir, "checkpoint-12"));
+        File.Copy(Path.Combine(dir, "checkpoint-8", TrainerCheckpoint.TrainableFile), Path.Combine(dir, "checkpoint-12", TrainerCheckpoint.TrainableFile));
+        Assert.Equal([6, 8], TrainerCheckpoint.List(dir).Select(c => c.Step));
+        Assert.Equal(Path.Combine(dir, "checkpoint-8"), TrainerCheckpoint.Newest(dir));
+        Assert.Null(TrainerCheckpoint.Newest(Path.Combine(_dir, "none")));
+    }
+
+    sealed class Saved(List<string> paths) : ITrainerCallback
+    {
+        public void OnCheckpointSaved(string path) => paths.Add(path);
     }
 
     [Fact]

@@ -51,6 +51,30 @@ public class CausalLmLossTests
         Assert.Equal(0.0, h2.grad![0, 8].abs().sum().item<double>());
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void A_soft_capped_head_matches_autograd_through_cap_tanh_in_the_chunked_loss(int chunk)
+    {
+        // Gemma 2's final_logit_softcapping: logits = cap · tanh(h·Wᵀ / cap); a small cap so that it changes the loss.
+        const double cap = 2.5;
+        var (h1, w1, labels) = Case(weightGrad: true);
+        var (h2, w2, _) = Case(weightGrad: true);
+        var logits = (h1.matmul(w1.t()) / cap).tanh() * cap;
+        var reference = nn.functional.cross_entropy(
+            logits[.., ..^1, ..].reshape(-1, 50), labels[.., 1..].reshape(-1), ignore_index: -100, reduction: nn.Reduction.Sum);
+        reference.backward();
+        var uncapped = CausalLmLoss.SupervisedSum(h1.detach(), w1.detach(), labels, chunk).item<double>();
+
+        var ours = CausalLmLoss.SupervisedSum(h2, new RaftPipeline.Modeling.Decoder.OutputHead(() => w2, cap), labels, chunk);
+        ours.backward();
+
+        Assert.True(Math.Abs(uncapped - reference.item<double>()) > 1.0, "the cap should matter in this case");
+        Assert.Equal(reference.item<double>(), ours.item<double>(), 12);
+        Assert.True(h1.grad!.allclose(h2.grad!, rtol: 1e-10, atol: 1e-12), "hidden gradients differ");
+        Assert.True(w1.grad!.allclose(w2.grad!, rtol: 1e-10, atol: 1e-12), "weight gradients differ");
+    }
+
     [Fact]
     public void The_batch_overload_sums_the_same_rows_as_the_labels_overload()
     {

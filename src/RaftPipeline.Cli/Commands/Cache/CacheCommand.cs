@@ -12,15 +12,17 @@ namespace RaftPipeline.Cli.Commands.Cache;
 /// <item><c>gc</c>: keeps entries referenced by the latest run of each pipeline found under the <c>--runs</c>
 /// folders, and entries used within <c>--keep-days</c> (7 by default); removes the others, untrusted folders,
 /// and staging folders left by killed runs. Takes the cache lock, so it never races a run.</item>
-/// <item><c>verify</c>: rehashes every entry's files against its manifest; lists tampered entries and exits 1 when
-/// there are any; <c>--remove</c> deletes them so the next run rebuilds them.</item>
+/// <item><c>verify</c>: rehashes every entry's files against its manifest; lists tampered entries, and the entries built
+/// from them (see <see cref="CacheVerifier.VerifyAll"/>), and exits 1 when there are any; <c>--remove</c> deletes them
+/// so the next run rebuilds them.</item>
 /// </list>
 /// </summary>
 public static class CacheCommand
 {
-    public static int List(string cacheRoot, TextWriter output)
+    public static int List(string cacheRoot, TextWriter output, TextWriter error)
     {
         var store = new ArtifactStore(cacheRoot);
+        if (MissingCache(store, error)) return RaftCli.ExitCodes.BadInput;
         var entries = store.Entries().OrderBy(e => e.Manifest.CreatedUtc).ToList();
         if (entries.Count == 0)
         {
@@ -64,26 +66,35 @@ public static class CacheCommand
     public static int Verify(string cacheRoot, bool remove, TextWriter output, TextWriter error)
     {
         var store = new ArtifactStore(cacheRoot);
+        if (MissingCache(store, error)) return RaftCli.ExitCodes.BadInput;
         using var held = remove ? TryLock(store, "raft cache verify --remove", error) : null;
         if (remove && held is null) return RaftCli.ExitCodes.Failed;
         var checkedCount = 0;
-        var tampered = new List<string>();
-        foreach (var dir in store.EntryDirectories())
+        var findings = CacheVerifier.VerifyAll(store, _ => checkedCount++);
+        foreach (var finding in findings)
         {
-            checkedCount++;
-            var problems = CacheVerifier.Verify(dir);
-            if (problems.Count == 0) continue;
-            var key = Path.GetFileName(dir);
-            tampered.Add(key);
-            error.WriteLine($"tampered {key}:");
-            foreach (var p in problems) error.WriteLine($"  {p}");
+            error.WriteLine(finding.Downstream ? $"untrusted {finding.Key}:" : $"tampered {finding.Key}:");
+            foreach (var p in finding.Problems) error.WriteLine($"  {p}");
             if (!remove) continue;
-            if (ArtifactStore.IsKey(key) && store.TryGet(key) is not null) store.Remove(key);
-            else ArtifactStore.DeleteTree(dir);
+            if (ArtifactStore.IsKey(finding.Key) && store.TryGet(finding.Key) is not null) store.Remove(finding.Key);
+            else ArtifactStore.DeleteTree(finding.EntryDirectory);
             error.WriteLine("  removed; the next run rebuilds it");
         }
-        output.WriteLine($"{checkedCount} entr{(checkedCount == 1 ? "y" : "ies")} checked, {tampered.Count} tampered");
-        return tampered.Count == 0 ? RaftCli.ExitCodes.Ok : RaftCli.ExitCodes.Failed;
+        var tampered = findings.Count(f => !f.Downstream);
+        var downstream = findings.Count - tampered;
+        output.WriteLine($"{checkedCount} entr{(checkedCount == 1 ? "y" : "ies")} checked, {tampered} tampered" +
+                         (downstream > 0 ? $", {downstream} built from tampered or changed artifacts" : ""));
+        return findings.Count == 0 ? RaftCli.ExitCodes.Ok : RaftCli.ExitCodes.Failed;
+    }
+
+    /// <summary>A cache folder that does not exist is a mistyped path, not an empty cache: say so.</summary>
+    static bool MissingCache(ArtifactStore store, TextWriter error)
+    {
+        if (Directory.Exists(store.Root)) return false;
+        error.WriteLine(File.Exists(store.Root)
+            ? $"cache '{store.Root}' is a file, not a cache folder"
+            : $"cache folder '{store.Root}' does not exist");
+        return true;
     }
 
     static CacheLock? TryLock(ArtifactStore store, string purpose, TextWriter error)

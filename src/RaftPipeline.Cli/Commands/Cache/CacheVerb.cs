@@ -3,7 +3,7 @@ using System.CommandLine;
 namespace RaftPipeline.Cli.Commands.Cache;
 
 /// <summary>
-/// <c>dotnet raft cache ls|gc|verify [--cache DIR | --spec FILE]</c>: the wiring; the behaviour is <see cref="CacheCommand"/>.
+/// <c>dotnet raft cache ls [SPEC]|gc|verify [--cache DIR | --spec FILE]</c>: the wiring; the behaviour is <see cref="CacheCommand"/>.
 /// </summary>
 public sealed class CacheVerb : ICliVerb
 {
@@ -12,8 +12,10 @@ public sealed class CacheVerb : ICliVerb
         var cache = new Option<string?>("--cache") { Description = "The cache folder (default: the --spec's cache, else ./.raft-cache).", Recursive = true };
         var spec = new Option<string?>("--spec") { Description = "Use this spec's cache (and, for gc, its runs/ folder).", Recursive = true };
 
-        var ls = new Command("ls", "List the cached artifacts: key, pipeline, stage, kind, files, size, created, last used.");
-        ls.SetAction(parse => WithCache(parse, cache, spec, root => CacheCommand.List(root, parse.InvocationConfiguration.Output)));
+        var lsSpec = new Argument<string?>("spec") { Description = "List this spec's cache (as `run` takes the spec).", Arity = ArgumentArity.ZeroOrOne };
+        var ls = new Command("ls", "List the cached artifacts: key, pipeline, stage, kind, files, size, created, last used.") { lsSpec };
+        ls.SetAction(parse => WithCache(parse, cache, spec, root => CacheCommand.List(root, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error),
+            parse.GetValue(lsSpec)));
 
         var runs = new Option<string[]>("--runs") { Description = "Runs folder whose latest run per pipeline keeps its artifacts (default: runs/ beside --spec). Repeatable." };
         var keepDays = new Option<double>("--keep-days") { Description = "Also keep artifacts used within this many days.", DefaultValueFactory = _ => 7 };
@@ -32,16 +34,16 @@ public sealed class CacheVerb : ICliVerb
         }));
 
         var remove = new Option<bool>("--remove") { Description = "Delete tampered entries so the next run rebuilds them." };
-        var verify = new Command("verify", "Rehash every cached file against its manifest; exit 1 when an entry was tampered with.") { remove };
+        var verify = new Command("verify", "Rehash every cached file against its manifest; exit 1 when an entry was tampered with or built from one.") { remove };
         verify.SetAction(parse => WithCache(parse, cache, spec, root =>
             CacheCommand.Verify(root, parse.GetValue(remove), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)));
 
         return new Command("cache", "Inspect and maintain the artifact cache.") { cache, spec, ls, gc, verify };
     }
 
-    static int WithCache(ParseResult parse, Option<string?> cache, Option<string?> spec, Func<string, int> action)
+    static int WithCache(ParseResult parse, Option<string?> cache, Option<string?> spec, Func<string, int> action, string? specArgument = null)
     {
-        var root = CacheCommand.ResolveCache(parse.GetValue(cache), parse.GetValue(spec), parse.InvocationConfiguration.Error);
+        var root = CacheCommand.ResolveCache(parse.GetValue(cache), specArgument ?? parse.GetValue(spec), parse.InvocationConfiguration.Error);
         return root is null ? RaftCli.ExitCodes.BadInput : action(root);
     }
 }

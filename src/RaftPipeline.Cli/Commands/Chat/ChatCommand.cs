@@ -1,6 +1,8 @@
+using RaftPipeline.Cli.Models;
 using RaftPipeline.Cli.Commands.Generate;
 using RaftPipeline.Cli.Commands.Run;
-using RaftPipeline.Modeling.Generation;
+using RaftPipeline.Modeling.Chat;
+using RaftPipeline.Stages.Models;
 using RaftPipeline.Text.Templates;
 using RaftPipeline.Text.Templates.Jinja;
 
@@ -23,6 +25,9 @@ public sealed class ChatCommand(TextReader input, TextWriter output, TextWriter 
 
     public int Run(ChatRequest request, CancellationToken cancellation = default)
     {
+        var models = ModelArguments.Resolve(error, ("--model", request.Model), ("--adapter", request.Adapter));
+        if (models.Problem is not null) return BadInput(models.Problem);
+        request = request with { Model = models.Paths[0]!, Adapter = models.Paths[1] };
         if (ModelProblems.Check(request.Model, request.Adapter) is { } folderProblem)
             return BadInput(folderProblem);
         if (request.Sampling.Problem() is { } samplingProblem)
@@ -31,10 +36,10 @@ public sealed class ChatCommand(TextReader input, TextWriter output, TextWriter 
         if (device.Error is not null) return BadInput($"--device: {device.Error}");
         if (device.Note is not null) error.WriteLine(device.Note);
 
-        GenerationModel loaded;
+        ChatEngine loaded;
         try
         {
-            loaded = GenerationModel.Load(request.Model, request.Adapter, device.Device);
+            loaded = ChatEngine.Load(request.Model, request.Adapter, device.Device.ToTorchDevice());
             _ = loaded.ChatTemplate; // a folder without a template fails now, not after the first question
         }
         catch (Exception e) when (ModelProblems.IsBadInput(e))
@@ -43,7 +48,7 @@ public sealed class ChatCommand(TextReader input, TextWriter output, TextWriter 
         }
         using (loaded)
         {
-            var options = request.Sampling.Resolve(loaded.Defaults, loaded.EosTokenIds, loaded.PadTokenId);
+            var options = loaded.Options(request.Sampling.Settings());
             var history = NewHistory(request.System);
             if (interactive) error.WriteLine($"chat with {request.Model}: {ResetCommand} forgets the conversation, {ExitCommand} or Ctrl-D ends it");
             while (true)
@@ -70,7 +75,7 @@ public sealed class ChatCommand(TextReader input, TextWriter output, TextWriter 
                 int[] promptIds;
                 try
                 {
-                    (promptText, promptIds) = GenerateCommand.Render(loaded, ChatConversation.FromMessages(history));
+                    (promptText, promptIds) = loaded.RenderChat(ChatConversation.FromMessages(history));
                 }
                 catch (Exception e) when (e is ChatInputException or TemplateException)
                 {
@@ -83,27 +88,25 @@ public sealed class ChatCommand(TextReader input, TextWriter output, TextWriter 
                     continue;
                 }
 
-                var decoder = new StreamingDecoder(loaded.Tokenizer);
-                GeneratedSequence answer;
+                ChatAnswer answer;
                 try
                 {
-                    answer = TextGenerator.Generate(loaded.Model, [promptIds], options, token =>
+                    answer = loaded.Generate(promptIds, options, text =>
                     {
-                        output.Write(decoder.Push(token.TokenId));
+                        output.Write(text);
                         output.Flush();
-                    }, cancellation: cancellation)[0];
+                    }, cancellation);
                 }
                 catch (OperationCanceledException)
                 {
-                    output.WriteLine(decoder.Flush());
+                    output.WriteLine();
                     error.WriteLine("raft chat: stopped");
                     return RaftCli.ExitCodes.Cancelled;
                 }
-                output.WriteLine(decoder.Flush());
+                output.WriteLine();
                 output.Flush();
-                var answerText = StreamingDecoder.Decode(loaded.Tokenizer, answer.NewIds);
-                history.Add(new ChatMessage("assistant", answerText));
-                TurnCompleted?.Invoke(new ChatTurn(promptText, promptIds, answer.NewIds, answerText));
+                history.Add(new ChatMessage("assistant", answer.Text));
+                TurnCompleted?.Invoke(new ChatTurn(promptText, promptIds, answer.Ids, answer.Text));
             }
             return RaftCli.ExitCodes.Ok;
         }

@@ -22,10 +22,10 @@ public sealed class ChatVerb : ICliVerb
             using var cancellation = new ConsoleCancellation(line => error.WriteLine(line));
             // Console.In is read at invocation, so a caller that redirected it (a pipe, a file, Console.SetIn) is honoured.
             var chat = new ChatCommand(System.Console.In, parse.InvocationConfiguration.Output, error, interactive: !System.Console.IsInputRedirected);
-            return chat.Run(
+            return cancellation.ExitCode(chat.Run(
                 new ChatRequest(parse.GetValue(shared.Model)!, parse.GetValue(shared.Adapter), parse.GetValue(system),
                     shared.Sampling(parse), shared.DeviceKind(parse)),
-                cancellation.Token);
+                cancellation.Token));
         });
         return command;
     }

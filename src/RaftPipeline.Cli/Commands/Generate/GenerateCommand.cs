@@ -1,7 +1,10 @@
+using RaftPipeline.Cli.Models;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using RaftPipeline.Cli.Commands.Run;
+using RaftPipeline.Modeling.Chat;
 using RaftPipeline.Modeling.Generation;
+using RaftPipeline.Stages.Models;
 using RaftPipeline.Text.Templates;
 using RaftPipeline.Text.Templates.Jinja;
 
@@ -20,6 +23,9 @@ public sealed class GenerateCommand(TextWriter output, TextWriter error)
             return BadInput("give either --prompt or --messages, not both");
         if (request.Prompt is null && request.Messages is null)
             return BadInput("give --prompt TEXT or --messages FILE");
+        var models = ModelArguments.Resolve(error, ("--model", request.Model), ("--adapter", request.Adapter));
+        if (models.Problem is not null) return BadInput(models.Problem);
+        request = request with { Model = models.Paths[0]!, Adapter = models.Paths[1] };
         if (ModelProblems.Check(request.Model, request.Adapter) is { } folderProblem)
             return BadInput(folderProblem);
         if (request.Sampling.Problem() is { } samplingProblem)
@@ -42,12 +48,12 @@ public sealed class GenerateCommand(TextWriter output, TextWriter error)
         if (device.Error is not null) return BadInput($"--device: {device.Error}");
         if (device.Note is not null) error.WriteLine(device.Note);
 
-        GenerationModel loaded;
+        ChatEngine loaded;
         string promptText;
         int[] promptIds;
         try
         {
-            loaded = GenerationModel.Load(request.Model, request.Adapter, device.Device);
+            loaded = ChatEngine.Load(request.Model, request.Adapter, device.Device.ToTorchDevice());
         }
         catch (Exception e) when (ModelProblems.IsBadInput(e))
         {
@@ -61,8 +67,8 @@ public sealed class GenerateCommand(TextWriter output, TextWriter error)
                 // the tokenizer adds one); a rendered template as apply_chat_template(tokenize=True) encodes it, with
                 // nothing added, since the template already wrote every special token.
                 (promptText, promptIds) = conversation is null
-                    ? (request.Prompt!, loaded.Tokenizer.Encode(request.Prompt!, addSpecialTokens: true))
-                    : Render(loaded, conversation);
+                    ? (request.Prompt!, loaded.EncodePrompt(request.Prompt!))
+                    : loaded.RenderChat(conversation);
             }
             catch (Exception e) when (e is ChatInputException or TemplateException)
             {
@@ -74,46 +80,32 @@ public sealed class GenerateCommand(TextWriter output, TextWriter error)
             }
             if (promptIds.Length == 0) return BadInput("--prompt: the prompt encodes to no tokens; give some text");
 
-            var options = request.Sampling.Resolve(loaded.Defaults, loaded.EosTokenIds, loaded.PadTokenId);
-            var decoder = new StreamingDecoder(loaded.Tokenizer);
-            Action<GeneratedToken>? onToken = request.Json ? null : token =>
+            var options = loaded.Options(request.Sampling.Settings());
+            Action<string>? onText = request.Json ? null : text =>
             {
-                output.Write(decoder.Push(token.TokenId));
+                output.Write(text);
                 output.Flush();
             };
-            GeneratedSequence result;
+            ChatAnswer result;
             try
             {
-                result = TextGenerator.Generate(loaded.Model, [promptIds], options, onToken, cancellation: cancellation)[0];
+                result = loaded.Generate(promptIds, options, onText, cancellation);
             }
             catch (OperationCanceledException)
             {
-                if (!request.Json) output.WriteLine(decoder.Flush());
+                if (!request.Json) output.WriteLine();
                 error.WriteLine("raft generate: stopped");
                 return RaftCli.ExitCodes.Cancelled;
             }
 
-            if (request.Json)
-            {
-                output.WriteLine(ToJson(promptText, promptIds, result, StreamingDecoder.Decode(loaded.Tokenizer, result.NewIds)));
-            }
-            else
-            {
-                output.WriteLine(decoder.Flush());
-            }
+            if (request.Json) output.WriteLine(ToJson(promptText, promptIds, result));
+            else output.WriteLine();
             output.Flush();
             return RaftCli.ExitCodes.Ok;
         }
     }
 
-    /// <summary>The template rendering with the assistant turn opened, and its ids.</summary>
-    internal static (string Text, int[] Ids) Render(GenerationModel loaded, ChatConversation conversation)
-    {
-        var text = loaded.ChatTemplate.Render(conversation, addGenerationPrompt: true);
-        return (text, loaded.Tokenizer.Encode(text, addSpecialTokens: false));
-    }
-
-    static string ToJson(string promptText, int[] promptIds, GeneratedSequence result, string text)
+    static string ToJson(string promptText, int[] promptIds, ChatAnswer result)
     {
         using var buffer = new MemoryStream();
         // Korean and other non-ASCII text stays readable rather than \uXXXX-escaped.
@@ -125,9 +117,9 @@ public sealed class GenerateCommand(TextWriter output, TextWriter error)
             foreach (var id in promptIds) json.WriteNumberValue(id);
             json.WriteEndArray();
             json.WriteStartArray("generated_ids");
-            foreach (var id in result.NewIds) json.WriteNumberValue(id);
+            foreach (var id in result.Ids) json.WriteNumberValue(id);
             json.WriteEndArray();
-            json.WriteString("text", text);
+            json.WriteString("text", result.Text);
             json.WriteString("finish_reason", result.Finish switch
             {
                 FinishReason.EndOfSequence => "eos",

@@ -27,7 +27,7 @@ public sealed class GenerateVerb : ICliVerb
         {
             var error = parse.InvocationConfiguration.Error;
             using var cancellation = new ConsoleCancellation(line => error.WriteLine(line));
-            return new GenerateCommand(parse.InvocationConfiguration.Output, error).Run(
+            return cancellation.ExitCode(new GenerateCommand(parse.InvocationConfiguration.Output, error).Run(
                 new GenerateRequest(
                     parse.GetValue(shared.Model)!,
                     parse.GetValue(prompt),
@@ -36,7 +36,7 @@ public sealed class GenerateVerb : ICliVerb
                     shared.Sampling(parse),
                     shared.DeviceKind(parse),
                     parse.GetValue(json)),
-                cancellation.Token);
+                cancellation.Token));
         });
         return command;
     }

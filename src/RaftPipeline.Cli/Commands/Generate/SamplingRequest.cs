@@ -1,11 +1,10 @@
-using RaftPipeline.Modeling.Generation;
+using RaftPipeline.Modeling.Chat;
 
 namespace RaftPipeline.Cli.Commands.Generate;
 
 /// <summary>
-/// The decoding flags `raft generate` and `raft chat` share, as given (null = not given). What was not given comes
-/// from the model's generation_config.json, as transformers' generate() takes it, and then from transformers'
-/// own defaults (top_k 50 when sampling).
+/// The decoding flags `raft generate` and `raft chat` share, as given (null = not given), and their problems named
+/// by flag; the engine's <see cref="SamplingSettings"/> fills what was not given from generation_config.json.
 /// </summary>
 public sealed record SamplingRequest(
     int? MaxNewTokens = null,
@@ -16,9 +15,7 @@ public sealed record SamplingRequest(
     long? Seed = null,
     double? RepetitionPenalty = null)
 {
-    /// <summary>transformers' GenerationConfig default for top_k, used when sampling and neither side sets it.</summary>
-    public const int TransformersTopK = 50;
-    public const int DefaultMaxNewTokens = 256;
+    public const int DefaultMaxNewTokens = SamplingSettings.DefaultMaxNewTokens;
 
     /// <summary>The first problem with the flags themselves, naming the option; null when they are usable.</summary>
     public string? Problem()
@@ -35,22 +32,15 @@ public sealed record SamplingRequest(
         return null;
     }
 
-    /// <summary>The options generate() runs with: these flags over generation_config.json over transformers' defaults.</summary>
-    public GenerationOptions Resolve(GenerationConfigFile defaults, IReadOnlyList<int> eosTokenIds, int padTokenId)
+    /// <summary>These flags as the engine's knobs (what was not given comes from generation_config.json).</summary>
+    public SamplingSettings Settings() => new()
     {
-        // Any sampling knob asks for sampling; otherwise the model's generation_config decides (greedy when silent).
-        bool sample = !Greedy && (Temperature is not null || TopK is not null || TopP is not null || Seed is not null || defaults.DoSample == true);
-        return new GenerationOptions
-        {
-            MaxNewTokens = MaxNewTokens ?? defaults.MaxNewTokens ?? DefaultMaxNewTokens,
-            DoSample = sample,
-            Temperature = sample ? Temperature ?? defaults.Temperature ?? 1.0 : 1.0,
-            TopK = sample ? TopK ?? defaults.TopK ?? TransformersTopK : 0,
-            TopP = sample ? TopP ?? defaults.TopP ?? 1.0 : 1.0,
-            RepetitionPenalty = RepetitionPenalty ?? defaults.RepetitionPenalty ?? 1.0,
-            Seed = Seed,
-            EosTokenIds = eosTokenIds,
-            PadTokenId = padTokenId,
-        };
-    }
+        MaxNewTokens = MaxNewTokens,
+        Greedy = Greedy,
+        Temperature = Temperature,
+        TopK = TopK,
+        TopP = TopP,
+        Seed = Seed,
+        RepetitionPenalty = RepetitionPenalty,
+    };
 }

@@ -60,7 +60,6 @@ public static class InitCommand
         output.WriteLine();
         output.WriteLine("Next:");
         var cd = Path.GetFullPath(directory) == Path.GetFullPath(".") ? "" : $"cd {directory} && ";
-        output.WriteLine($"  {cd}dotnet raft model init --preset tiny {InitTemplates.ModelFolder}   # a small random Qwen3 to try the pipeline on CPU");
         output.WriteLine($"  {cd}dotnet raft run {InitTemplates.PipelineFileName}");
         return RaftCli.ExitCodes.Ok;
     }

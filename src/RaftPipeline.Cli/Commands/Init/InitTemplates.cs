@@ -9,7 +9,8 @@ public static class InitTemplates
     public const string PipelineFileName = "pipeline.yaml";
     public const string SchemaFileName = "raft.schema.json";
     public const string DataFileName = "data/example.csv";
-    public const string ModelFolder = "models/tiny";
+    /// <summary>The stage that makes the model the pipeline trains (a tiny random Qwen3 until the user names theirs).</summary>
+    public const string ModelStage = "base";
 
     // The schema sits beside the spec (written by init from this tool's own records), so editors check the spec
     // against exactly the version of the tool that will run it, offline.
@@ -22,11 +23,17 @@ public static class InitTemplates
         seed: 1234
         device: auto          # cpu, cuda, or auto (CUDA when present; the run says which)
         vars:
-          # A Hugging Face model folder (config.json, *.safetensors, tokenizer.json). To try the pipeline on CPU,
-          # create a small random Qwen3 here: dotnet raft model init --preset tiny models/tiny
-          model: models/tiny
+          # The model to fine-tune: `base`, the stage below, so that the pipeline runs as written on any CPU. For your
+          # own model, put the path of a Hugging Face model folder here (config.json, *.safetensors, tokenizer.json;
+          # e.g. a snapshot of Qwen/Qwen3-0.6B) and delete the `base` stage; on a GPU set device: cuda.
+          model: base
           system_prompt: 너는 질문에 무례하게 답하는 봇이야. 주어진 맥락에서만 답을 찾아.
         stages:
+          base:
+            # A tiny random Qwen3 (2 layers, ~10 M parameters, the real Qwen3 tokenizer and chat template): it learns
+            # the answers' style within a minute of CPU, not the facts.
+            kind: model
+            params: { preset: tiny }
           data:
             kind: load
             inputs:
@@ -100,7 +107,7 @@ public static class InitTemplates
         # RaftPipeline: run folders (one per run) and the artifact cache, both rebuilt from the spec and the data.
         runs/
         .raft-cache/
-        # Model folders are large; keep them out of git (models/tiny is recreated with `dotnet raft model init`).
+        # Model folders are large; keep them out of git.
         models/
         """;
 }

@@ -1,3 +1,4 @@
+using RaftPipeline.Cli.Models;
 using RaftPipeline.Modeling.Merge;
 using RaftPipeline.Modeling.Native;
 using RaftPipeline.Modeling.Safetensors;
@@ -9,6 +10,13 @@ public static class MergeCommand
 {
     public static int Run(string baseDir, string adapterDir, string outDir, long maxShardBytes, TextWriter output, TextWriter error)
     {
+        var models = ModelArguments.Resolve(error, ("--base", baseDir), ("--adapter", adapterDir));
+        if (models.Problem is not null)
+        {
+            error.WriteLine(models.Problem);
+            return RaftCli.ExitCodes.BadInput;
+        }
+        (baseDir, adapterDir) = (models.Paths[0]!, models.Paths[1]!);
         foreach (var (label, dir) in new[] { ("--base", baseDir), ("--adapter", adapterDir) })
             if (!Directory.Exists(dir))
             {

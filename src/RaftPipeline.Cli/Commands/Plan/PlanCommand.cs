@@ -1,3 +1,5 @@
+using RaftPipeline.Cli.Console;
+using RaftPipeline.Cli.Models;
 using RaftPipeline.Core.Engine;
 using RaftPipeline.Core.Graph;
 using RaftPipeline.Core.Runs;
@@ -42,7 +44,9 @@ public sealed class PlanCommand(IReadOnlyList<IStageExecutor> executors)
         IReadOnlyList<ResolvedStage> stages;
         try
         {
-            stages = new StageKeyResolver(new StageExecutorRegistry(executors), new ExternalInputHasher(memo, verify), store)
+            // Planning names a Hub model's commit without downloading it.
+            stages = new StageKeyResolver(new StageExecutorRegistry(executors), new ExternalInputHasher(memo, verify), store,
+                    ModelArguments.ForPipeline(new HubProgressRenderer(error), download: false))
                 .Resolve(spec.Seed, ordered);
         }
         catch (RunPreparationException e)

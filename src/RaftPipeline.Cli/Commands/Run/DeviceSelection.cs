@@ -18,11 +18,15 @@ public static class DeviceSelection
         DeviceKind.Cpu => new Choice(DeviceKind.Cpu, null, null),
         DeviceKind.Cuda => cudaAvailable()
             ? new Choice(DeviceKind.Cuda, null, null)
-            : new Choice(DeviceKind.Cuda, null, "device 'cuda' was asked for, but no CUDA device is available to this build; use --device cpu or auto"),
+            : new Choice(DeviceKind.Cuda, null, $"device 'cuda' was asked for, but no CUDA device is available: {WhyNoCuda()}; or use --device cpu or auto"),
         _ => cudaAvailable()
             ? new Choice(DeviceKind.Cuda, "device auto: using cuda", null)
             : new Choice(DeviceKind.Cpu, "device auto: no CUDA device found, using cpu", null),
     };
+
+    /// <summary>Why this process has no CUDA device and what to install (discovery is only read here, never loaded).</summary>
+    static string WhyNoCuda() =>
+        CudaSetupAdvice.WhyNoCuda(TorchRuntime.CudaBinding, LibtorchDiscovery.Find(LibtorchDiscovery.FromEnvironment()));
 
     /// <summary>Asks libtorch (loading it) whether a CUDA device can be used.</summary>
     public static bool CudaAvailable()

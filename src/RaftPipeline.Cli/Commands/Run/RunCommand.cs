@@ -1,3 +1,5 @@
+using RaftPipeline.Cli.Console;
+using RaftPipeline.Cli.Models;
 using RaftPipeline.Core.Engine;
 using RaftPipeline.Core.Graph;
 using RaftPipeline.Core.Runs;
@@ -50,6 +52,7 @@ public sealed class RunCommand(IReadOnlyList<IStageExecutor> executors, Func<boo
             Targets = options.Targets,
             RunDirectory = options.RunDirectory,
             Verify = options.Verify,
+            Resume = !options.NoResume,
             Device = device.Device,
             LockTimeout = options.EffectiveLockTimeout,
             ResolvedSpecYaml = ResolvedSpecWriter.Write(spec, options.AllOverrides),
@@ -58,7 +61,9 @@ public sealed class RunCommand(IReadOnlyList<IStageExecutor> executors, Func<boo
         try
         {
             var runner = new PipelineRunner(new StageExecutorRegistry(executors));
-            result = await observe(observer => runner.RunAsync(spec, ordered, request, observer, cancellationToken));
+            result = await observe(observer => runner.RunAsync(spec, ordered,
+                request with { ResolveHubModel = ModelArguments.ForPipeline(new RunObserverHubProgress(observer), download: true) },
+                observer, cancellationToken));
         }
         catch (RunPreparationException e)
         {

@@ -5,6 +5,7 @@ namespace RaftPipeline.Cli.Commands.Run;
 /// <summary>What <c>raft run</c> was asked to do, as parsed from the command line.</summary>
 /// <param name="Device">cpu, cuda or auto from <c>--device</c>; applied as the override <c>device=...</c> so it is validated like the file.</param>
 /// <param name="Gpus">From <c>--gpus N</c>: start N data-parallel worker processes of this command (see docs/distributed.md).</param>
+/// <param name="NoResume">From <c>--no-resume</c>: clear the checkpoints an interrupted attempt left and start each stage over.</param>
 public sealed record RunOptions(
     string SpecPath,
     IReadOnlyList<string> Targets,
@@ -13,7 +14,8 @@ public sealed record RunOptions(
     bool Verify = false,
     string? Device = null,
     TimeSpan? LockTimeout = null,
-    int? Gpus = null)
+    int? Gpus = null,
+    bool NoResume = false)
 {
     /// <summary>This command line again, without <c>--gpus</c>: what each worker process runs.</summary>
     public IReadOnlyList<string> WorkerArguments()
@@ -23,6 +25,7 @@ public sealed record RunOptions(
         foreach (var o in Overrides) args.AddRange(["--set", o]);
         if (RunDirectory is not null) args.AddRange(["--run-dir", RunDirectory]);
         if (Verify) args.Add("--verify");
+        if (NoResume) args.Add("--no-resume");
         if (Device is not null) args.AddRange(["--device", Device]);
         if (LockTimeout is { } t) args.AddRange(["--lock-timeout", ((int)t.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         return args;

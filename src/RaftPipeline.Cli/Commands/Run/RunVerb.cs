@@ -8,8 +8,8 @@ using Spectre.Console;
 namespace RaftPipeline.Cli.Commands.Run;
 
 /// <summary>
-/// <c>dotnet raft run SPEC [STAGE...] [--set KEY=VALUE]... [--run-dir DIR] [--verify] [--device cpu|cuda|auto]
-/// [--lock-timeout SECONDS] [--gpus N]</c>: the wiring; the behaviour is <see cref="RunCommand"/>, under
+/// <c>dotnet raft run [SPEC] [STAGE...] [--set KEY=VALUE]... [--run-dir DIR] [--verify] [--device cpu|cuda|auto]
+/// [--lock-timeout SECONDS] [--gpus N] [--no-resume]</c>: the wiring; the behaviour is <see cref="RunCommand"/>, under
 /// <see cref="WorkerLauncher"/> (--gpus) or as one worker of a launched job (<see cref="DistributedRun"/>: torchrun,
 /// srun and PyTorchJob variables).
 /// </summary>
@@ -17,7 +17,11 @@ public sealed class RunVerb : ICliVerb
 {
     public Command Create()
     {
-        var spec = new Argument<string>("spec") { Description = "The pipeline spec (YAML)." };
+        var spec = new Argument<string?>("spec")
+        {
+            Description = $"The pipeline spec (YAML); default ./{DefaultSpec.FileName}.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var stages = new Argument<string[]>("stage")
         {
             Description = "Run only these stages and what they need (as dvc repro STAGE); none: every stage.",
@@ -42,16 +46,22 @@ public sealed class RunVerb : ICliVerb
         {
             Description = "Train data-parallel on N GPUs of this machine: starts N worker processes (effective batch = batch_size × N × accumulation). With --device cpu, N CPU processes.",
         };
+        var noResume = new Option<bool>("--no-resume")
+        {
+            Description = "Start every stage over: delete the checkpoints an interrupted train stage left in the cache instead of resuming from the newest.",
+        };
         var command = new Command("run", "Run a pipeline: reuse every stage already built, run the rest in dependency order.")
         {
-            spec, stages, set, runDir, verify, device, lockTimeout, gpus,
+            spec, stages, set, runDir, verify, device, lockTimeout, gpus, noResume,
         };
         command.SetAction(parse =>
         {
+            var (specPath, targets) = DefaultSpec.Resolve(parse.GetValue(spec), parse.GetValue(stages) ?? []);
             var options = new RunOptions(
-                parse.GetValue(spec)!, parse.GetValue(stages) ?? [], parse.GetValue(set) ?? [],
+                specPath, targets, parse.GetValue(set) ?? [],
                 parse.GetValue(runDir), parse.GetValue(verify), parse.GetValue(device),
-                parse.GetValue(lockTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(gpus));
+                parse.GetValue(lockTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(gpus),
+                parse.GetValue(noResume));
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             if (options.Gpus is not null) return new WorkerLauncher(output, error).Run(options);
@@ -64,9 +74,10 @@ public sealed class RunVerb : ICliVerb
             }
             using var cancellation = new ConsoleCancellation(line => error.WriteLine(line));
             var command = new RunCommand(StageExecutors.All(), DeviceSelection.CudaAvailable);
-            if (world.IsLaunched)
-                return new DistributedRun(command, world).RunAsync(options, output, error, Observe(output), cancellation.Token).GetAwaiter().GetResult();
-            return command.RunAsync(options, output, error, Observe(output), cancellation.Token).GetAwaiter().GetResult();
+            int exit = world.IsLaunched
+                ? new DistributedRun(command, world).RunAsync(options, output, error, Observe(output), cancellation.Token).GetAwaiter().GetResult()
+                : command.RunAsync(options, output, error, Observe(output), cancellation.Token).GetAwaiter().GetResult();
+            return cancellation.ExitCode(exit);
         });
         return command;
     }

@@ -287,10 +287,22 @@ sealed partial class SpecCompiler
 
         var full = Path.GetFullPath(Path.Combine(specFolder, text));
         if (File.Exists(full) || Directory.Exists(full)) return new StageInput.FromPath(full);
+        // A path that exists wins; otherwise org/name[@rev] is a Hub model id, resolved when keys are computed; unless
+        // its first part is a folder here (models/tiyn beside models/), which is a mistyped path, reported now.
+        if (slot.AcceptsModelId && RaftPipeline.Hub.HubModelId.TryParse(text, out var modelId))
+        {
+            var owner = Path.Combine(specFolder, modelId.Owner);
+            if (!Directory.Exists(owner)) return new StageInput.FromHub(modelId, full);
+            return Fail(node, key, $"path not found: '{text}' (resolved to {full}); expected {slot.Expectation} " +
+                                   $"(not taken as a model id: the folder '{modelId.Owner}' exists beside the spec){DidYouMean.Suffix(modelId.RepoId, ListFolder(owner).Select(n => $"{modelId.Owner}/{n}"))}") ? null : null;
+        }
         if (StageNamePattern().IsMatch(text))
             return Fail(node, key, $"'{text}' is neither a stage of this spec nor an existing path{DidYouMean.Hint(text, stageNames, $"expected {slot.Expectation}")}") ? null : null;
         return Fail(node, key, $"path not found: '{text}' (resolved to {full}); expected {slot.Expectation}") ? null : null;
     }
+
+    static IReadOnlyList<string> ListFolder(string folder) =>
+        Directory.EnumerateFileSystemEntries(folder).Select(p => Path.GetFileName(p)).ToList();
 
     static YamlNode? Get(YamlMappingNode mapping, string key) =>
         mapping.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;

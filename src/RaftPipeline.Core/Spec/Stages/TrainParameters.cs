@@ -64,9 +64,15 @@ public sealed record TrainParameters : StageParameters
     [Range(1, int.MaxValue)]
     public int LoggingSteps { get; init; } = 25;
 
-    [Description("Write a resumable checkpoint every N optimizer steps.")]
+    [Description("Write a resumable checkpoint every N optimizer steps into the cache (checkpoints/<stage key>/); a rerun of a failed, cancelled or killed stage resumes from the newest. Not part of the stage's key.")]
     [Range(1, int.MaxValue)]
+    [NotInKey]
     public int SaveSteps { get; init; } = 500;
+
+    [Description("Keep only the newest N checkpoints of the stage (older ones are deleted as new ones are written); absent: keep all until the stage publishes its artifact. Not part of the stage's key.")]
+    [Range(1, int.MaxValue)]
+    [NotInKey]
+    public int? SaveTotalLimit { get; init; }
 
     [Description("Truncate tokenized rows to this many tokens.")]
     [Range(1, 1_048_576)]

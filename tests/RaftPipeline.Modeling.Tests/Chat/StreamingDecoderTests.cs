@@ -1,7 +1,7 @@
-using RaftPipeline.Cli.Commands.Generate;
+using RaftPipeline.Modeling.Chat;
 using RaftPipeline.Text.Tokenization;
 
-namespace RaftPipeline.Cli.Tests.Generate;
+namespace RaftPipeline.Modeling.Tests.Chat;
 
 public sealed class StreamingDecoderTests
 {

@@ -1,6 +1,6 @@
 using RaftPipeline.Text.Tokenization;
 
-namespace RaftPipeline.Cli.Commands.Generate;
+namespace RaftPipeline.Modeling.Chat;
 
 /// <summary>
 /// Turns generated ids into text as they arrive without splitting a character: a Korean syllable is three UTF-8
