@@ -36,7 +36,7 @@ public sealed class PipelineRunner(StageExecutorRegistry registry)
         using var log = new RunLog(folder.LogPath);
         log.Write(null, $"raft {ToolInfo.Version}: pipeline '{spec.Name}' from {spec.SourceFile}, cache {store.Root}, device {RunLock.DeviceName(request.Device)}");
         observer.Message($"run folder: {folder.Path}");
-        var executor = new PipelineExecutor(store, observer) { VerifyReused = request.Verify, Resume = request.Resume };
+        var executor = new PipelineExecutor(store, observer) { VerifyReused = request.Verify, Resume = request.Resume, Overrides = request.Overrides };
         var lockFile = await executor.RunAsync(spec, stages, request.Targets, request.Device, folder, log, cancellationToken).ConfigureAwait(false);
         return new RunResult(folder, lockFile);
     }
