@@ -52,6 +52,41 @@ public sealed class TransformersWeightsTests(ITestOutputHelper output)
         Assert.True(agreement.MaxRelativeError < 5e-3, agreement.ToString());
     }
 
+    /// <summary>The fixture's Qwen3 (bf16, two shards, head_dim 16 != hidden / heads, tied embeddings) with the real Qwen3
+    /// tokenizer: llama.cpp's tokenizer gives transformers' ids for the recorded texts (Korean, English, a rendered
+    /// chat), and the F32 GGUF continues the chat as transformers did.</summary>
+    [Fact]
+    public void Transformers_qwen3_with_the_real_tokenizer_gives_transformers_ids_and_greedy_tokens()
+    {
+        TorchRuntime.EnsureInitialized();
+        var folder = ModelFolders.NewTempDirectory("hf-qwen3");
+        foreach (var f in Directory.GetFiles(FixtureDir).Where(f => Path.GetFileName(f) is "config.json" or "model.safetensors.index.json"
+                     || Path.GetFileName(f).StartsWith("model-", StringComparison.Ordinal)))
+            File.Copy(f, Path.Combine(folder, Path.GetFileName(f)));
+        RaftPipeline.Text.Assets.EmbeddedAssets.WriteQwen3Tokenizer(folder);
+
+        var result = GgufExport.Run(new GgufExportRequest(folder, ModelFolders.NewTempDirectory("qwen3"), GgufFileType.F32));
+        using var expected = SafetensorsFile.Open(Path.Combine(FixtureDir, "expected.safetensors"));
+        var cases = JsonNode.Parse(File.ReadAllText(Path.Combine(FixtureDir, "cases.json")))!["qwen3"]!["texts"]!.AsObject();
+        using var llama = new LlamaCpp(result.ModelPath);
+        foreach (var (name, text) in cases)
+        {
+            var ids = expected.Read($"qwen3/{name}/input_ids").data<long>().Select(v => (int)v).ToArray();
+            Assert.Equal(ids, llama.Tokenize((string)text!, addBos: false, special: true));
+        }
+
+        var prompt = expected.Read("qwen3/chat/input_ids").data<long>().Select(v => (int)v).ToArray();
+        var greedy = expected.Read("qwen3/chat/greedy").data<long>().Select(v => (int)v).ToArray()[prompt.Length..];
+        var theirs = llama.Greedy(prompt, greedy.Length);
+        using var last = expected.Read("qwen3/chat/last_logits").to(ScalarType.Float32);
+        var agreement = Agreement.Measure([last.data<float>().ToArray()], [llama.Logits(prompt)[^1]]);
+        output.WriteLine($"qwen3: transformers {string.Join(' ', greedy)}");
+        output.WriteLine($"qwen3: llama.cpp    {string.Join(' ', theirs)}; last-position logits {agreement}");
+        Assert.Equal(greedy, theirs);
+        Assert.Equal(1, agreement.Top1Agree);
+        Assert.True(agreement.MaxRelativeError < 5e-3, agreement.ToString());
+    }
+
     static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
