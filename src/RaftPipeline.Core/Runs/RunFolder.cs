@@ -1,5 +1,6 @@
 using System.Globalization;
 using RaftPipeline.Core.Spec;
+using RaftPipeline.Core.Store;
 
 namespace RaftPipeline.Core.Runs;
 
@@ -88,7 +89,8 @@ public sealed class RunFolder
         {
             var full = System.IO.Path.GetFullPath(explicitPath);
             if (File.Exists(System.IO.Path.Combine(full, RunLock.FileName)))
-                throw new IOException($"run folder '{full}' already holds a run ({RunLock.FileName}); choose an empty or new folder");
+                throw new StorageException("run folder", full, $"already holds a run ({RunLock.FileName}); choose an empty or new folder");
+            if (File.Exists(full)) throw new StorageException("run folder", full, "a file, not a folder");
             Directory.CreateDirectory(full);
             return new RunFolder(full);
         }

@@ -52,7 +52,7 @@ public class RunFolderTests
     {
         using var f = new PipelineFixture();
         var first = await f.RunAsync(f.Spec());
-        var e = Assert.Throws<IOException>(() => RunFolder.Create(f.Spec(), first.Folder.Path, DateTime.UtcNow));
-        Assert.Contains("already holds a run", e.Message);
+        var e = Assert.Throws<Core.Store.StorageException>(() => RunFolder.Create(f.Spec(), first.Folder.Path, DateTime.UtcNow));
+        Assert.Equal($"run folder '{first.Folder.Path}': already holds a run (raft.lock.json); choose an empty or new folder", e.Message);
     }
 }

@@ -79,6 +79,11 @@ public sealed class RunCommand(IReadOnlyList<IStageExecutor> executors, Func<boo
             error.WriteLine("nothing was run.");
             return RaftCli.ExitCodes.BadInput;
         }
+        catch (StorageException e)
+        {
+            error.WriteLine(e.Message);
+            return RaftCli.ExitCodes.StorageError;
+        }
         catch (CacheLockTimeoutException e)
         {
             error.WriteLine($"not run: {e.Message}");

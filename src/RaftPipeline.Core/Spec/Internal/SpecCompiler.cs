@@ -87,13 +87,23 @@ sealed partial class SpecCompiler
     YamlMappingNode? Parse(string yaml)
     {
         var stream = new YamlStream();
+        var shielded = ReferenceShield.Protect(yaml);
+        if (YamlPrecheck.Check(shielded) is { } problem)
+        {
+            diagnostics.Add(new SourceLocation(diagnostics.DisplayPath, problem.Line, problem.Column), "", problem.Message);
+            return null;
+        }
         try
         {
-            stream.Load(new StringReader(ReferenceShield.Protect(yaml)));
+            stream.Load(new StringReader(shielded));
         }
         catch (YamlException e)
         {
-            diagnostics.Add(new SourceLocation(diagnostics.DisplayPath, (int)e.Start.Line, (int)e.Start.Column), "", $"YAML syntax: {YamlText.Message(e)}");
+            var (line, column) = ((int)e.Start.Line, (int)e.Start.Column);
+            // YamlDotNet reports a tab used for indentation at the start of the mapping (often 1:1): point at the tab.
+            if (e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase) && YamlPrecheck.IndentationTab(shielded, line) is { } tab)
+                (line, column) = tab;
+            diagnostics.Add(new SourceLocation(diagnostics.DisplayPath, line, column), "", $"YAML syntax: {YamlText.Message(e)}");
             return null;
         }
         if (stream.Documents.Count != 1)
