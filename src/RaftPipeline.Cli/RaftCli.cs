@@ -17,6 +17,11 @@ public static class RaftCli
         public const int Failed = 1;
         /// <summary>Bad input: the spec, a file or an argument is wrong; nothing was executed.</summary>
         public const int BadInput = 2;
+        /// <summary>
+        /// A folder or file the tool must use is unusable: the cache or run folder is read-only, missing, full or not a
+        /// folder. One line names the path and the reason; nothing was left half-written.
+        /// </summary>
+        public const int StorageError = 3;
         /// <summary>Stopped by the user (Ctrl-C, SIGINT: 128 + 2); finished artifacts are kept.</summary>
         public const int Cancelled = 130;
         /// <summary>Stopped by SIGTERM (128 + 15, the shell's convention), with the same clean wind-down as <see cref="Cancelled"/>.</summary>
@@ -32,6 +37,7 @@ public static class RaftCli
             .Select(v => v.Create())
             .OrderBy(c => c.Name, StringComparer.Ordinal);
         foreach (var command in verbs) root.Subcommands.Add(command);
+        GuardStorage(root);
         // The default --version prints the entry assembly's version, which is the test host's in tests and
         // the MSBuild node's under a ToolTask; print this tool's own version instead.
         foreach (var option in root.Options.OfType<VersionOption>()) option.Action = new PrintVersionAction();
@@ -53,6 +59,38 @@ public static class RaftCli
         var verb = parse.CommandResult.Command is RootCommand ? "" : $" {parse.CommandResult.Command.Name}";
         configuration.Error.WriteLine($"See `dotnet raft{verb} --help`.");
         return ExitCodes.BadInput;
+    }
+
+    /// <summary>
+    /// The top-level error handling of every verb: an I/O failure no verb handled itself (a read-only or full folder,
+    /// a path that is a file) becomes one line and <see cref="ExitCodes.StorageError"/>, never a stack trace.
+    /// </summary>
+    static void GuardStorage(Command command)
+    {
+        if (command.Action is System.CommandLine.Invocation.SynchronousCommandLineAction action and not StorageGuard)
+            command.Action = new StorageGuard(action);
+        foreach (var sub in command.Subcommands) GuardStorage(sub);
+    }
+
+    sealed class StorageGuard(System.CommandLine.Invocation.SynchronousCommandLineAction inner) : System.CommandLine.Invocation.SynchronousCommandLineAction
+    {
+        public override bool Terminating => inner.Terminating;
+        public override bool ClearsParseErrors => inner.ClearsParseErrors;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            try
+            {
+                return inner.Invoke(parseResult);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                parseResult.InvocationConfiguration.Error.WriteLine(e is Core.Store.StorageException ? e.Message : $"error: {OneLine(e.Message)}");
+                return ExitCodes.StorageError;
+            }
+        }
+
+        static string OneLine(string text) => text.ReplaceLineEndings(" ");
     }
 
     sealed class PrintVersionAction : System.CommandLine.Invocation.SynchronousCommandLineAction

@@ -1,12 +1,14 @@
 using RaftPipeline.Core.Engine;
 using RaftPipeline.Stages.Analyze;
 using RaftPipeline.Stages.Eval;
+using RaftPipeline.Stages.Export;
 using RaftPipeline.Stages.Format;
 using RaftPipeline.Stages.Generate;
 using RaftPipeline.Stages.Load;
 using RaftPipeline.Stages.Lora;
 using RaftPipeline.Stages.Merge;
 using RaftPipeline.Stages.Preset;
+using RaftPipeline.Stages.Push;
 using RaftPipeline.Stages.Quantize;
 using RaftPipeline.Stages.Train;
 
@@ -31,5 +33,7 @@ public static class StageExecutors
         new MergeStageExecutor(),
         new GenerateStageExecutor(),
         new EvalStageExecutor(),
+        new ExportStageExecutor(),
+        new PushStageExecutor(),
     ];
 }

@@ -24,6 +24,9 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
     /// </summary>
     public bool VerifyReused { get; init; }
 
+    /// <summary>The run's <c>--set</c> overrides, recorded in the lock file.</summary>
+    public IReadOnlyList<string> Overrides { get; init; } = [];
+
     /// <summary>
     /// Let a stage resume from the checkpoint area its key's failed or killed attempt left (<see cref="CheckpointAreas"/>);
     /// false clears the area before the stage runs (<c>--no-resume</c>).
@@ -40,59 +43,85 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             s.Material.Parameters, s.InputsJson(), new JsonObject(), null)).ToList();
         var lockFile = new RunLock(
             spec.Name, ToolInfo.Version, Path.GetFileName(spec.SourceFile), spec.Seed, RunLock.DeviceName(device),
-            store.Root, targets, DateTime.UtcNow, null, "running", records);
-        lockFile.Write(folder.LockPath);
-
-        observer.RunStarted(stages.Select(s => new PlannedStage(s.Name, s.Stage.Kind, s.Key, store.Contains(s.Key))).ToList());
-        var failures = new Dictionary<string, string>(StringComparer.Ordinal); // stage → why it has no artifact
-        var tampered = new Dictionary<string, string>(StringComparer.Ordinal); // key → why downstream artifacts are suspect
-        var cancelled = false;
-
-        for (var i = 0; i < stages.Count; i++)
+            store.Root, targets, DateTime.UtcNow, null, "running", records) { Overrides = Overrides };
+        try
         {
-            var stage = stages[i];
-            StageRecord record;
-            var blockedBy = stage.UpstreamStages.FirstOrDefault(failures.ContainsKey);
-            if (cancelled || cancellationToken.IsCancellationRequested)
-            {
-                cancelled = true;
-                record = records[i] with { Status = StageStatus.Skipped, Error = "not run: the run was cancelled" };
-            }
-            else if (blockedBy is not null)
-            {
-                record = records[i] with { Status = StageStatus.Skipped, Error = $"not run: upstream {failures[blockedBy]}" };
-            }
-            else
-            {
-                var index = i;
-                void MarkRunning()
-                {
-                    // A run killed now leaves a lock file that says which stage it was in.
-                    records[index] = records[index] with { Status = StageStatus.Running };
-                    lockFile = lockFile with { Stages = records.ToList() };
-                    lockFile.Write(folder.LockPath);
-                }
-                record = await RunOneAsync(spec, stage, records[i], device, folder, log, MarkRunning, tampered, cancellationToken).ConfigureAwait(false);
-                if (record.Status == StageStatus.Cancelled) cancelled = true;
-            }
-            // Remember why this stage has no artifact, as the root cause its dependents will name.
-            if (record.Status == StageStatus.Failed) failures[stage.Name] = $"stage '{stage.Name}' failed: {record.Error}";
-            else if (record.Status == StageStatus.Skipped && blockedBy is not null) failures[stage.Name] = failures[blockedBy];
-            else if (record.Status is StageStatus.Skipped or StageStatus.Cancelled) failures[stage.Name] = "the run was cancelled";
-            records[i] = record;
-            if (record.Status == StageStatus.Skipped) log.Write(stage.Name, record.Error ?? "skipped");
-            observer.StageFinished(record);
-            lockFile = lockFile with { Stages = records.ToList() };
             lockFile.Write(folder.LockPath);
-        }
 
-        var outcome = cancelled ? RunOutcome.Cancelled
-            : records.Any(r => r.Status == StageStatus.Failed) ? RunOutcome.Failed
-            : RunOutcome.Succeeded;
-        lockFile = lockFile with { FinishedUtc = DateTime.UtcNow, Status = outcome.ToString().ToLowerInvariant(), Stages = records.ToList() };
-        lockFile.Write(folder.LockPath);
-        log.Write(null, $"run {lockFile.Status}");
-        return lockFile;
+            observer.RunStarted(stages.Select(s => new PlannedStage(s.Name, s.Stage.Kind, s.Key, store.Contains(s.Key))).ToList());
+            var failures = new Dictionary<string, string>(StringComparer.Ordinal); // stage → why it has no artifact
+            var tampered = new Dictionary<string, string>(StringComparer.Ordinal); // key → why downstream artifacts are suspect
+            var cancelled = false;
+
+            for (var i = 0; i < stages.Count; i++)
+            {
+                var stage = stages[i];
+                StageRecord record;
+                var blockedBy = stage.UpstreamStages.FirstOrDefault(failures.ContainsKey);
+                if (cancelled || cancellationToken.IsCancellationRequested)
+                {
+                    cancelled = true;
+                    record = records[i] with { Status = StageStatus.Skipped, Error = "not run: the run was cancelled" };
+                }
+                else if (blockedBy is not null)
+                {
+                    record = records[i] with { Status = StageStatus.Skipped, Error = $"not run: upstream {failures[blockedBy]}" };
+                }
+                else
+                {
+                    var index = i;
+                    void MarkRunning()
+                    {
+                        // A run killed now leaves a lock file that says which stage it was in.
+                        records[index] = records[index] with { Status = StageStatus.Running };
+                        lockFile = lockFile with { Stages = records.ToList() };
+                        lockFile.Write(folder.LockPath);
+                    }
+                    record = await RunOneAsync(spec, stage, records[i], device, folder, log, MarkRunning, tampered, cancellationToken).ConfigureAwait(false);
+                    if (record.Status == StageStatus.Cancelled) cancelled = true;
+                }
+                // Remember why this stage has no artifact, as the root cause its dependents will name.
+                if (record.Status == StageStatus.Failed) failures[stage.Name] = $"stage '{stage.Name}' failed: {record.Error}";
+                else if (record.Status == StageStatus.Skipped && blockedBy is not null) failures[stage.Name] = failures[blockedBy];
+                else if (record.Status is StageStatus.Skipped or StageStatus.Cancelled) failures[stage.Name] = "the run was cancelled";
+                records[i] = record;
+                if (record.Status == StageStatus.Skipped) log.Write(stage.Name, record.Error ?? "skipped");
+                observer.StageFinished(record);
+                lockFile = lockFile with { Stages = records.ToList() };
+                lockFile.Write(folder.LockPath);
+            }
+
+
+            var outcome = cancelled ? RunOutcome.Cancelled
+                : records.Any(r => r.Status == StageStatus.Failed) ? RunOutcome.Failed
+                : RunOutcome.Succeeded;
+            lockFile = lockFile with { FinishedUtc = DateTime.UtcNow, Status = outcome.ToString().ToLowerInvariant(), Stages = records.ToList() };
+            lockFile.Write(folder.LockPath);
+            log.Write(null, $"run {lockFile.Status}");
+            return lockFile;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The run folder or the cache failed under the run (a full disk, a folder made read-only): record the
+            // run as failed where that is still possible, and say which folder in one line.
+            var failedPath = StorageException.FailedPath(e.Message);
+            var storage = e as StorageException ?? (failedPath is not null && failedPath.StartsWith(store.Root, StringComparison.Ordinal)
+                ? StorageException.From("cache folder", store.Root, e)
+                : StorageException.From("run folder", folder.Path, e));
+            lockFile = lockFile with
+            {
+                FinishedUtc = DateTime.UtcNow,
+                Status = "failed",
+                Stages = records.Select(r => r.Status switch
+                {
+                    StageStatus.Running => r with { Status = StageStatus.Failed, Error = storage.Message },
+                    StageStatus.Pending => r with { Status = StageStatus.Skipped, Error = $"not run: {storage.Message}" },
+                    _ => r,
+                }).ToList(),
+            };
+            lockFile.WriteFinal(folder.LockPath);
+            throw storage;
+        }
     }
 
     async Task<StageRecord> RunOneAsync(
@@ -115,6 +144,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
         {
             ArtifactStore.MarkUsed(existing);
             ArtifactStore.RestoreReport(existing, folder.StageReportDirectory(stage.Name));
+            folder.LinkArtifact(stage.Name, existing.DataDirectory);
             log.Write(stage.Name, $"reused {stage.Key}");
             return record with
             {
@@ -178,6 +208,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             log.Write(stage.Name, $"publishing failed: {e}");
             return record with { Status = StageStatus.Failed, DurationSeconds = clock.Elapsed.TotalSeconds, Error = $"publishing its artifact failed: {e.Message}" };
         }
+        folder.LinkArtifact(stage.Name, entry.DataDirectory);
         log.Write(stage.Name, $"ran in {clock.Elapsed.TotalSeconds:0.###} s; published {entry.Manifest.Files.Count} files to {entry.EntryDirectory}");
         RemoveCheckpoints(checkpoints, stage, log);
         return record with

@@ -17,6 +17,11 @@ public enum StageStatus
     Skipped,
     /// <summary>It was running when the run was cancelled; nothing of it was published.</summary>
     Cancelled,
+    /// <summary>
+    /// It was running (or waiting) when the process running the run died (kill -9, power loss, crash): no lock file
+    /// records it as such, readers infer it (see <see cref="Runs.RunLiveness"/>). Nothing of it was published.
+    /// </summary>
+    Interrupted,
 }
 
 public static class StageStatusNames
@@ -26,5 +31,5 @@ public static class StageStatusNames
     public static StageStatus Parse(string text) =>
         Enum.TryParse<StageStatus>(text, ignoreCase: true, out var s) && !int.TryParse(text, out _)
             ? s
-            : throw new FormatException($"'{text}' is not a stage status (pending, running, reused, ran, failed, skipped, cancelled)");
+            : throw new FormatException($"'{text}' is not a stage status (pending, running, reused, ran, failed, skipped, cancelled, interrupted)");
 }

@@ -34,6 +34,34 @@ public sealed class RunHistory
         return new RunHistory(runs.OrderByDescending(r => r.StartedUtc).ToList());
     }
 
+    /// <summary>
+    /// Rewrites every lock file under <paramref name="pipelineRunsDirectory"/> that still says "running" although no
+    /// process holds its run (see <see cref="RunLiveness"/>) as "interrupted". Returns each folder so marked and the
+    /// stage its process died in (null when between stages). A folder that cannot be rewritten is left as it is:
+    /// readers infer the same status.
+    /// </summary>
+    public static IReadOnlyList<(string Folder, string? Stage)> MarkInterrupted(string pipelineRunsDirectory)
+    {
+        var marked = new List<(string, string?)>();
+        if (!Directory.Exists(pipelineRunsDirectory)) return marked;
+        foreach (var dir in Directory.EnumerateDirectories(pipelineRunsDirectory).Order(StringComparer.Ordinal))
+        {
+            var path = Path.Combine(dir, RunLock.FileName);
+            try
+            {
+                if (!File.Exists(path) || RunLock.ReadRecorded(path) is not { Status: "running" } recorded || RunLiveness.IsHeld(dir)) continue;
+                var interrupted = recorded.AsInterrupted();
+                interrupted.Write(path);
+                marked.Add((dir, recorded.Stages.FirstOrDefault(s => s.Status == StageStatus.Running)?.Name));
+            }
+            catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException or IOException or UnauthorizedAccessException)
+            {
+                // Not ours, unreadable or read-only: history is advisory.
+            }
+        }
+        return marked;
+    }
+
     /// <summary>The newest record of <paramref name="stage"/> that produced an artifact (ran or reused), with its run.</summary>
     public (RunLock Run, StageRecord Stage)? LastBuilt(string stage)
     {

@@ -26,6 +26,12 @@ public sealed record RunLock(
 {
     public const string FileName = "raft.lock.json";
 
+    /// <summary>
+    /// The run's <c>--set</c> overrides, as given; null when unknown (a lock file written before they were recorded).
+    /// <c>cache gc</c> keeps the latest run of each set of overrides, so a smoke run does not displace the real one.
+    /// </summary>
+    public IReadOnlyList<string>? Overrides { get; init; }
+
     public StageRecord? Stage(string name) => Stages.FirstOrDefault(s => s.Name == name);
 
     public JsonObject ToJson()
@@ -58,6 +64,7 @@ public sealed record RunLock(
             ["device"] = Device,
             ["cache"] = Cache,
             ["targets"] = new JsonArray(Targets.Select(t => (JsonNode)JsonValue.Create(t)).ToArray()),
+            ["overrides"] = Overrides is null ? null : new JsonArray(Overrides.Select(t => (JsonNode)JsonValue.Create(t)).ToArray()),
             ["started_utc"] = FormatTime(StartedUtc),
             ["finished_utc"] = FinishedUtc is { } f ? FormatTime(f) : null,
             ["status"] = Status,
@@ -67,7 +74,56 @@ public sealed record RunLock(
 
     public void Write(string path) => JsonFiles.WriteAtomically(path, ToJson());
 
+    /// <summary>
+    /// The last write of a run that failed for lack of storage: atomically when possible, else over the old file in place
+    /// (a full disk has no room for a temporary copy, but the old file's blocks are still there). Never throws: when
+    /// both fail, readers still see the run as interrupted (its liveness lock dies with the process).
+    /// </summary>
+    public void WriteFinal(string path)
+    {
+        try
+        {
+            Write(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { JsonFiles.OverwriteInPlace(path, JsonFiles.ToText(ToJson())); }
+            catch (Exception again) when (again is IOException or UnauthorizedAccessException) { /* nothing more to try */ }
+        }
+    }
+
+    public const string InterruptedStatus = "interrupted";
+
+    /// <summary>
+    /// Reads a lock file. One that still says "running" while no process holds its run folder's liveness lock
+    /// (<see cref="RunLiveness"/>) belonged to a process that died: it reads as "interrupted", its running and pending
+    /// stages as <see cref="StageStatus.Interrupted"/>, so no reader shows a dead run as running.
+    /// </summary>
     public static RunLock Read(string path)
+    {
+        var recorded = ReadRecorded(path);
+        return recorded.Status == "running" && !RunLiveness.IsHeld(Path.GetDirectoryName(Path.GetFullPath(path))!)
+            ? recorded.AsInterrupted()
+            : recorded;
+    }
+
+    /// <summary>This run as a process that died would have left it: running and pending stages interrupted.</summary>
+    public RunLock AsInterrupted() => this with
+    {
+        Status = InterruptedStatus,
+        Stages = Stages.Select(s => s.Status is StageStatus.Running or StageStatus.Pending
+            ? s with
+            {
+                Status = StageStatus.Interrupted,
+                Error = s.Status == StageStatus.Running
+                    ? "the process running this stage stopped before it finished (killed or crashed); nothing of it was published"
+                    : "not run: the process running the run stopped before reaching it",
+            }
+            : s).ToList(),
+    };
+
+    /// <summary>The lock file exactly as written, without the liveness check.</summary>
+    public static RunLock ReadRecorded(string path)
     {
         var o = JsonFiles.ReadObject(path);
         try
@@ -103,7 +159,10 @@ public sealed record RunLock(
                 ParseTime(o["started_utc"]!.GetValue<string>()),
                 o["finished_utc"]?.GetValue<string>() is { } f ? ParseTime(f) : null,
                 o["status"]?.GetValue<string>() ?? "",
-                stages);
+                stages)
+            {
+                Overrides = (o["overrides"] as JsonArray)?.Select(t => t!.GetValue<string>()).ToList(),
+            };
         }
         catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException or InvalidCastException)
         {

@@ -26,6 +26,16 @@ public sealed class RunLog : IDisposable
 
     public void Dispose()
     {
-        lock (_gate) _writer.Dispose();
+        lock (_gate)
+        {
+            try
+            {
+                _writer.Dispose();
+            }
+            catch (IOException)
+            {
+                // A full disk: the lines that did not fit were reported when written; closing must not throw again.
+            }
+        }
     }
 }

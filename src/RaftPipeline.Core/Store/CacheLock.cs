@@ -70,12 +70,19 @@ public sealed class CacheLock : IDisposable
         {
             return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException) when (File.Exists(path))
+        catch (IOException e) when (File.Exists(path) && IsHeldElsewhere(e))
         {
             // Held by another process (or another handle of this one).
             return null;
         }
+        // Anything else (a read-only file system, a full disk) is no reason to wait: the caller reports it.
     }
+
+    /// <summary>
+    /// The lock is taken: flock said EWOULDBLOCK (.NET keeps the raw errno as the HResult: 11 on Linux, 35 on macOS), or
+    /// Windows said sharing or lock violation (32, 33).
+    /// </summary>
+    internal static bool IsHeldElsewhere(IOException e) => (e.HResult & 0xFFFF) is 11 or 35 or 32 or 33;
 
     public void Dispose()
     {

@@ -88,9 +88,7 @@ public sealed class InputHashMemo
             var sorted = new SortedDictionary<string, Entry>(_entries, StringComparer.Ordinal);
             var json = JsonSerializer.Serialize(new MemoFile(1, sorted), new JsonSerializerOptions { WriteIndented = true });
             Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
-            var temp = $"{_path}.{Environment.ProcessId}.tmp";
-            File.WriteAllText(temp, json);
-            File.Move(temp, _path, overwrite: true);
+            JsonFiles.WriteTextAtomically(_path, json);
             _dirty = false;
         }
     }

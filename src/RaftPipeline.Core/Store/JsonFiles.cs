@@ -24,13 +24,36 @@ public static class JsonFiles
     public static void WriteTextAtomically(string path, string text)
     {
         var temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+        try
         {
-            var bytes = new System.Text.UTF8Encoding(false).GetBytes(text);
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                var bytes = new System.Text.UTF8Encoding(false).GetBytes(text);
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
         }
-        File.Move(temp, path, overwrite: true);
+        catch
+        {
+            // A full disk or a folder gone read-only: leave no half-written temporary file behind.
+            try { File.Delete(temp); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* nothing was created */ }
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Rewrites an existing file in place (not atomic): the fallback when there is no room for a temporary copy. The old
+    /// file's blocks are reused, so it succeeds on a full disk when the new text is not much longer than the old.
+    /// </summary>
+    public static void OverwriteInPlace(string path, string text)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
+        var bytes = new System.Text.UTF8Encoding(false).GetBytes(text);
+        stream.Write(bytes);
+        stream.SetLength(bytes.Length);
+        stream.Flush(flushToDisk: true);
     }
 
     public static JsonObject ReadObject(string path) =>

@@ -115,6 +115,7 @@ public sealed class RaftRunPipeline : ToolTask
     {
         1 => "a stage or the tool failed",
         2 => "bad input: nothing was run",
+        3 => "the cache or run folder is unusable (read-only, full, missing or not a folder)",
         130 => "cancelled",
         143 => "terminated (SIGTERM)",
         _ => "unexpected exit code",

@@ -41,10 +41,17 @@ public static class Nf4ModelStore
         var config = ModelConfigReader.ReadFolder(directory);
         using var checkpoint = SafetensorsCheckpoint.Open(directory);
         var model = new CausalLM(config, computeDType, torch.CPU);
+        var shapes = model.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape);
         foreach (var path in model.LinearPaths().ToList())
         {
             using var scope = NewDisposeScope();
-            var weight = checkpoint.Read(path + ".weight");
+            var name = path + ".weight";
+            // Checked before quantizing: a weight that does not fit config.json is the checkpoint's fault, named as such.
+            var stored = checkpoint.Entry(name).Shape;
+            if (shapes.TryGetValue(name, out var expected) && !stored.SequenceEqual(expected))
+                throw new SafetensorsFormatException(checkpoint.PathOf(name), name,
+                    $"stored shape [{string.Join(", ", stored)}] does not match the model's [{string.Join(", ", expected)}] (from config.json)");
+            var weight = checkpoint.Read(name);
             model.ReplaceLinear(path, Nf4Linear.FromDense(weight, null, computeDType, doubleQuant)).Dispose();
         }
         foreach (var (name, p) in model.named_parameters().ToList())

@@ -112,6 +112,9 @@ public sealed class SafetensorsCheckpoint : IDisposable
 
     public SafetensorsEntry Entry(string name) => FileOf(name).Entry(name);
 
+    /// <summary>The .safetensors file (a shard, in a sharded checkpoint) that holds <paramref name="name"/>, for messages.</summary>
+    public string PathOf(string name) => FileOf(name).Path;
+
     public Tensor Read(string name, Device? device = null, ScalarType? dtype = null) => FileOf(name).Read(name, device, dtype);
 
     public void ReadInto(string name, Tensor destination) => FileOf(name).ReadInto(name, destination);

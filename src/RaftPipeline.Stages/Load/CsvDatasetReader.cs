@@ -1,4 +1,5 @@
 using CsvHelper;
+using RaftPipeline.Core.Spec;
 using RaftPipeline.Stages.Data;
 
 namespace RaftPipeline.Stages.Load;
@@ -73,7 +74,7 @@ public static class CsvDatasetReader
             throw new DatasetLoadException($"{file}: row 1 (line 1): expected a header row, found an empty file");
         var duplicate = header.Where(h => h.Length > 0).GroupBy(h => h, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
-            throw new DatasetLoadException($"{file}: row 1 (line 1): the header names column '{duplicate.Key}' more than once");
+            throw new DatasetLoadException($"{file}: row 1 (line 1): the header names column '{QuotedText.Cut(duplicate.Key)}' more than once");
         return header;
     }
 
@@ -82,9 +83,11 @@ public static class CsvDatasetReader
         int index = Array.IndexOf(header, column);
         if (index >= 0) return index;
         var missing = columns.Pairs().Where(p => !header.Contains(p.Column)).Select(p => $"'{p.Column}' (for {p.Field})");
+        // The header is quoted cut: a file read with the wrong encoding is one "column" holding the whole file.
         throw new DatasetLoadException(
             $"{file}: row 1 (line 1): missing column(s) {string.Join(", ", missing)}; " +
-            $"the header has columns {string.Join(", ", header.Select(h => $"'{h}'"))}");
+            $"the header has columns {QuotedText.List(header)}" +
+            (header.Length == 1 && header[0].Length > QuotedText.MaxChars ? " (is the encoding right?)" : ""));
     }
 
     private static string Describe(CsvMalformedReason reason) => reason switch

@@ -13,6 +13,12 @@ public static class DatasetLoader
         Validate(files, options);
         var loaded = files.Select(file => ReadFile(file, options)).ToList();
         var rows = loaded.SelectMany(f => f.Rows).ToList();
+        // Said here, about the data files, rather than by a later stage about the cached artifact it would read.
+        if (rows.Count == 0)
+            throw new DatasetLoadException(string.Join("; ", loaded.Select(f =>
+                $"{f.File}: no data rows ({(f.Format == DataFileFormat.Csv ? "only a header row" : "no records")}" +
+                $"{(f.EmptyRowsSkipped > 0 ? $" and {f.EmptyRowsSkipped} blank row{(f.EmptyRowsSkipped == 1 ? "" : "s")}" : "")})")) +
+                "; expected at least one row to train on");
         if (options.Shuffle) DeterministicShuffle.InPlace(rows, new SplitMix64(options.Seed));
         if (options.Limit is int limit && limit < rows.Count) rows = rows.Take(limit).ToList();
 

@@ -20,9 +20,9 @@ public static class RunReport
         var model = RunFolderReader.Read(runFolderPath);
         var folder = Path.GetFullPath(runFolderPath);
         var files = new RunReportFiles(Path.Combine(folder, MarkdownFileName), Path.Combine(folder, HtmlFileName));
-        var utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
-        File.WriteAllText(files.MarkdownPath, MarkdownReportWriter.Render(model), utf8);
-        File.WriteAllText(files.HtmlPath, HtmlReportWriter.Render(model), utf8);
+        // Atomically (a temporary file, then a rename): a full disk leaves the old report or none, never half of one.
+        Core.Store.JsonFiles.WriteTextAtomically(files.MarkdownPath, MarkdownReportWriter.Render(model));
+        Core.Store.JsonFiles.WriteTextAtomically(files.HtmlPath, HtmlReportWriter.Render(model));
         return files;
     }
 }

@@ -166,7 +166,16 @@ public sealed class TrainStageExecutor : IStageExecutor
             metrics.RestoreFrom(resumeFrom);
             context.Progress.Log($"resumed from step {TrainerCheckpoint.LoadState(resumeFrom).GlobalStep} of {settings.TotalSteps} ({resumeFrom})");
         }
-        var result = trainer.Train(rows, resumeFrom, cancellationToken);
+        TrainingResult result;
+        try
+        {
+            result = trainer.Train(rows, resumeFrom, cancellationToken);
+        }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            context.Progress.Log(e.Message); // where it stopped and which checkpoint resumes it
+            throw;
+        }
         double runtime = clock.Elapsed.TotalSeconds;
 
         // The trainer's last log is at the last step, so the eval callback has already measured the final adapter.

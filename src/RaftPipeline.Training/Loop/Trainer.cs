@@ -148,7 +148,9 @@ public sealed class Trainer
                     state = state with { LossSinceLastLog = 0, StepsSinceLastLog = 0, TokensSinceLastLog = 0 };
                     clock.Restart();
                 }
-                bool due = _o.SaveSteps > 0 && state.GlobalStep % _o.SaveSteps == 0;
+                // Not after the last step: the caller saves the finished adapter next, and a resume always has a step
+                // left to run (so what is measured at the end, an eval loss, is measured again).
+                bool due = _o.SaveSteps > 0 && state.GlobalStep % _o.SaveSteps == 0 && state.GlobalStep < totalSteps;
                 bool stopping = cancellationToken.IsCancellationRequested && state.GlobalStep < totalSteps;
                 if (due || (stopping && _o.SaveSteps > 0))
                     lastCheckpoint = Checkpoint(state with { StepLosses = losses.ToList() }, optimizer);

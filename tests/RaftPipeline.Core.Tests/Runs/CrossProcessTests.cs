@@ -48,9 +48,12 @@ public class CrossProcessTests
         // The killed run wrote its files, then died before the rename: they sit in tmp/, untrusted.
         Assert.True(File.Exists(Path.Combine(staging, "out.txt")));
         Assert.StartsWith(f.Store.TempDirectory, staging);
+        // Its lock file still says "running", but nobody holds the run: every reader sees it interrupted.
+        Assert.Equal("running", RunLock.ReadRecorded(Path.Combine(f.Folder["killed"], RunLock.FileName)).Status);
         var killedLock = RunLock.Read(Path.Combine(f.Folder["killed"], RunLock.FileName));
-        Assert.Equal("running", killedLock.Status);
-        Assert.Equal(Running, killedLock.Stage("train")!.Status);
+        Assert.Equal("interrupted", killedLock.Status);
+        Assert.Equal(Interrupted, killedLock.Stage("train")!.Status);
+        Assert.Contains("stopped before it finished", killedLock.Stage("train")!.Error);
         Assert.Equal(Ran, killedLock.Stage("analyze")!.Status);
         var trainKey = killedLock.Stage("train")!.Key!;
         Assert.Null(f.Store.TryGet(trainKey));
@@ -62,9 +65,51 @@ public class CrossProcessTests
         Assert.StartsWith("train\n", File.ReadAllText(Path.Combine(f.Store.TryGet(trainKey)!.DataDirectory, "out.txt")));
 
         // gc removes what the killed process left behind.
-        var removed = new Core.Store.CacheCollector(f.Store).Collect([], TimeSpan.FromDays(7), DateTime.UtcNow, dryRun: false);
+        var removed = new Core.Store.CacheCollector(f.Store).Collect([], TimeSpan.FromDays(7), DateTime.UtcNow, dryRun: false).Removed;
         Assert.Contains(removed, r => r.Path == Path.GetDirectoryName(staging));
         Assert.Empty(Directory.EnumerateFileSystemEntries(f.Store.TempDirectory));
+    }
+
+    [Fact]
+    public async Task A_run_killed_by_sigkill_is_shown_running_while_alive_and_interrupted_after_and_the_next_run_records_it()
+    {
+        using var f = new PipelineFixture();
+        var marker = f.Folder["staged.txt"];
+        string runFolder;
+        using (var victim = new TestHostProcess(Args(f, f.Folder["victim"], "--gate-stage", "train", "--marker", marker)))
+        {
+            await victim.WaitForFileAsync(marker, Patience);
+            runFolder = f.Folder["victim"];
+            Assert.Equal("running", RunLock.Read(Path.Combine(runFolder, RunLock.FileName)).Status); // alive: still running
+            Assert.True(RunLiveness.IsHeld(runFolder));
+            victim.Kill();
+        }
+        Assert.False(RunLiveness.IsHeld(runFolder));
+        // Under the pipeline's runs folder, where the next run of the pipeline looks.
+        var history = RunFolder.DefaultPipelineRunsDirectory(f.Spec());
+        Directory.CreateDirectory(history);
+        var moved = Path.Combine(history, "20260101-000000");
+        Directory.Move(runFolder, moved);
+
+        var messages = new List<string>();
+        var next = await f.RunAsync(f.Spec(), observer: new MessageObserver(messages.Add));
+        Assert.Equal(RunOutcome.Succeeded, next.Outcome);
+        Assert.Contains($"an earlier run was interrupted in stage 'train' (its process died): {moved}", messages);
+        var onDisk = RunLock.ReadRecorded(Path.Combine(moved, RunLock.FileName));
+        Assert.Equal("interrupted", onDisk.Status);
+        Assert.Equal(Interrupted, onDisk.Stage("train")!.Status);
+        Assert.Equal(Ran, onDisk.Stage("analyze")!.Status);
+        Assert.False(File.Exists(Path.Combine(next.Folder.Path, RunLiveness.FileName))); // released when the run ended
+    }
+
+    sealed class MessageObserver(Action<string> say) : IRunObserver
+    {
+        public void Message(string text) => say(text);
+        public void RunStarted(IReadOnlyList<PlannedStage> stages) { }
+        public void StageStarted(string stage) { }
+        public void StageLog(string stage, string message) { }
+        public void StageProgress(string stage, string step, long done, long total, string? status) { }
+        public void StageFinished(StageRecord record) { }
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public class RunFolderTests
         Assert.Contains("run succeeded", log);
 
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "raft.lock.json")))!.AsObject();
-        Assert.Equal(["pipeline", "tool_version", "spec", "seed", "device", "cache", "targets", "started_utc", "finished_utc", "status", "stages"],
+        Assert.Equal(["pipeline", "tool_version", "spec", "seed", "device", "cache", "targets", "overrides", "started_utc", "finished_utc", "status", "stages"],
             json.Select(p => p.Key));
         Assert.Equal(["load", "format", "analyze", "train"], json["stages"]!.AsObject().Select(p => p.Key));
         var train = json["stages"]!["train"]!.AsObject();
@@ -52,7 +52,7 @@ public class RunFolderTests
     {
         using var f = new PipelineFixture();
         var first = await f.RunAsync(f.Spec());
-        var e = Assert.Throws<IOException>(() => RunFolder.Create(f.Spec(), first.Folder.Path, DateTime.UtcNow));
-        Assert.Contains("already holds a run", e.Message);
+        var e = Assert.Throws<Core.Store.StorageException>(() => RunFolder.Create(f.Spec(), first.Folder.Path, DateTime.UtcNow));
+        Assert.Equal($"run folder '{first.Folder.Path}': already holds a run (raft.lock.json); choose an empty or new folder", e.Message);
     }
 }

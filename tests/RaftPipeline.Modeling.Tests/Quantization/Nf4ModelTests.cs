@@ -77,4 +77,21 @@ public class Nf4ModelTests
         Assert.All(model.named_parameters().Where(p => p.parameter.requires_grad), p => Assert.NotNull(p.parameter.grad));
         Assert.All(model.named_parameters().Where(p => !p.parameter.requires_grad), p => Assert.Null(p.parameter.grad));
     }
+
+    [Fact]
+    public void Quantizing_a_checkpoint_whose_weights_do_not_fit_its_config_names_the_file_and_the_tensor()
+    {
+        using var dir = new TempDir();
+        using var scope = NewDisposeScope();
+        using (var model = TinyModels.Build(dtype: ScalarType.BFloat16))
+            Loading.PretrainedSaver.Save(model, dir.Path, ScalarType.BFloat16);
+        // The config now promises wider MLPs than the weights hold.
+        var configPath = Path.Combine(dir.Path, "config.json");
+        File.WriteAllText(configPath, File.ReadAllText(configPath).Replace("\"intermediate_size\": 48", "\"intermediate_size\": 64"));
+
+        var e = Assert.Throws<SafetensorsFormatException>(() => Nf4ModelStore.QuantizeFromCheckpoint(dir.Path).Dispose());
+        Assert.Equal(Path.Combine(dir.Path, "model.safetensors"), e.File);
+        Assert.Equal("model.layers.0.mlp.gate_proj.weight", e.Tensor);
+        Assert.Equal("stored shape [48, 32] does not match the model's [64, 32] (from config.json)", e.Problem);
+    }
 }

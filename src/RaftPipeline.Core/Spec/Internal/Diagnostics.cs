@@ -41,12 +41,13 @@ sealed class Diagnostics(string displayPath)
     public void Add(YamlNode node, string key, string message)
     {
         reported.Add(node);
-        errors.Add(new(Locate(node), key, message));
+        errors.Add(new(Locate(node), QuotedText.Cut(key, QuotedText.MaxChars * 2), QuotedText.Cut(message, QuotedText.MaxMessageChars)));
     }
 
     public bool IsReported(YamlNode node) => reported.Contains(node);
 
-    public void Add(SourceLocation location, string key, string message) => errors.Add(new(location, key, message));
+    public void Add(SourceLocation location, string key, string message) =>
+        errors.Add(new(location, QuotedText.Cut(key, QuotedText.MaxChars * 2), QuotedText.Cut(message, QuotedText.MaxMessageChars)));
 
     /// <summary>File errors by position, then override errors in the order given (a stable sort).</summary>
     public IReadOnlyList<SpecError> Sorted() =>

@@ -1,0 +1,191 @@
+using System.Security.Cryptography;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using RaftPipeline.Export.Gguf;
+using RaftPipeline.Export.Lora;
+using RaftPipeline.Export.Ollama;
+using RaftPipeline.Export.Source;
+using RaftPipeline.Export.Tokenizer;
+
+namespace RaftPipeline.Export;
+
+/// <summary>What to export: a Hugging Face model folder as one GGUF of <see cref="Type"/>, and optionally a peft adapter
+/// kept apart as a LoRA GGUF (the Modelfile then names it in ADAPTER).</summary>
+public sealed record GgufExportRequest(string ModelFolder, string OutputFolder, GgufFileType Type)
+{
+    public string? AdapterFolder { get; init; }
+    /// <summary>general.name and the file names' stem; absent: the model folder's name.</summary>
+    public string? Name { get; init; }
+}
+
+public sealed record GgufExportResult(string ModelPath, string? AdapterPath, string ModelfilePath, string ManifestPath, JsonObject Manifest);
+
+/// <summary>
+/// Writes a model folder (and an adapter) out for llama.cpp and Ollama: NAME-TYPE.gguf, NAME-lora.gguf, Modelfile and
+/// export.json (the files, their sha256, and every choice: architecture, pre-tokenizer, each tensor's type, the chat
+/// format of the TEMPLATE). Everything that could make the export wrong (family, type, tokenizer) is checked before
+/// the first byte is written.
+/// </summary>
+public static partial class GgufExport
+{
+    public const string ManifestFileName = "export.json";
+    public const string ModelfileFileName = "Modelfile";
+
+    public static GgufExportResult Run(GgufExportRequest request)
+    {
+        var config = ExportModelConfig.ReadFolder(request.ModelFolder);
+        var architecture = GgufArchitecture.For(config);
+        var tokenizer = GgufTokenizer.FromFolder(request.ModelFolder, config);
+        var tensors = SafetensorsTensors.Open(request.ModelFolder);
+        var name = Sanitize(request.Name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.ModelFolder))));
+        var plans = PlanTensors(architecture, tensors, request.Type);
+        var writeLora = request.AdapterFolder is null ? null
+            : LoraGgufWriter.Prepare(request.AdapterFolder, architecture, Path.Combine(request.OutputFolder, $"{name}-lora.gguf"), name + "-lora");
+
+        Directory.CreateDirectory(request.OutputFolder);
+        var typeName = GgufFileTypes.Name(request.Type);
+        var modelPath = Path.Combine(request.OutputFolder, $"{name}-{typeName}.gguf");
+        var metadata = new List<KeyValuePair<string, GgufValue>>
+        {
+            new("general.architecture", GgufValue.Str(architecture.Name)),
+            new("general.type", GgufValue.Str("model")),
+            new("general.name", GgufValue.Str(name)),
+            new("general.file_type", GgufValue.U32(GgufFileTypes.LlamaFileType(request.Type))),
+            new("general.quantization_version", GgufValue.U32(2)),
+        };
+        metadata.AddRange(architecture.Metadata());
+        metadata.AddRange(tokenizer.Metadata());
+        GgufWriter.Write(modelPath, metadata, plans);
+
+        var lora = writeLora?.Invoke();
+
+        var template = tokenizer.ChatTemplates.FirstOrDefault(t => t.Name == "default").Template;
+        var eosTexts = config.EosTokenIds.Concat(tokenizer.EosId is { } e ? [e] : [])
+            .Where(id => id >= 0 && id < tokenizer.Tokens.Count).Select(id => tokenizer.Tokens[id]).Distinct().ToList();
+        var modelfile = ModelfileWriter.Build("./" + Path.GetFileName(modelPath), lora is null ? null : "./" + Path.GetFileName(lora.Path),
+            template, eosTexts, request.ModelFolder);
+        var modelfilePath = Path.Combine(request.OutputFolder, ModelfileFileName);
+        File.WriteAllText(modelfilePath, modelfile.Text);
+
+        var manifest = new JsonObject
+        {
+            ["format"] = "gguf",
+            ["gguf_version"] = (int)GgufWriter.Version,
+            ["alignment"] = GgufWriter.DefaultAlignment,
+            ["architecture"] = architecture.Name,
+            ["name"] = name,
+            ["type"] = typeName,
+            ["file_type"] = GgufFileTypes.LlamaFileType(request.Type),
+            ["model"] = FileEntry(modelPath),
+            ["qk_permuted"] = architecture.PermutesQueryKey,
+            ["tokenizer"] = new JsonObject
+            {
+                ["model"] = tokenizer.Model,
+                ["pre"] = tokenizer.Pre,
+                ["tokens"] = tokenizer.Tokens.Count,
+                ["merges"] = tokenizer.Merges.Count,
+                ["bos_token_id"] = tokenizer.BosId,
+                ["eos_token_id"] = tokenizer.EosId,
+                ["padding_token_id"] = tokenizer.PadId,
+                ["add_bos_token"] = tokenizer.AddBos,
+                ["add_eos_token"] = tokenizer.AddEos,
+                ["chat_templates"] = new JsonArray(tokenizer.ChatTemplates.Select(t => (JsonNode)t.Name).ToArray()),
+            },
+            ["tensor_types"] = new JsonObject(plans.Select(p => KeyValuePair.Create(p.Name, (JsonNode?)GgmlTypes.Name(p.Type)))),
+            ["type_counts"] = new JsonObject(plans.GroupBy(p => GgmlTypes.Name(p.Type)).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => KeyValuePair.Create(g.Key, (JsonNode?)g.Count()))),
+            ["modelfile"] = new JsonObject
+            {
+                ["path"] = ModelfileFileName,
+                ["template"] = modelfile.Format switch
+                {
+                    ModelfileWriter.ChatFormat.ChatMl => "chatml",
+                    ModelfileWriter.ChatFormat.Llama3 => "llama3",
+                    _ => null,
+                },
+                ["stop"] = new JsonArray(modelfile.Stops.Select(s => (JsonNode)s).ToArray()),
+                ["parameters"] = new JsonObject(modelfile.Parameters.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
+            },
+        };
+        if (lora is not null)
+        {
+            var entry = FileEntry(lora.Path);
+            entry["rank"] = lora.Rank;
+            entry["alpha"] = lora.Alpha;
+            entry["tensors"] = lora.Tensors.Count;
+            manifest["adapter"] = entry;
+        }
+        var manifestPath = Path.Combine(request.OutputFolder, ManifestFileName);
+        File.WriteAllText(manifestPath, manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+        return new GgufExportResult(modelPath, lora?.Path, modelfilePath, manifestPath, manifest);
+    }
+
+    /// <summary>Checks a request without writing: family, tokenizer, tensor names and shapes. Throws <see cref="ExportException"/>.</summary>
+    public static void Check(string modelFolder, GgufFileType type)
+    {
+        var config = ExportModelConfig.ReadFolder(modelFolder);
+        var architecture = GgufArchitecture.For(config);
+        _ = GgufTokenizer.FromFolder(modelFolder, config);
+        _ = PlanTensors(architecture, SafetensorsTensors.Open(modelFolder), type);
+    }
+
+    static List<GgufTensorPlan> PlanTensors(GgufArchitecture architecture, SafetensorsTensors tensors, GgufFileType type)
+    {
+        var named = new List<(string Gguf, SafetensorsTensors.Entry Entry)>();
+        foreach (var e in tensors.Entries)
+            if (architecture.GgufName(e.Name) is { } gguf) named.Add((gguf, e));
+        var config = architecture.Config;
+        bool hasOutput = named.Any(n => n.Gguf == "output.weight");
+        if (!config.TieWordEmbeddings && !hasOutput)
+            throw new ExportException("lm_head.weight", "missing, and config.json does not tie the embeddings");
+        if (!named.Any(n => n.Gguf == "token_embd.weight")) throw new ExportException("model.embed_tokens.weight", "missing");
+        var chooser = new TensorTypeChooser(type, config.NumHiddenLayers, hasOutput);
+        var plans = new List<GgufTensorPlan>();
+        foreach (var (gguf, entry) in named.OrderBy(n => SortKey(n.Gguf)).ThenBy(n => n.Gguf, StringComparer.Ordinal))
+        {
+            var ggmlType = chooser.Choose(gguf, entry.Shape);
+            int? heads = architecture.PermuteHeads(gguf);
+            var shape = entry.Shape;
+            var source = entry.Name;
+            plans.Add(new GgufTensorPlan(gguf, shape, ggmlType, () =>
+            {
+                var values = tensors.ReadFloats(source);
+                if (heads is { } h) values = GgufArchitecture.PermuteRows(values, h, shape.Length == 2 ? (int)shape[1] : 1);
+                return GgufFileTypes.Encode(ggmlType, values);
+            }));
+        }
+        return plans;
+    }
+
+    /// <summary>token_embd, the blocks in order, output_norm, output: the order convert_hf_to_gguf usually writes.</summary>
+    static (int, int) SortKey(string name) => name switch
+    {
+        "token_embd.weight" => (0, 0),
+        "output_norm.weight" => (2, 0),
+        "output.weight" => (3, 0),
+        _ when name.StartsWith("blk.", StringComparison.Ordinal) => (1, int.Parse(name.AsSpan(4, name.IndexOf('.', 4) - 4))),
+        _ => (4, 0),
+    };
+
+    static JsonObject FileEntry(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return new JsonObject
+        {
+            ["path"] = Path.GetFileName(path),
+            ["bytes"] = stream.Length,
+            ["sha256"] = Convert.ToHexStringLower(SHA256.HashData(stream)),
+        };
+    }
+
+    [GeneratedRegex(@"[^A-Za-z0-9._-]+")]
+    private static partial Regex Unsafe();
+
+    static string Sanitize(string name)
+    {
+        var s = Unsafe().Replace(name, "-").Trim('-', '.');
+        return s.Length == 0 ? "model" : s;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using RaftPipeline.Export.Gguf;
+using RaftPipeline.Export.Tests.Support;
+
+namespace RaftPipeline.Export.Tests;
+
+/// <summary>What export refuses, before writing anything, and how it says so.</summary>
+public sealed class BadInputTests
+{
+    [Fact]
+    public void Unsupported_type_names_the_supported_ones()
+    {
+        var e = Assert.Throws<ExportException>(() => GgufFileTypes.Parse("q3_k_s", "export.type"));
+        Assert.Equal("export.type: GGUF type 'q3_k_s' is not supported (supported: f32, f16, bf16, q8_0, q4_k_m)", e.Message);
+    }
+
+    [Fact]
+    public void Unsupported_family_names_the_supported_ones_and_writes_nothing()
+    {
+        var folder = CopyOf("qwen2");
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!;
+        config["model_type"] = "mistral";
+        File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
+        var outDir = Path.Combine(folder, "out");
+        var e = Assert.Throws<ExportException>(() => GgufExport.Run(new GgufExportRequest(folder, outDir, GgufFileType.F16)));
+        Assert.Contains("model_type 'mistral' cannot be exported (supported: qwen3, qwen2, llama)", e.Message);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Tokenizer_with_an_unknown_split_regex_is_refused_with_the_reason()
+    {
+        var folder = CopyOf("qwen2");
+        var path = Path.Combine(folder, "tokenizer.json");
+        var tokenizer = JsonNode.Parse(File.ReadAllText(path))!;
+        // Digits in groups of two: a split no llama.cpp pre-tokenizer implements.
+        tokenizer["pre_tokenizer"]!["pretokenizers"]![0]!["pattern"]!["Regex"] = @"\p{N}{1,2}|[^\p{N}]+";
+        File.WriteAllText(path, tokenizer.ToJsonString());
+        var outDir = Path.Combine(folder, "out");
+        var e = Assert.Throws<ExportException>(() => GgufExport.Run(new GgufExportRequest(folder, outDir, GgufFileType.F16)));
+        Assert.StartsWith(path, e.Message);
+        Assert.Contains(@"/\p{N}{1,2}|[^\p{N}]+/) is not one llama.cpp knows by name; known: qwen2, llama-bpe", e.Message);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Adapter_on_the_embeddings_is_refused()
+    {
+        var folder = CopyOf("qwen2");
+        var adapter = Path.Combine(folder, "adapter");
+        Directory.CreateDirectory(adapter);
+        File.WriteAllText(Path.Combine(adapter, "adapter_config.json"), """{"peft_type": "LORA", "r": 2, "lora_alpha": 4, "target_modules": ["embed_tokens"]}""");
+        RaftPipeline.Modeling.Safetensors.SafetensorsWriter.Write(Path.Combine(adapter, "adapter_model.safetensors"),
+            [("base_model.model.model.embed_tokens.lora_A.weight", TorchSharp.torch.zeros(2, 512)), ("base_model.model.model.embed_tokens.lora_B.weight", TorchSharp.torch.zeros(256, 2))]);
+        var outDir = Path.Combine(folder, "out");
+        var e = Assert.Throws<ExportException>(() => GgufExport.Run(new GgufExportRequest(folder, outDir, GgufFileType.F16) { AdapterFolder = adapter }));
+        Assert.Contains("cannot adapt the embeddings or the output head", e.Message);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    static string CopyOf(string family)
+    {
+        var source = ModelFolders.Folder(family);
+        var dir = ModelFolders.NewTempDirectory("bad");
+        foreach (var f in Directory.GetFiles(source)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+        return dir;
+    }
+}
