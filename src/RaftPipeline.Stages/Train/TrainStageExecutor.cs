@@ -163,8 +163,8 @@ public sealed class TrainStageExecutor : IStageExecutor
         string? resumeFrom = ResumePoint(context, job);
         if (resumeFrom is not null)
         {
+            context.Progress.Log($"resumed from step {TrainerCheckpoint.StepOf(resumeFrom)} of {settings.TotalSteps} ({resumeFrom})");
             metrics.RestoreFrom(resumeFrom);
-            context.Progress.Log($"resumed from step {TrainerCheckpoint.LoadState(resumeFrom).GlobalStep} of {settings.TotalSteps} ({resumeFrom})");
         }
         TrainingResult result;
         try
@@ -175,6 +175,10 @@ public sealed class TrainStageExecutor : IStageExecutor
         {
             context.Progress.Log(e.Message); // where it stopped and which checkpoint resumes it
             throw;
+        }
+        catch (CheckpointResumeException e)
+        {
+            throw new InvalidDataException($"{e.Message}; `raft run --no-resume` starts this stage over", e);
         }
         double runtime = clock.Elapsed.TotalSeconds;
 

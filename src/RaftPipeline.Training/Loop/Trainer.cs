@@ -75,6 +75,7 @@ public sealed class Trainer
     /// Trains on <paramref name="rows"/>; resumes exactly from <paramref name="resumeFrom"/> if given (the result then
     /// covers the whole run: the per-step losses and log rows before the checkpoint come from it).
     /// </summary>
+    /// <exception cref="CheckpointResumeException"><paramref name="resumeFrom"/> cannot be resumed from; nothing was trained.</exception>
     /// <param name="cancellationToken">Checked at every step boundary but the last: when set, the trainer writes a
     /// checkpoint there (if it writes checkpoints at all and did not just write one), then throws
     /// <see cref="OperationCanceledException"/>; a resume from that checkpoint continues as if nothing happened.</param>
@@ -92,6 +93,7 @@ public sealed class Trainer
         torch.random.manual_seed(_o.Seed);
         string? lastCheckpoint = null;
         if (resumeFrom is not null)
+        try
         {
             state = TrainerCheckpoint.LoadState(resumeFrom);
             if (state.RowsPerStep != 0 && state.RowsPerStep != EffectiveBatchSize)
@@ -109,6 +111,10 @@ public sealed class Trainer
             using (var rng = tensor(Convert.FromBase64String(state.CpuRngState), dtype: ScalarType.Byte))
                 torch.random.set_rng_state(rng);
             lastCheckpoint = resumeFrom;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or System.Text.Json.JsonException or FormatException)
+        {
+            throw new CheckpointResumeException(resumeFrom, e);
         }
         int resumedFromStep = state.GlobalStep;
 
