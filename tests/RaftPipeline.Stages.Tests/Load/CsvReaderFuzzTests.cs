@@ -44,6 +44,15 @@ public class CsvReaderFuzzTests
         }, time: Mutations.Seconds, print: t => Convert.ToHexString(t.Item1) + " as " + encodings[t.Item2]);
     }
 
+    [Fact]
+    public void Found_by_fuzzing_an_odd_length_utf16_file_with_a_lone_surrogate_is_a_dataset_error_not_a_decoder_exception()
+    {
+        var bytes = Convert.FromHexString("EFDCBF636F6E746578742C7175657374696F6E2C636F740D0A");
+        var e = Assert.Throws<DatasetLoadException>(() => CsvDatasetReader.Read("/data/x.csv", bytes, TextEncodingKind.Utf16, new ColumnMapping(), "no"));
+        Assert.StartsWith("/data/x.csv: ", e.Message);
+        Assert.Contains("byte offset", e.Message);
+    }
+
     static Encoding CodePagesEncoding()
     {
         Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);

@@ -139,4 +139,21 @@ static class YamlPrecheck
         }
         return null;
     }
+
+    /// <summary>
+    /// The 1-based line whose inclusion first makes <paramref name="loads"/> fail: binary search over prefixes of whole
+    /// lines (the text as a whole fails). Only on the error path.
+    /// </summary>
+    public static int FirstFailingLine(string yaml, Func<string, bool> loads)
+    {
+        var lines = yaml.Split('\n');
+        int good = 0, bad = lines.Length; // a prefix of `good` lines loads; one of `bad` lines does not
+        while (bad - good > 1)
+        {
+            var middle = (good + bad) / 2;
+            if (loads(string.Join('\n', lines.Take(middle)) + "\n")) good = middle;
+            else bad = middle;
+        }
+        return bad;
+    }
 }
