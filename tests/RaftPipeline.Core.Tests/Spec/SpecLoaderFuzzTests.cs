@@ -47,4 +47,13 @@ public class SpecLoaderFuzzTests
         Assert.Equal(new SourceLocation("/specs/p.yaml", 3, 1), error.Location); // the empty key
         Assert.StartsWith("YAML syntax: cannot make sense of this line", error.Message);
     }
+
+    [Fact]
+    public void Found_by_fuzzing_an_alias_inside_its_own_anchor_is_a_located_error_not_a_recursion_exception()
+    {
+        const string yaml = "name: x\nstages:\n  a: &s\n    kind: model\n    parb: *s\n";
+        var error = Assert.Single(SpecLoader.LoadText(yaml, "/specs/p.yaml").Errors);
+        Assert.Equal(new SourceLocation("/specs/p.yaml", 5, 11), error.Location);
+        Assert.Equal("the alias *s is inside the node &s it refers to (a cycle); expected an alias of a finished node", error.Message);
+    }
 }
