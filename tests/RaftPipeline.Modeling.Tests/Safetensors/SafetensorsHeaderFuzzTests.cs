@@ -52,4 +52,17 @@ public class SafetensorsHeaderFuzzTests
             }
         }, time: Mutations.Seconds, print: b => Convert.ToHexString(b));
     }
+
+    [Fact]
+    public void Found_by_fuzzing_a_lone_surrogate_escape_in_a_name_is_a_format_error_not_an_InvalidOperationException()
+    {
+        using var dir = new Support.TempDir();
+        var path = Path.Combine(dir.Path, "x.safetensors");
+        File.WriteAllBytes(path, Frame("""{"_\ud800_":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 4));
+        using var handle = File.OpenHandle(path);
+        var e = Assert.Throws<SafetensorsFormatException>(() => SafetensorsHeader.Read(handle, path));
+        Assert.Equal(path, e.File);
+        Assert.StartsWith("header (bytes 8..", e.Problem);
+        Assert.Contains("not valid Unicode", e.Problem);
+    }
 }
