@@ -8,6 +8,7 @@ using RaftPipeline.Stages.Load;
 using RaftPipeline.Stages.Lora;
 using RaftPipeline.Stages.Merge;
 using RaftPipeline.Stages.Preset;
+using RaftPipeline.Stages.Push;
 using RaftPipeline.Stages.Quantize;
 using RaftPipeline.Stages.Train;
 
@@ -33,5 +34,6 @@ public static class StageExecutors
         new GenerateStageExecutor(),
         new EvalStageExecutor(),
         new ExportStageExecutor(),
+        new PushStageExecutor(),
     ];
 }

@@ -39,7 +39,8 @@ public sealed class PushTests : HubTestBase
         Assert.Equal([weightsSha], Server.VerifiedOids);
         Assert.Equal(commit.Commit, result.CommitOid);
         Assert.Equal($"{Server.Endpoint}/me/tuned/commit/{commit.Commit}", result.CommitUrl);
-        Assert.Equal((3, 1, 1), (result.Files, result.LfsFiles, result.Uploaded));
+        Assert.Equal((3, 1, 1), (result.Files.Count, result.LfsFiles, result.Uploaded));
+        Assert.Equal(weightsSha, result.Files.Single(f => f.Path == "adapter_model.safetensors").Sha256);
 
         var requests = TakeRequests();
         // The bytes went to the storage URL without the token; every Hub API call carried it.

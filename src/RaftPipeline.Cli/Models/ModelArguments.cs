@@ -1,3 +1,4 @@
+using RaftPipeline.Cli.Artifacts;
 using RaftPipeline.Cli.Console;
 using RaftPipeline.Hub;
 using RaftPipeline.Hub.Download;
@@ -5,8 +6,9 @@ using RaftPipeline.Hub.Download;
 namespace RaftPipeline.Cli.Models;
 
 /// <summary>
-/// The one place the verbs turn a model option (<c>--model</c>, <c>--base</c>, <c>--adapter</c>) into a folder: a path
-/// that exists is used as it is; otherwise <c>org/name</c> or <c>org/name@revision</c> is a Hugging Face model id,
+/// The one place the verbs turn a model option (<c>--model</c>, <c>--base</c>, <c>--adapter</c>) into a folder:
+/// <c>SPEC:STAGE</c> is that stage's artifact in the spec's cache (<see cref="StageArtifactResolver"/>); a path that
+/// exists is used as it is; otherwise <c>org/name</c> or <c>org/name@revision</c> is a Hugging Face model id,
 /// found in the shared HF cache or downloaded into it (HF_ENDPOINT, HF_TOKEN, HF_HOME/HF_HUB_CACHE, HF_HUB_OFFLINE);
 /// anything else is left as given, for the verb's own "folder not found".
 /// </summary>
@@ -21,6 +23,13 @@ public static class ModelArguments
         HubModelResolver? resolver = null;
         foreach (var (option, value) in options)
         {
+            // SPEC:STAGE (pipeline.yaml:merged): that stage's artifact in the spec's cache.
+            if (value is not null && StageArtifactResolver.TryParse(value, out _, out _))
+            {
+                if (!StageArtifactResolver.TryFolder(option, value, out var artifact, out var problem)) return new Resolution(paths, problem);
+                paths.Add(artifact);
+                continue;
+            }
             if (value is null || File.Exists(value) || Directory.Exists(value) || !HubModelId.TryParse(value, out var id))
             {
                 paths.Add(value);

@@ -24,6 +24,9 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
     /// </summary>
     public bool VerifyReused { get; init; }
 
+    /// <summary>The run's <c>--set</c> overrides, recorded in the lock file.</summary>
+    public IReadOnlyList<string> Overrides { get; init; } = [];
+
     /// <summary>
     /// Let a stage resume from the checkpoint area its key's failed or killed attempt left (<see cref="CheckpointAreas"/>);
     /// false clears the area before the stage runs (<c>--no-resume</c>).
@@ -40,7 +43,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             s.Material.Parameters, s.InputsJson(), new JsonObject(), null)).ToList();
         var lockFile = new RunLock(
             spec.Name, ToolInfo.Version, Path.GetFileName(spec.SourceFile), spec.Seed, RunLock.DeviceName(device),
-            store.Root, targets, DateTime.UtcNow, null, "running", records);
+            store.Root, targets, DateTime.UtcNow, null, "running", records) { Overrides = Overrides };
         try
         {
             lockFile.Write(folder.LockPath);
@@ -141,6 +144,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
         {
             ArtifactStore.MarkUsed(existing);
             ArtifactStore.RestoreReport(existing, folder.StageReportDirectory(stage.Name));
+            folder.LinkArtifact(stage.Name, existing.DataDirectory);
             log.Write(stage.Name, $"reused {stage.Key}");
             return record with
             {
@@ -204,6 +208,7 @@ public sealed class PipelineExecutor(ArtifactStore store, IRunObserver observer)
             log.Write(stage.Name, $"publishing failed: {e}");
             return record with { Status = StageStatus.Failed, DurationSeconds = clock.Elapsed.TotalSeconds, Error = $"publishing its artifact failed: {e.Message}" };
         }
+        folder.LinkArtifact(stage.Name, entry.DataDirectory);
         log.Write(stage.Name, $"ran in {clock.Elapsed.TotalSeconds:0.###} s; published {entry.Manifest.Files.Count} files to {entry.EntryDirectory}");
         RemoveCheckpoints(checkpoints, stage, log);
         return record with

@@ -54,7 +54,7 @@ public sealed class PipelineRunner(StageExecutorRegistry registry)
         using (log)
         {
             observer.Message($"run folder: {folder.Path}");
-            var executor = new PipelineExecutor(store, observer) { VerifyReused = request.Verify, Resume = request.Resume };
+            var executor = new PipelineExecutor(store, observer) { VerifyReused = request.Verify, Resume = request.Resume, Overrides = request.Overrides };
             var lockFile = await executor.RunAsync(spec, stages, request.Targets, request.Device, folder, log, cancellationToken).ConfigureAwait(false);
             return new RunResult(folder, lockFile);
         }

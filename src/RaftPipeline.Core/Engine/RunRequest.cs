@@ -29,6 +29,8 @@ public sealed record RunRequest
     /// </summary>
     public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromMinutes(30);
 
+    /// <summary>The <c>--set</c> overrides the spec was loaded with, recorded in the lock file.</summary>
+    public IReadOnlyList<string> Overrides { get; init; } = [];
     /// <summary>
     /// Resolves a Hugging Face model id input to its snapshot in the HF cache, downloading what is missing; null: a
     /// spec with model ids is refused (the caller builds it from the environment, which Core never reads).

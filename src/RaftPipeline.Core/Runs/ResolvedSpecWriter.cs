@@ -26,6 +26,7 @@ public static class ResolvedSpecWriter
                 {
                     StageInput.FromStage s => s.Stage,
                     StageInput.FromPath p => p.Path,
+                    StageInput.FromHub h => h.Id.ToString(), // as written; the lock file records the commit it resolved to
                     _ => throw new NotSupportedException(v.GetType().Name),
                 }).ToList();
                 inputs[slot] = texts.Count == 1 ? texts[0] : texts;

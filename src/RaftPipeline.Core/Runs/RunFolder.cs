@@ -7,7 +7,9 @@ namespace RaftPipeline.Core.Runs;
 /// <summary>
 /// One run's folder: <c>runs/&lt;pipeline&gt;/&lt;yyyyMMdd-HHmmss&gt;/</c> (UTC) beside the spec, or the folder given
 /// with <c>--run-dir</c>. It holds <c>spec.resolved.yaml</c>, <c>raft.lock.json</c>, <c>run.log</c> and
-/// <c>stages/&lt;name&gt;/</c>, each stage's report folder.
+/// <c>stages/&lt;name&gt;/</c>, each stage's report folder, with <c>artifact</c> in it: a symbolic link to the stage's
+/// artifact in the cache (relative, so a tree moved whole keeps working), or, where the file system refuses links,
+/// <c>artifact.path</c>, a text file holding the artifact's absolute path.
 /// </summary>
 public sealed class RunFolder
 {
@@ -16,6 +18,10 @@ public sealed class RunFolder
     public const string LogFileName = "run.log";
     public const string StagesFolderName = "stages";
     public const string TimestampFormat = "yyyyMMdd-HHmmss";
+    /// <summary>In <c>stages/&lt;name&gt;/</c>: the link to the stage's artifact (its cache entry's data/ folder).</summary>
+    public const string ArtifactLinkName = "artifact";
+    /// <summary>In <c>stages/&lt;name&gt;/</c>, where no link could be made: the artifact's absolute path, one line.</summary>
+    public const string ArtifactPathFileName = "artifact.path";
 
     RunFolder(string path) => Path = path;
 
@@ -30,6 +36,42 @@ public sealed class RunFolder
         var dir = System.IO.Path.Combine(Path, StagesFolderName, stage);
         Directory.CreateDirectory(dir);
         return dir;
+    }
+
+    /// <summary>
+    /// Links <c>stages/&lt;stage&gt;/artifact</c> to <paramref name="artifactDirectory"/> (a symbolic link with a relative
+    /// target), or writes <c>artifact.path</c> when the file system or the platform refuses links (Windows without
+    /// the privilege). Returns the link or file made.
+    /// </summary>
+    public string LinkArtifact(string stage, string artifactDirectory)
+    {
+        var dir = StageReportDirectory(stage);
+        var link = System.IO.Path.Combine(dir, ArtifactLinkName);
+        var pathFile = System.IO.Path.Combine(dir, ArtifactPathFileName);
+        var target = System.IO.Path.GetFullPath(artifactDirectory);
+        try
+        {
+            if (new FileInfo(link).LinkTarget is not null) File.Delete(link);
+            Directory.CreateSymbolicLink(link, System.IO.Path.GetRelativePath(dir, target));
+            return link;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
+        {
+            File.WriteAllText(pathFile, target + "\n");
+            return pathFile;
+        }
+    }
+
+    /// <summary>
+    /// The artifact folder a stage folder points to (through its link or its artifact.path), or null when it has
+    /// neither; for readers of run folders.
+    /// </summary>
+    public static string? ArtifactOf(string stageDirectory)
+    {
+        var link = new DirectoryInfo(System.IO.Path.Combine(stageDirectory, ArtifactLinkName));
+        if (link.LinkTarget is { } target) return System.IO.Path.GetFullPath(System.IO.Path.Combine(stageDirectory, target));
+        var pathFile = System.IO.Path.Combine(stageDirectory, ArtifactPathFileName);
+        return File.Exists(pathFile) ? File.ReadAllText(pathFile).Trim() : null;
     }
 
     /// <summary>Where the runs of <paramref name="spec"/> go by default: <c>runs/&lt;pipeline&gt;/</c> beside the spec file.</summary>

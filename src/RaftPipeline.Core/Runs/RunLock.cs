@@ -26,6 +26,12 @@ public sealed record RunLock(
 {
     public const string FileName = "raft.lock.json";
 
+    /// <summary>
+    /// The run's <c>--set</c> overrides, as given; null when unknown (a lock file written before they were recorded).
+    /// <c>cache gc</c> keeps the latest run of each set of overrides, so a smoke run does not displace the real one.
+    /// </summary>
+    public IReadOnlyList<string>? Overrides { get; init; }
+
     public StageRecord? Stage(string name) => Stages.FirstOrDefault(s => s.Name == name);
 
     public JsonObject ToJson()
@@ -58,6 +64,7 @@ public sealed record RunLock(
             ["device"] = Device,
             ["cache"] = Cache,
             ["targets"] = new JsonArray(Targets.Select(t => (JsonNode)JsonValue.Create(t)).ToArray()),
+            ["overrides"] = Overrides is null ? null : new JsonArray(Overrides.Select(t => (JsonNode)JsonValue.Create(t)).ToArray()),
             ["started_utc"] = FormatTime(StartedUtc),
             ["finished_utc"] = FinishedUtc is { } f ? FormatTime(f) : null,
             ["status"] = Status,
@@ -152,7 +159,10 @@ public sealed record RunLock(
                 ParseTime(o["started_utc"]!.GetValue<string>()),
                 o["finished_utc"]?.GetValue<string>() is { } f ? ParseTime(f) : null,
                 o["status"]?.GetValue<string>() ?? "",
-                stages);
+                stages)
+            {
+                Overrides = (o["overrides"] as JsonArray)?.Select(t => t!.GetValue<string>()).ToList(),
+            };
         }
         catch (Exception e) when (e is InvalidOperationException or NullReferenceException or FormatException or InvalidCastException)
         {

@@ -9,6 +9,8 @@ public enum DeviceKind { Cpu, Cuda, Auto }
 /// </summary>
 /// <param name="SourceFile">Absolute path of the YAML file; relative paths in the spec are resolved against its folder.</param>
 /// <param name="CacheDirectory">Absolute path of the artifact cache root.</param>
+/// <remarks><see cref="Exports"/> is the top-level <c>export:</c> map; it has nothing to do with a stage of kind
+/// <c>export</c> (which converts a model, e.g. to GGUF, as a stage of the DAG).</remarks>
 public sealed record PipelineSpec(
     string Name,
     long Seed,
@@ -16,4 +18,11 @@ public sealed record PipelineSpec(
     string CacheDirectory,
     IReadOnlyDictionary<string, string> Vars,
     IReadOnlyList<StageSpec> Stages,
-    string SourceFile);
+    string SourceFile)
+{
+    /// <summary>
+    /// The top-level <c>export:</c> map: stage name → absolute folder that <c>raft run</c> copies the stage's artifact
+    /// to after the run (writable, replaced atomically). Not part of any stage's key.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Exports { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+}

@@ -51,6 +51,7 @@ public static class SpecJson
     {
         StageInput.FromStage s => new JsonObject { ["stage"] = s.Stage },
         StageInput.FromPath p => new JsonObject { ["path"] = p.Path },
+        StageInput.FromHub h => new JsonObject { ["hub"] = h.Id.ToString() },
         _ => throw new NotSupportedException(input.GetType().Name),
     };
 

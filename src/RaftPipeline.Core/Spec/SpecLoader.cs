@@ -11,7 +11,7 @@ namespace RaftPipeline.Core.Spec;
 public static class SpecLoader
 {
     /// <summary>The top-level keys of a spec, in the order the docs list them.</summary>
-    public static IReadOnlyList<string> TopLevelKeys { get; } = ["name", "seed", "device", "cache", "vars", "stages"];
+    public static IReadOnlyList<string> TopLevelKeys { get; } = ["name", "seed", "device", "cache", "vars", "export", "stages"];
 
     /// <summary>Loads <paramref name="specPath"/>; errors name the file as given here (relative stays relative).</summary>
     /// <param name="overrides"><c>KEY=VALUE</c> strings from <c>--set</c>, applied in order.</param>

@@ -49,8 +49,11 @@ public static class StageKindCatalog
             ModelSlot("adapter", false, AdapterKinds, "The tuned adapter; absent: the base model only."),
             Slot("data", true, false, false, ["load"], "The rows to evaluate on (the load stage's test split).")),
         Kind<ExportParameters>("export",
-            Slot("model", true, false, true, FullPrecisionKinds, "The 16-bit model folder (a merge stage's output, or the base when an adapter is given)."),
-            Slot("adapter", false, false, true, AdapterKinds, "A LoRA adapter: merged first, or written as a LoRA GGUF (merge: false).")),
+            ModelSlot("model", true, FullPrecisionKinds, "The 16-bit model folder (a merge stage's output, or the base when an adapter is given)."),
+            ModelSlot("adapter", false, AdapterKinds, "A LoRA adapter: merged first, or written as a LoRA GGUF (merge: false).")),
+        Kind<PushParameters>("push",
+            Slot("folder", true, false, true, ["train", "lora", "merge", "model", "quantize"],
+                "The adapter or model folder to upload: its model and tokenizer files and README.md (the model card).")),
     ];
 
     public static StageKindInfo? Find(string kind) => Kinds.FirstOrDefault(k => k.Name == kind);

@@ -40,9 +40,9 @@ public sealed class HubUploader(HubSettings settings, IHubProgress? progress = n
                 $"pushing to {request.RepoId} needs a token with write access: set HF_TOKEN or log in (`hf auth login` writes $HF_HOME/token)");
         if (!Directory.Exists(request.Folder))
             throw new DirectoryNotFoundException($"folder to push not found: {request.Folder}");
-        var files = Directory.EnumerateFiles(request.Folder, "*", SearchOption.AllDirectories)
-            .Select(full => Describe(request.Folder, full))
-            .OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
+        var paths = request.Files?.Select(p => Path.Combine(request.Folder, p.Replace('/', Path.DirectorySeparatorChar)))
+                    ?? Directory.EnumerateFiles(request.Folder, "*", SearchOption.AllDirectories);
+        var files = paths.Select(full => Describe(request.Folder, full)).OrderBy(f => f.Path, StringComparer.Ordinal).ToList();
         if (files.Count == 0) throw new HubException(HubErrorKind.Unsupported, $"nothing to push: {request.Folder} is empty");
 
         using var http = new HttpClient(handler ?? new SocketsHttpHandler { AllowAutoRedirect = false }, disposeHandler: handler is null)
@@ -54,7 +54,7 @@ public sealed class HubUploader(HubSettings settings, IHubProgress? progress = n
         var uploaded = lfs.Count == 0 ? 0 : UploadLfs(http, request, lfs, cancellation);
         var (oid, url) = Commit(http, request, files);
         progress.Note($"pushed {files.Count} files ({lfs.Count} through LFS, {uploaded} uploaded) to {request.RepoId}: {url}");
-        return new PushResult(request.RepoId, oid, url, files.Count, lfs.Count, uploaded);
+        return new PushResult(request.RepoId, oid, url, files.Select(f => new PushedFile(f.Path, f.Size, f.Sha256, f.Lfs)).ToList(), uploaded);
     }
 
     static LocalFile Describe(string root, string full)

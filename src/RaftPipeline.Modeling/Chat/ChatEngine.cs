@@ -187,16 +187,25 @@ public sealed class ChatEngine : IDisposable
     /// <summary>
     /// Queues one prompt for the shared decode loop, which steps it together with the other requests waiting at the
     /// same time, and streams its text; the last update carries the answer (finish reason, usage). Cancelling
-    /// <paramref name="cancellation"/> ends the row at the next step (finish <see cref="FinishReason.Cancelled"/>)
-    /// and the enumeration with an <see cref="OperationCanceledException"/>.
+    /// <paramref name="cancellation"/>, or leaving the enumeration early, ends the row at the next step (finish
+    /// <see cref="FinishReason.Cancelled"/>); a cancelled enumeration throws <see cref="OperationCanceledException"/>.
     /// </summary>
     public async IAsyncEnumerable<ChatStreamUpdate> StreamAsync(IReadOnlyList<int> promptIds, GenerationOptions options,
         [EnumeratorCancellation] CancellationToken cancellation = default)
     {
         options.Validate();
         if (promptIds.Count == 0) throw new ArgumentException("the prompt encodes to no tokens", nameof(promptIds));
-        var reader = _queue.Value.Enqueue(promptIds, options, cancellation);
-        await foreach (var update in reader.ReadAllAsync(cancellation).ConfigureAwait(false)) yield return update;
+        // A caller that stops reading early (breaks out of its loop) ends the row too, not only one that cancels.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var reader = _queue.Value.Enqueue(promptIds, options, stop.Token);
+        try
+        {
+            await foreach (var update in reader.ReadAllAsync(cancellation).ConfigureAwait(false)) yield return update;
+        }
+        finally
+        {
+            stop.Cancel();
+        }
     }
 
     /// <summary><see cref="StreamAsync"/>, collected.</summary>

@@ -75,7 +75,7 @@ public static class ModelConfigReader
                 InitializerRange = r.OptionalDouble("initializer_range") ?? 0.02,
             };
             var config = descriptor.Read(shared, r);
-            var act = r.OptionalString("hidden_act") ?? "silu";
+            var act = r.OptionalString("hidden_act") ?? config.HiddenAct;
             if (act != config.HiddenAct)
                 throw new ModelConfigException(file, "hidden_act",
                     $"'{act}' is not supported for {modelType} (supported: {config.HiddenAct})");

@@ -26,6 +26,11 @@ public abstract class FamilyDescriptor
     /// <summary>Phi-3: q|k|v as one qkv_proj and gate|up as one gate_up_proj, in the checkpoint and as LoRA targets.</summary>
     public virtual bool FusedProjections => false;
 
+    /// <summary>The projections peft's LoRA targets by name for this family (its linear slots' names).</summary>
+    public virtual IReadOnlyList<string> LoraTargetNames => FusedProjections
+        ? ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"]
+        : ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+
     /// <summary>Gemma: every RMSNorm multiplies by (1 + weight) in fp32 (1), not by weight (0).</summary>
     public virtual double NormWeightOffset => 0;
 

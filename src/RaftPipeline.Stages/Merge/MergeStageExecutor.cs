@@ -23,10 +23,6 @@ public sealed class MergeStageExecutor : IStageExecutor
     public const string EvalSlot = "eval";
     public const string AdapterFolder = "adapter";
 
-    /// <summary>Copied into the report folder: the two cards.</summary>
-    public const string ModelCardReport = "model_card.md";
-    public const string AdapterCardReport = "adapter_card.md";
-
     public string Kind => "merge";
 
     /// <summary>1: streamed fp32 merge cast to the chosen dtype, transformers' shard sizes, cards with data hashes and eval.</summary>
@@ -56,11 +52,11 @@ public sealed class MergeStageExecutor : IStageExecutor
                 File.Copy(Path.Combine(baseDir, name), Path.Combine(output, name));
 
         var adapterCopy = CopyAdapter(adapterDir, baseDir, Path.Combine(output, AdapterFolder), baseModel);
-        var adapterCard = AdapterCard.Write(adapterCopy, baseModel, evalDir, baseDir);
+        // The cards live beside what they describe (README.md at the root, adapter/README.md), and nowhere else: the
+        // run folder reaches them through stages/<name>/artifact, where adapter/ really is beside the model card.
+        AdapterCard.Write(adapterCopy, baseModel, evalDir, baseDir);
         var facts = CardFacts.Read(adapterCopy, baseModel, evalDir, baseDir);
-        var modelCard = MergedModelCard.Write(output, facts, dtypeName);
-        File.Copy(modelCard, Path.Combine(context.ReportDirectory, ModelCardReport), overwrite: true);
-        File.Copy(adapterCard, Path.Combine(context.ReportDirectory, AdapterCardReport), overwrite: true);
+        MergedModelCard.Write(output, facts, dtypeName, AdapterFolder);
 
         context.Progress.Log($"merged {result.MergedKeys.Count} weights into {baseModel} ({dtypeName}), " +
             $"{result.WeightFiles.Count} safetensors file(s); adapter copied to {AdapterFolder}/");

@@ -7,15 +7,21 @@ public static class MergedModelCard
 {
     public const string FileName = "README.md";
 
-    /// <summary>Writes <paramref name="mergedDir"/>/README.md; the facts come from the adapter that was merged (see <see cref="CardFacts.Read"/>).</summary>
-    public static string Write(string mergedDir, CardFacts facts, string dtypeName)
+    /// <summary>
+    /// Writes <paramref name="mergedDir"/>/README.md; the facts come from the adapter that was merged (see
+    /// <see cref="CardFacts.Read"/>). <paramref name="adapterFolder"/>: the subfolder of <paramref name="mergedDir"/> that
+    /// holds the adapter alone, named by the card only when it is really there.
+    /// </summary>
+    public static string Write(string mergedDir, CardFacts facts, string dtypeName, string? adapterFolder = null)
     {
+        if (adapterFolder is not null && !File.Exists(Path.Combine(mergedDir, adapterFolder, Modeling.Adapters.AdapterConfig.FileName)))
+            throw new InvalidOperationException($"{mergedDir}: the card would name {adapterFolder}/, which holds no adapter");
         var path = Path.Combine(mergedDir, FileName);
-        File.WriteAllText(path, Render(facts, dtypeName));
+        File.WriteAllText(path, Render(facts, dtypeName, adapterFolder));
         return path;
     }
 
-    public static string Render(CardFacts facts, string dtypeName)
+    public static string Render(CardFacts facts, string dtypeName, string? adapterFolder = null)
     {
         var md = new StringBuilder();
         var tags = new List<string>();
@@ -24,7 +30,9 @@ public static class MergedModelCard
         CardMarkdown.FrontMatter(md, facts, "transformers", tags);
         md.Append("# ").Append(facts.BaseModel).Append(" + LoRA (merged)\n\n");
         md.Append("The base model with a LoRA adapter merged into its weights (W' = W + (lora_alpha / r) · B · A), saved in ")
-          .Append(dtypeName).Append(". The adapter alone is in `adapter/`.\n\n");
+          .Append(dtypeName).Append('.');
+        if (adapterFolder is not null) md.Append(" The adapter alone is in `").Append(adapterFolder).Append("/`.");
+        md.Append("\n\n");
         CardMarkdown.BaseModel(md, facts);
         CardMarkdown.DataFiles(md, facts);
         CardMarkdown.Hyperparameters(md, facts);

@@ -58,9 +58,13 @@ internal sealed class StageFiles
         return notes;
     }
 
-    /// <summary>The files of the stage's report folder, relative to the run folder, in ordinal order.</summary>
+    /// <summary>
+    /// The files of the stage's report folder, relative to the run folder, in ordinal order; links (the
+    /// <c>artifact</c> link into the cache) are neither listed nor followed.
+    /// </summary>
     public IReadOnlyList<string> List() =>
         System.IO.Directory.Exists(Directory)
-            ? System.IO.Directory.EnumerateFiles(Directory, "*", SearchOption.AllDirectories).Select(Display).Order(StringComparer.Ordinal).ToList()
+            ? System.IO.Directory.EnumerateFiles(Directory, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint })
+                .Select(Display).Order(StringComparer.Ordinal).ToList()
             : [];
 }

@@ -163,10 +163,23 @@ public sealed class TrainStageExecutor : IStageExecutor
         string? resumeFrom = ResumePoint(context, job);
         if (resumeFrom is not null)
         {
+            context.Progress.Log($"resumed from step {TrainerCheckpoint.StepOf(resumeFrom)} of {settings.TotalSteps} ({resumeFrom})");
             metrics.RestoreFrom(resumeFrom);
-            context.Progress.Log($"resumed from step {TrainerCheckpoint.LoadState(resumeFrom).GlobalStep} of {settings.TotalSteps} ({resumeFrom})");
         }
-        var result = trainer.Train(rows, resumeFrom, cancellationToken);
+        TrainingResult result;
+        try
+        {
+            result = trainer.Train(rows, resumeFrom, cancellationToken);
+        }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            context.Progress.Log(e.Message); // where it stopped and which checkpoint resumes it
+            throw;
+        }
+        catch (CheckpointResumeException e)
+        {
+            throw new InvalidDataException($"{e.Message}; `raft run --no-resume` starts this stage over", e);
+        }
         double runtime = clock.Elapsed.TotalSeconds;
 
         // The trainer's last log is at the last step, so the eval callback has already measured the final adapter.

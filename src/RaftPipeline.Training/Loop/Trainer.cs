@@ -75,6 +75,7 @@ public sealed class Trainer
     /// Trains on <paramref name="rows"/>; resumes exactly from <paramref name="resumeFrom"/> if given (the result then
     /// covers the whole run: the per-step losses and log rows before the checkpoint come from it).
     /// </summary>
+    /// <exception cref="CheckpointResumeException"><paramref name="resumeFrom"/> cannot be resumed from; nothing was trained.</exception>
     /// <param name="cancellationToken">Checked at every step boundary but the last: when set, the trainer writes a
     /// checkpoint there (if it writes checkpoints at all and did not just write one), then throws
     /// <see cref="OperationCanceledException"/>; a resume from that checkpoint continues as if nothing happened.</param>
@@ -92,6 +93,7 @@ public sealed class Trainer
         torch.random.manual_seed(_o.Seed);
         string? lastCheckpoint = null;
         if (resumeFrom is not null)
+        try
         {
             state = TrainerCheckpoint.LoadState(resumeFrom);
             if (state.RowsPerStep != 0 && state.RowsPerStep != EffectiveBatchSize)
@@ -109,6 +111,10 @@ public sealed class Trainer
             using (var rng = tensor(Convert.FromBase64String(state.CpuRngState), dtype: ScalarType.Byte))
                 torch.random.set_rng_state(rng);
             lastCheckpoint = resumeFrom;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or System.Text.Json.JsonException or FormatException)
+        {
+            throw new CheckpointResumeException(resumeFrom, e);
         }
         int resumedFromStep = state.GlobalStep;
 
@@ -148,7 +154,9 @@ public sealed class Trainer
                     state = state with { LossSinceLastLog = 0, StepsSinceLastLog = 0, TokensSinceLastLog = 0 };
                     clock.Restart();
                 }
-                bool due = _o.SaveSteps > 0 && state.GlobalStep % _o.SaveSteps == 0;
+                // Not after the last step: the caller saves the finished adapter next, and a resume always has a step
+                // left to run (so what is measured at the end, an eval loss, is measured again).
+                bool due = _o.SaveSteps > 0 && state.GlobalStep % _o.SaveSteps == 0 && state.GlobalStep < totalSteps;
                 bool stopping = cancellationToken.IsCancellationRequested && state.GlobalStep < totalSteps;
                 if (due || (stopping && _o.SaveSteps > 0))
                     lastCheckpoint = Checkpoint(state with { StepLosses = losses.ToList() }, optimizer);

@@ -57,6 +57,10 @@ public static class TrainerCheckpoint
             .ToList();
     }
 
+    /// <summary>The optimizer step a checkpoint folder was written at, from its name (<c>checkpoint-N</c>).</summary>
+    public static int StepOf(string checkpointDir) =>
+        int.Parse(Path.GetFileName(checkpointDir.TrimEnd('/', '\\')).AsSpan(FolderPrefix.Length), System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The newest complete checkpoint in <paramref name="outputDir"/>, or null when there is none.</summary>
     public static string? Newest(string outputDir) => List(outputDir) is { Count: > 0 } all ? all[^1].Path : null;
 
@@ -73,8 +77,15 @@ public static class TrainerCheckpoint
         string path = Path.Combine(checkpointDir, StateFile);
         if (!File.Exists(path))
             throw new FileNotFoundException($"not a trainer checkpoint: {path} is missing", path);
-        return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json)
-               ?? throw new InvalidDataException($"{path}: empty trainer state");
+        try
+        {
+            return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json)
+                   ?? throw new InvalidDataException($"{path}: empty trainer state");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a trainer state ({e.Message})", e);
+        }
     }
 
     /// <summary>Copies saved trainable tensors into the live parameters (names and shapes must match).</summary>

@@ -23,7 +23,7 @@ public sealed record TrainerOptions
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
     public AdamWOptions Adam { get; init; } = new();
     public int LoggingSteps { get; init; } = 10;
-    /// <summary>Checkpoint every N optimizer steps into <see cref="OutputDir"/> (0: never).</summary>
+    /// <summary>Checkpoint every N optimizer steps into <see cref="OutputDir"/>, the last step excepted (0: never).</summary>
     public int SaveSteps { get; init; }
     /// <summary>Keep only the newest N checkpoints in <see cref="OutputDir"/> (HF save_total_limit); null: keep all.</summary>
     public int? SaveTotalLimit { get; init; }

@@ -116,26 +116,108 @@ public class CacheVerbTests
     }
 
     [Fact]
-    public async Task Gc_keeps_the_latest_run_s_artifacts_and_removes_superseded_ones()
+    public async Task Gc_keeps_the_latest_run_s_artifacts_and_removes_those_a_spec_edit_superseded_with_correct_counts()
     {
         using var p = new CliPipeline();
         await p.RunAsync();
         var first = RunLock.Read(Path.Combine(Assert.Single(p.Runs()), RunLock.FileName));
         await Task.Delay(1100);
-        Assert.Equal(0, (await p.RunAsync(new global::RaftPipeline.Cli.Commands.Run.RunOptions(p.SpecPath, [], ["stats.bins=20"]))).Exit);
+        // The spec itself changes (not a --set): the new run supersedes the old one.
+        File.WriteAllText(p.SpecPath, CliPipeline.Spec + "\n    params: { bins: 20 }\n");
+        Assert.Equal(0, (await p.RunAsync()).Exit);
         var latest = RunLock.Read(Path.Combine(p.Runs()[^1], RunLock.FileName));
+        var oldStats = first.Stage("stats")!.Key!;
+        Assert.NotEqual(oldStats, latest.Stage("stats")!.Key);
 
         var dry = Raft("cache", "gc", "--spec", p.SpecPath, "--keep-days", "0", "--dry-run");
         Assert.Equal(0, dry.Exit);
-        Assert.Contains($"would remove objects/{first.Stage("stats")!.Key![..2]}/{first.Stage("stats")!.Key}", dry.Output.Replace('\\', '/'));
-        Assert.NotNull(new ArtifactStore(p.Cache).TryGet(first.Stage("stats")!.Key!));
+        Assert.Contains($"would remove objects/{oldStats[..2]}/{oldStats}", dry.Output.Replace('\\', '/'));
+        Assert.Contains($"keep {latest.Stage("stats")!.Key![..12]} demo/stats", dry.Output);
+        Assert.Contains("used by the latest run of demo", dry.Output);
+        // The dry run counts what it would keep, not every entry still there.
+        Assert.Matches(@"would remove 1 entry \([^)]+\), freeing [^;]+; would keep 3 entries \([^)]+\)\n", dry.Output.Replace("\r\n", "\n"));
+        Assert.NotNull(new ArtifactStore(p.Cache).TryGet(oldStats));
 
         var gc = Raft("cache", "gc", "--spec", p.SpecPath, "--keep-days", "0");
         Assert.Equal(0, gc.Exit);
-        Assert.Contains("3 entries kept", gc.Output);
+        Assert.Matches(@"removed 1 entry \([^)]+\), freed [^;]+; kept 3 entries \([^)]+\)\n", gc.Output.Replace("\r\n", "\n"));
         var store = new ArtifactStore(p.Cache);
-        Assert.Null(store.TryGet(first.Stage("stats")!.Key!));
+        Assert.Null(store.TryGet(oldStats));
         Assert.All(latest.Stages, s => Assert.NotNull(store.TryGet(s.Key!)));
+        Assert.Equal(3, store.Entries().Count());
+    }
+
+    [Fact]
+    public async Task A_later_smoke_run_with_set_overrides_does_not_make_gc_remove_the_full_run_s_artifacts()
+    {
+        using var p = new CliPipeline();
+        await p.RunAsync();
+        var full = RunLock.Read(Path.Combine(Assert.Single(p.Runs()), RunLock.FileName));
+        await Task.Delay(1100);
+        Assert.Equal(0, (await p.RunAsync(new global::RaftPipeline.Cli.Commands.Run.RunOptions(p.SpecPath, [], ["stats.bins=2"]))).Exit);
+        var smoke = RunLock.Read(Path.Combine(p.Runs()[^1], RunLock.FileName));
+        Assert.Equal(["stats.bins=2"], smoke.Overrides);
+        Assert.Empty(full.Overrides!);
+
+        var gc = Raft("cache", "gc", "--spec", p.SpecPath, "--keep-days", "0");
+        Assert.Equal(0, gc.Exit);
+        Assert.Contains("removed nothing; kept 4 entries", gc.Output);
+        Assert.Contains($"keep {full.Stage("stats")!.Key![..12]} demo/stats", gc.Output);
+        Assert.Contains($"used by the latest run of demo ({Path.GetFileName(p.Runs()[0])})", gc.Output);
+        Assert.Contains($"used by the latest run of demo with --set stats.bins=2 ({Path.GetFileName(p.Runs()[^1])})", gc.Output);
+        var store = new ArtifactStore(p.Cache);
+        Assert.All(full.Stages.Concat(smoke.Stages), s => Assert.NotNull(store.TryGet(s.Key!)));
+    }
+
+    [Fact]
+    public async Task A_pinned_artifact_survives_gc_until_it_is_unpinned()
+    {
+        using var p = new CliPipeline();
+        // Echo doubles with the shipped stages' versions build the keys 'pin SPEC:STAGE' computes.
+        await p.RunAsync(new global::RaftPipeline.Cli.Commands.Run.RunOptions(p.SpecPath, [], []), CliPipeline.EchoesWithShippedVersions());
+        var first = RunLock.Read(Path.Combine(Assert.Single(p.Runs()), RunLock.FileName));
+        var chatKey = first.Stage("chat")!.Key!;
+
+        var pin = Raft("cache", "pin", $"{p.SpecPath}:chat");
+        Assert.Equal(0, pin.Exit);
+        Assert.StartsWith($"pinned {chatKey[..12]} (demo/chat, ", pin.Output);
+        Assert.True(new ArtifactPins(new ArtifactStore(p.Cache)).IsPinned(chatKey));
+        Assert.Contains("pinned", Raft("cache", "ls", "--cache", p.Cache).Output.Split('\n').Single(l => l.StartsWith(chatKey[..12])));
+
+        // No run folders and no grace period: only the pin keeps anything.
+        var gc = Raft("cache", "gc", "--cache", p.Cache, "--keep-days", "0");
+        Assert.Equal(0, gc.Exit);
+        Assert.Contains($"keep {chatKey[..12]} demo/chat", gc.Output);
+        Assert.Contains("removed 2 entries", gc.Output);
+        Assert.Contains("kept 1 entry", gc.Output);
+        var store = new ArtifactStore(p.Cache);
+        Assert.Equal([chatKey], store.Entries().Select(e => e.Key));
+        Assert.StartsWith("format\n", File.ReadAllText(Path.Combine(store.TryGet(chatKey)!.DataDirectory, "out.txt")));
+
+        var unknown = Raft("cache", "unpin", "--cache", p.Cache, "abcdef0123");
+        Assert.Equal(RaftCli.ExitCodes.BadInput, unknown.Exit);
+        Assert.Contains("abcdef0123: no pinned key starts with it", unknown.Error);
+        var unpin = Raft("cache", "unpin", "--cache", p.Cache, chatKey[..10]);
+        Assert.Equal(0, unpin.Exit);
+        Assert.StartsWith($"unpinned {chatKey[..12]}", unpin.Output);
+        Raft("cache", "gc", "--cache", p.Cache, "--keep-days", "0");
+        Assert.Empty(store.Entries());
+    }
+
+    [Fact]
+    public async Task Pin_says_what_is_wrong_with_a_target_it_cannot_use()
+    {
+        using var p = new CliPipeline();
+        var notBuilt = Raft("cache", "pin", "--spec", p.SpecPath, "stats");
+        Assert.Equal(RaftCli.ExitCodes.BadInput, notBuilt.Exit);
+        Assert.Contains("stats: ", notBuilt.Error);
+        Assert.Contains("is not in the cache", notBuilt.Error);
+        var unknownStage = Raft("cache", "pin", $"{p.SpecPath}:stat");
+        Assert.Equal(RaftCli.ExitCodes.BadInput, unknownStage.Exit);
+        Assert.Contains("stat", unknownStage.Error);
+        var nothing = Raft("cache", "pin", "--cache", p.Cache, "merged");
+        Assert.Equal(RaftCli.ExitCodes.BadInput, nothing.Exit);
+        Assert.Contains("merged: expected SPEC:STAGE (e.g. pipeline.yaml:merged), a stage with --spec FILE, or a key", nothing.Error);
     }
 
     [Fact]

@@ -47,6 +47,15 @@ public sealed class ChatCommandTests(TinyModelFixture tiny)
     }
 
     [Fact]
+    public void A_multi_line_message_is_one_user_turn_with_its_newlines()
+    {
+        var (exit, _, _, turns) = Chat("\"\"\"\n첫 줄\n둘째 줄\n\"\"\"\n");
+        Assert.Equal(0, exit);
+        var turn = Assert.Single(turns);
+        Assert.Contains("<|im_start|>user\n첫 줄\n둘째 줄<|im_end|>\n", turn.PromptText);
+    }
+
+    [Fact]
     public void Reset_forgets_the_history_but_keeps_the_system_message()
     {
         var (exit, _, _, turns) = Chat("같은 질문\n/reset\n같은 질문\n", system: "짧게 답하세요.");

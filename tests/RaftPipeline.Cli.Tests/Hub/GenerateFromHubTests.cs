@@ -9,7 +9,7 @@ namespace RaftPipeline.Cli.Tests.Hub;
 /// with HF_HUB_OFFLINE=1 and the server gone, from the cache alone; the cache is laid out as huggingface_hub reads it.
 /// </summary>
 [Collection(HubEnvironmentCollection.Name)]
-public sealed class GenerateFromHubTests(TinyModelFixture tiny) : IClassFixture<TinyModelFixture>
+public sealed class GenerateFromHubTests(TinyModelFixture tiny)
 {
     const string Prompt = "<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n";
 

@@ -16,6 +16,11 @@ public sealed class HubEnvironment : IDisposable
         Environment.SetEnvironmentVariable("HF_HOME", home);
     }
 
+    public string Token
+    {
+        set => Environment.SetEnvironmentVariable("HF_TOKEN", value);
+    }
+
     public bool Offline
     {
         set => Environment.SetEnvironmentVariable("HF_HUB_OFFLINE", value ? "1" : null);
@@ -28,7 +33,7 @@ public sealed class HubEnvironment : IDisposable
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class HubEnvironmentCollection
+public sealed class HubEnvironmentCollection : ICollectionFixture<RaftPipeline.Cli.Tests.Generate.TinyModelFixture>
 {
     public const string Name = "HF environment";
 }

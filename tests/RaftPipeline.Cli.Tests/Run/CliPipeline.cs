@@ -45,6 +45,10 @@ public sealed class CliPipeline : IDisposable
     public static IReadOnlyList<IStageExecutor> Echoes() =>
         StageKindCatalog.Kinds.Select(k => (IStageExecutor)new EchoExecutor(k.Name)).ToList();
 
+    /// <summary>Echo doubles carrying the shipped executors' versions, so their keys are the ones the tool computes.</summary>
+    public static IReadOnlyList<IStageExecutor> EchoesWithShippedVersions() =>
+        RaftPipeline.Stages.StageExecutors.All().Select(e => (IStageExecutor)new EchoExecutor(e.Kind, e.Version)).ToList();
+
     public sealed record Outcome(int Exit, string Output, string Error);
 
     public async Task<Outcome> RunAsync(

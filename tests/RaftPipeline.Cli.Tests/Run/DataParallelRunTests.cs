@@ -114,6 +114,9 @@ public sealed class DataParallelRunTests(ITestOutputHelper output) : IDisposable
     {
         var options = new RunOptions("p.yaml", ["train"], ["a=1"], "out", Verify: true, Device: "cpu", LockTimeout: TimeSpan.FromSeconds(5), Gpus: 4);
         Assert.Equal(["run", "p.yaml", "train", "--set", "a=1", "--run-dir", "out", "--verify", "--device", "cpu", "--lock-timeout", "5"], options.WorkerArguments());
+        var exporting = options with { Exports = ["merged=dist/m"], Force = true };
+        Assert.Equal(["run", "p.yaml", "train", "--set", "a=1", "--run-dir", "out", "--verify", "--device", "cpu", "--export", "merged=dist/m", "--force", "--lock-timeout", "5"],
+            exporting.WorkerArguments());
         Assert.Equal(["2", "5"], WorkerLauncher.VisibleDevices("2,5,7", 2));
         Assert.Equal(["0", "1", "2"], WorkerLauncher.VisibleDevices(null, 3));
         Assert.Equal("3", CudaDeviceBinding.Narrowed("1,3", 1));

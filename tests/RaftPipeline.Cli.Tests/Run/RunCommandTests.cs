@@ -153,4 +153,15 @@ public class RunCommandTests
         var wrong = RaftCli.BuildRoot().Parse(["run", "p.yaml", "--device", "gpu"]);
         Assert.NotEmpty(wrong.Errors);
     }
+
+    [Fact]
+    public void No_resume_is_parsed_and_passed_on_to_data_parallel_workers()
+    {
+        var parse = RaftCli.BuildRoot().Parse(["run", "p.yaml", "--no-resume"]);
+        Assert.Empty(parse.Errors);
+        Assert.True(parse.GetValue<bool>("--no-resume"));
+        Assert.False(RaftCli.BuildRoot().Parse(["run", "p.yaml"]).GetValue<bool>("--no-resume"));
+        Assert.Equal(["run", "p.yaml", "--verify", "--no-resume"], new RunOptions("p.yaml", [], [], Verify: true, NoResume: true).WorkerArguments());
+        Assert.Equal(["run", "p.yaml"], new RunOptions("p.yaml", [], []).WorkerArguments());
+    }
 }

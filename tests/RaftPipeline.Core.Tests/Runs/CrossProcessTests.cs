@@ -65,7 +65,7 @@ public class CrossProcessTests
         Assert.StartsWith("train\n", File.ReadAllText(Path.Combine(f.Store.TryGet(trainKey)!.DataDirectory, "out.txt")));
 
         // gc removes what the killed process left behind.
-        var removed = new Core.Store.CacheCollector(f.Store).Collect([], TimeSpan.FromDays(7), DateTime.UtcNow, dryRun: false);
+        var removed = new Core.Store.CacheCollector(f.Store).Collect([], TimeSpan.FromDays(7), DateTime.UtcNow, dryRun: false).Removed;
         Assert.Contains(removed, r => r.Path == Path.GetDirectoryName(staging));
         Assert.Empty(Directory.EnumerateFileSystemEntries(f.Store.TempDirectory));
     }

@@ -21,7 +21,7 @@ public class RunFolderTests
         Assert.Contains("run succeeded", log);
 
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "raft.lock.json")))!.AsObject();
-        Assert.Equal(["pipeline", "tool_version", "spec", "seed", "device", "cache", "targets", "started_utc", "finished_utc", "status", "stages"],
+        Assert.Equal(["pipeline", "tool_version", "spec", "seed", "device", "cache", "targets", "overrides", "started_utc", "finished_utc", "status", "stages"],
             json.Select(p => p.Key));
         Assert.Equal(["load", "format", "analyze", "train"], json["stages"]!.AsObject().Select(p => p.Key));
         var train = json["stages"]!["train"]!.AsObject();

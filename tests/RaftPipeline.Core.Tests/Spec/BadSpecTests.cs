@@ -171,7 +171,7 @@ public class BadSpecTests
     public void Empty_or_non_mapping_specs()
     {
         Assert.Equal("spec.yaml:1:1: error: the spec is empty; expected a mapping with name and stages", ErrorsOf(""));
-        Assert.Equal("spec.yaml:1:1: error: expected a mapping with keys name, seed, device, cache, vars, stages, got a list of 2", ErrorsOf("- a\n- b\n"));
+        Assert.Equal("spec.yaml:1:1: error: expected a mapping with keys name, seed, device, cache, vars, export, stages, got a list of 2", ErrorsOf("- a\n- b\n"));
         Assert.Equal("spec.yaml:1:1: error: stages: missing required key; expected a mapping of stage names to stages", ErrorsOf("name: x\n"));
     }
 

@@ -94,7 +94,7 @@ public class CheckpointAreasTests
         foreach (var path in Directory.EnumerateFileSystemEntries(areas.PathFor(stale), "*", SearchOption.AllDirectories).Append(areas.PathFor(stale)))
             Directory.SetLastWriteTimeUtc(path, old);
 
-        var listed = new CacheCollector(f.Store).Collect([], TimeSpan.FromDays(7), DateTime.UtcNow, dryRun: true)
+        var listed = new CacheCollector(f.Store).Collect([], TimeSpan.FromDays(7), DateTime.UtcNow, dryRun: true).Removed
             .ToDictionary(r => Path.GetRelativePath(f.Store.Root, r.Path), r => r.Reason);
         Assert.Equal(new Dictionary<string, string>
         {

@@ -15,6 +15,15 @@ public sealed class LlamaCpp : IDisposable
     readonly LLamaContext _context;
     readonly LoraAdapter? _lora;
 
+    static LlamaCpp()
+    {
+        // llama.cpp logs every load at length; keep warnings and errors only, so a failure's cause stays readable.
+        NativeLogConfig.llama_log_set((level, message) =>
+        {
+            if (level is LLamaLogLevel.Warning or LLamaLogLevel.Error) Console.Error.Write(message);
+        });
+    }
+
     public LlamaCpp(string ggufPath, string? loraPath = null, float loraScale = 1f)
     {
         var p = new ModelParams(ggufPath) { ContextSize = 512, GpuLayerCount = 0, BatchSize = 512, Threads = 2 };

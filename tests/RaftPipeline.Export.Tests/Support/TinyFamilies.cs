@@ -43,7 +43,7 @@ public static class TinyFamilies
         lock (s_lock)
         {
             if (s_built.TryGetValue(family, out var dir)) return dir;
-            dir = Path.Combine(Path.GetTempPath(), $"raft-export-{family}-{Environment.ProcessId}");
+            dir = Path.Combine(ModelFolders.Root, family);
             Build(family, dir);
             s_built[family] = dir;
             return dir;

@@ -99,8 +99,10 @@ public class MergeStageExecutorTests(TinyModelFolder tiny) : IClassFixture<TinyM
             Assert.Contains("| tuned | 80.0% | 60.0% | 100.0% | 1.2500 |", card);
         }
         Assert.Contains("PeftModel.from_pretrained(base, adapter)", adapterCard);
-        Assert.Equal(modelCard, File.ReadAllText(Path.Combine(context.ReportDirectory, MergeStageExecutor.ModelCardReport)));
-        Assert.Equal(adapterCard, File.ReadAllText(Path.Combine(context.ReportDirectory, MergeStageExecutor.AdapterCardReport)));
+        // The model card names adapter/ because it is beside it; no card is copied where its neighbours are not.
+        Assert.Contains("The adapter alone is in `adapter/`.", modelCard);
+        Assert.True(File.Exists(Path.Combine(output, "adapter", "adapter_config.json")));
+        Assert.Empty(Directory.EnumerateFiles(context.ReportDirectory, "*.md", SearchOption.AllDirectories));
     }
 
     [Fact]

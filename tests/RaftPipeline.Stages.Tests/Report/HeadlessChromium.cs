@@ -1,22 +1,27 @@
 using System.Diagnostics;
+using RaftPipeline.Stages.Tests.TestSupport;
 
 namespace RaftPipeline.Stages.Tests.Report;
 
 /// <summary>
-/// Debian's <c>chromium</c> package driven headless to screenshot a local page (CI's .ci/run installs it). Missing
-/// is a failure with the install command, never a skip: the report test is meaningless without a browser.
+/// Debian's <c>chromium</c> package driven headless to screenshot a local page. Missing, it is installed (as root or
+/// with password-less sudo, see <see cref="DebianPackages"/>); where it cannot be, the test fails with the install
+/// command, never skips: the report test is meaningless without a browser.
 /// </summary>
 public static class HeadlessChromium
 {
     static readonly string[] Names = ["chromium", "chromium-browser"];
 
-    public static string Executable() =>
+    public static string Executable()
+    {
+        DebianPackages.Ensure("chromium", () => Find() is not null, "checking that report.html renders (headless Chromium)");
+        return Find()!;
+    }
+
+    static string? Find() =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .SelectMany(dir => Names.Select(name => Path.Combine(dir, name)))
-            .FirstOrDefault(File.Exists)
-        ?? throw new InvalidOperationException(
-            "headless Chromium is needed to check that report.html renders, and neither 'chromium' nor 'chromium-browser' is on PATH; " +
-            "install Debian's package: sudo apt-get install -y chromium");
+            .FirstOrDefault(File.Exists);
 
     /// <summary>Renders <paramref name="htmlPath"/> at <paramref name="width"/>×<paramref name="height"/> into <paramref name="pngPath"/>.</summary>
     public static void Screenshot(string htmlPath, string pngPath, int width, int height, string profileDirectory, TimeSpan timeout)

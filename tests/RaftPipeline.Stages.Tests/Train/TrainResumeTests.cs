@@ -70,6 +70,23 @@ public class TrainResumeTests(TrainInputs inputs) : IClassFixture<TrainInputs>
         Assert.Equal(fullOutcome.Metrics["train_loss"]!.GetValue<double>(), outcome.Metrics["train_loss"]!.GetValue<double>());
     }
 
+    [Fact]
+    public async Task An_unreadable_checkpoint_fails_the_stage_naming_it_and_the_way_to_start_over()
+    {
+        using var temp = new TempFolder();
+        var context = Context(temp, "out", "checkpoints", new Progress());
+        string broken = Directory.CreateDirectory(Path.Combine(context.CheckpointDirectory!, "checkpoint-4")).FullName;
+        foreach (var file in new[] { TrainerCheckpoint.TrainableFile, TrainerCheckpoint.OptimizerFile })
+            File.WriteAllBytes(Path.Combine(broken, file), [1, 2, 3]);
+        File.WriteAllText(Path.Combine(broken, TrainerCheckpoint.StateFile), "{\"GlobalStep\": 4, "); // cut short, as by a power cut
+        File.WriteAllText(Path.Combine(broken, TrainArtifact.MetricsFile), "");
+
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => new TrainStageExecutor().RunAsync(context, default));
+        Assert.StartsWith($"cannot resume from {broken}: ", e.Message);
+        Assert.EndsWith("; `raft run --no-resume` starts this stage over", e.Message);
+        Assert.False(File.Exists(Path.Combine(context.OutputDirectory, AdapterStore.WeightsFileName)));
+    }
+
     static JsonObject Summary(StageContext c) =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(c.OutputDirectory, TrainArtifact.SummaryFile)))!.AsObject();
 

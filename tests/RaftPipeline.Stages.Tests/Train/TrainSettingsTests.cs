@@ -21,6 +21,16 @@ public class TrainSettingsTests
     }
 
     [Fact]
+    public void Checkpoints_go_to_the_engines_checkpoint_area_every_save_steps_and_nowhere_without_one()
+    {
+        var p = new TrainParameters { SaveSteps = 50, SaveTotalLimit = 3 };
+        var o = TrainSettings.Resolve(p, rows: 210, pipelineSeed: 1, DeviceKind.Cpu, checkpointDirectory: "/cache/checkpoints/k").Trainer;
+        Assert.Equal((50, (int?)3, "/cache/checkpoints/k"), (o.SaveSteps, o.SaveTotalLimit, o.OutputDir));
+        var none = TrainSettings.Resolve(p, rows: 210, pipelineSeed: 1, DeviceKind.Cpu).Trainer;
+        Assert.Equal((0, (string?)null), (none.SaveSteps, none.OutputDir)); // nothing could be resumed from: nothing is written
+    }
+
+    [Fact]
     public void Fractional_epochs_round_the_step_count_up_and_max_steps_wins()
     {
         var p = new TrainParameters { Epochs = 1.5, BatchSize = 4, GradientAccumulationSteps = 2 };

@@ -107,7 +107,8 @@ public class DataParallelTrainerTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(ranks[0].Result.StepLosses[i], resumed.Result.StepLosses[i], Tolerance);
         AssertClose(ranks[0], resumed, "2-rank checkpoint resumed by 1 process");
 
-        var e = Assert.Throws<InvalidDataException>(() => Single(Options(batch: 2, accumulation: 2), rows, Path.Combine(ckpt, "checkpoint-2")));
+        var e = Assert.Throws<CheckpointResumeException>(() => Single(Options(batch: 2, accumulation: 2), rows, Path.Combine(ckpt, "checkpoint-2")));
+        Assert.StartsWith($"cannot resume from {Path.Combine(ckpt, "checkpoint-2")}: ", e.Message);
         Assert.Contains("checkpoint was made with 8 rows per optimizer step", e.Message);
         Assert.Contains("this run has 4 (2 × 1 × 2)", e.Message);
     }

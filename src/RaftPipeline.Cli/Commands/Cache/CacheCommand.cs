@@ -6,12 +6,14 @@ using RaftPipeline.Cli.Console;
 namespace RaftPipeline.Cli.Commands.Cache;
 
 /// <summary>
-/// <c>raft cache ls | gc | verify</c> over one cache folder.
+/// <c>raft cache ls | gc | pin | unpin | verify</c> over one cache folder.
 /// <list type="bullet">
 /// <item><c>ls</c>: every entry (key prefix, pipeline, stage, kind, files, size, created, last used), oldest first.</item>
-/// <item><c>gc</c>: keeps entries referenced by the latest run of each pipeline found under the <c>--runs</c>
-/// folders, and entries used within <c>--keep-days</c> (7 by default); removes the others, untrusted folders,
-/// and staging folders left by killed runs. Takes the cache lock, so it never races a run.</item>
+/// <item><c>gc</c>: keeps what <see cref="CacheCollector"/>'s rule keeps (pinned, exported, used by the kept runs
+/// under the <c>--runs</c> folders, used within <c>--keep-days</c>, 7 by default), says why for each, and removes the
+/// others, untrusted folders, staging folders left by killed runs and dead checkpoint areas. Takes the cache lock, so
+/// it never races a run.</item>
+/// <item><c>pin</c>/<c>unpin</c>: mark an entry that gc never removes (<see cref="ArtifactPins"/>).</item>
 /// <item><c>verify</c>: rehashes every entry's files against its manifest; lists tampered entries, and the entries built
 /// from them (see <see cref="CacheVerifier.VerifyAll"/>), and exits 1 when there are any; <c>--remove</c> deletes them
 /// so the next run rebuilds them.</item>
@@ -29,13 +31,16 @@ public static class CacheCommand
             output.WriteLine($"cache {store.Root}: empty");
             return RaftCli.ExitCodes.Ok;
         }
+        var pins = new ArtifactPins(store);
+        var exported = new ExportRecords(store).All().Where(x => Directory.Exists(x.Destination)).Select(x => x.Key).ToHashSet(StringComparer.Ordinal);
         var rows = entries.Select(e => new[]
         {
             Formats.ShortKey(e.Key), e.Manifest.Pipeline ?? "-", e.Manifest.Stage, e.Manifest.Kind,
             e.Manifest.Files.Count.ToString(CultureInfo.InvariantCulture), Formats.Bytes(e.Manifest.TotalBytes),
             Time(e.Manifest.CreatedUtc), Time(e.LastUsedUtc),
+            string.Join(",", new[] { pins.IsPinned(e.Key) ? "pinned" : null, exported.Contains(e.Key) ? "exported" : null }.OfType<string>()) is { Length: > 0 } kept ? kept : "-",
         }).ToList();
-        WriteTable(output, ["key", "pipeline", "stage", "kind", "files", "size", "created (UTC)", "last used (UTC)"], rows);
+        WriteTable(output, ["key", "pipeline", "stage", "kind", "files", "size", "created (UTC)", "last used (UTC)", "kept"], rows);
         output.WriteLine($"{entries.Count} entr{(entries.Count == 1 ? "y" : "ies")}, {Formats.Bytes(entries.Sum(e => e.Manifest.TotalBytes))} in {store.Root}");
         return RaftCli.ExitCodes.Ok;
     }
@@ -55,12 +60,105 @@ public static class CacheCommand
         }
         using var held = TryLock(store, "raft cache gc", error);
         if (held is null) return RaftCli.ExitCodes.Failed;
-        var removed = new CacheCollector(store).Collect(runRoots, TimeSpan.FromDays(keepDays), DateTime.UtcNow, dryRun);
-        foreach (var r in removed)
+        var result = new CacheCollector(store).Collect(runRoots, TimeSpan.FromDays(keepDays), DateTime.UtcNow, dryRun);
+        foreach (var k in result.Kept.OrderBy(k => k.Entry.Manifest.CreatedUtc))
+            output.WriteLine($"keep {Formats.ShortKey(k.Entry.Key)} {k.Entry.Manifest.Pipeline ?? "-"}/{k.Entry.Manifest.Stage} ({Formats.Bytes(k.Bytes)}): {k.Reason}");
+        foreach (var r in result.Removed)
             output.WriteLine($"{(dryRun ? "would remove" : "removed")} {Path.GetRelativePath(store.Root, r.Path)} ({Formats.Bytes(r.Bytes)}): {r.Reason}");
-        output.WriteLine($"{(dryRun ? "would free" : "freed")} {Formats.Bytes(removed.Sum(r => r.Bytes))} in {removed.Count} folder{(removed.Count == 1 ? "" : "s")}; " +
-                         $"{store.Entries().Count()} entries kept");
+        output.WriteLine(Summary(result, dryRun));
         return RaftCli.ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// gc's last line: what was (or would be) removed, by kind, and what stays. The counts are of entries (artifacts),
+    /// untrusted folders, staging folders and checkpoint folders apart, so "entries kept" never counts what a dry run only listed.
+    /// </summary>
+    internal static string Summary(CacheCollector.Result result, bool dryRun)
+    {
+        string Count(int n, string one, string many) => $"{n} {(n == 1 ? one : many)}";
+        var parts = new List<string>();
+        foreach (var (kind, one, many) in new[]
+                 {
+                     (CacheCollector.RemovalKind.Entry, "entry", "entries"),
+                     (CacheCollector.RemovalKind.Untrusted, "untrusted folder", "untrusted folders"),
+                     (CacheCollector.RemovalKind.Staging, "staging folder", "staging folders"),
+                     (CacheCollector.RemovalKind.Checkpoint, "checkpoint folder", "checkpoint folders"),
+                 })
+        {
+            var of = result.Removed.Where(r => r.Kind == kind).ToList();
+            if (of.Count > 0) parts.Add($"{Count(of.Count, one, many)} ({Formats.Bytes(of.Sum(r => r.Bytes))})");
+        }
+        var removed = parts.Count == 0 ? (dryRun ? "would remove nothing" : "removed nothing")
+            : $"{(dryRun ? "would remove" : "removed")} {string.Join(", ", parts)}, {(dryRun ? "freeing" : "freed")} {Formats.Bytes(result.Removed.Sum(r => r.Bytes))}";
+        return $"{removed}; {(dryRun ? "would keep" : "kept")} {Count(result.Kept.Count, "entry", "entries")} ({Formats.Bytes(result.Kept.Sum(k => k.Bytes))})";
+    }
+
+    /// <summary>
+    /// <c>raft cache pin TARGET</c>: TARGET is SPEC:STAGE, a STAGE of <paramref name="specPath"/>, or a cached key (or a
+    /// unique prefix of at least 8 digits). The entry must be in the cache.
+    /// </summary>
+    public static int Pin(string cacheRoot, string target, string? specPath, TextWriter output, TextWriter error)
+    {
+        if (FindKey(cacheRoot, target, specPath, error, pinnedOnly: false) is not { } found) return RaftCli.ExitCodes.BadInput;
+        var store = new ArtifactStore(found.CacheRoot);
+        if (store.TryGet(found.Key) is not { } entry)
+        {
+            error.WriteLine($"{target}: {found.Key[..12]} is not in the cache {store.Root}; build it first (dotnet raft run ...)");
+            return RaftCli.ExitCodes.BadInput;
+        }
+        var pin = new ArtifactPins(store).Add(entry, DateTime.UtcNow);
+        output.WriteLine($"pinned {Formats.ShortKey(entry.Key)} ({entry.Manifest.Pipeline ?? "-"}/{entry.Manifest.Stage}, {Formats.Bytes(entry.Manifest.TotalBytes)}) " +
+                         $"since {Time(pin.PinnedUtc)}: cache gc keeps it until 'raft cache unpin'");
+        return RaftCli.ExitCodes.Ok;
+    }
+
+    /// <summary><c>raft cache unpin TARGET</c>, TARGET as for <see cref="Pin"/>; a key prefix is matched among the pins.</summary>
+    public static int Unpin(string cacheRoot, string target, string? specPath, TextWriter output, TextWriter error)
+    {
+        if (FindKey(cacheRoot, target, specPath, error, pinnedOnly: true) is not { } found) return RaftCli.ExitCodes.BadInput;
+        if (!new ArtifactPins(new ArtifactStore(found.CacheRoot)).Remove(found.Key))
+        {
+            error.WriteLine($"{target}: {found.Key[..12]} is not pinned");
+            return RaftCli.ExitCodes.BadInput;
+        }
+        output.WriteLine($"unpinned {Formats.ShortKey(found.Key)}: cache gc applies its usual rules to it again");
+        return RaftCli.ExitCodes.Ok;
+    }
+
+    sealed record FoundKey(string Key, string CacheRoot);
+
+    static FoundKey? FindKey(string cacheRoot, string target, string? specPath, TextWriter error, bool pinnedOnly)
+    {
+        string? spec = null, stage = null;
+        if (Artifacts.StageArtifactResolver.TryParse(target, out var s, out var st)) (spec, stage) = (s, st);
+        else if (specPath is not null && Core.Spec.SpecLoader.Load(specPath) is { IsValid: true } loaded && loaded.Spec.Stages.Any(x => x.Name == target))
+            (spec, stage) = (specPath, target);
+        if (spec is not null)
+        {
+            if (Artifacts.StageArtifactResolver.Resolve(spec, stage!, out var problem) is not { } resolved)
+            {
+                error.WriteLine($"{target}: {problem}");
+                return null;
+            }
+            return new FoundKey(resolved.Key, resolved.CacheRoot);
+        }
+        if (target.Length >= 8 && target.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f'))
+        {
+            var store = new ArtifactStore(cacheRoot);
+            var keys = pinnedOnly
+                ? new ArtifactPins(store).All().Select(p => p.Key)
+                : store.Entries().Select(e => e.Key);
+            var matches = keys.Where(k => k.StartsWith(target, StringComparison.Ordinal)).Distinct().ToList();
+            if (matches.Count == 1) return new FoundKey(matches[0], store.Root);
+            error.WriteLine(matches.Count == 0
+                ? $"{target}: no {(pinnedOnly ? "pinned" : "cached")} key starts with it in {store.Root}"
+                : $"{target}: {matches.Count} keys start with it; give more digits");
+            return null;
+        }
+        error.WriteLine(specPath is null
+            ? $"{target}: expected SPEC:STAGE (e.g. pipeline.yaml:merged), a stage with --spec FILE, or a key from 'raft cache ls'"
+            : $"{target}: not a stage of {specPath}, nor a key; expected a stage name, SPEC:STAGE or a key from 'raft cache ls'");
+        return null;
     }
 
     public static int Verify(string cacheRoot, bool remove, TextWriter output, TextWriter error)

@@ -9,7 +9,7 @@ using RaftPipeline.Text.Templates.Jinja;
 namespace RaftPipeline.Cli.Commands.Chat;
 
 /// <summary>
-/// The behaviour of `raft chat`: read a line from <paramref name="input"/>, render the whole conversation with the
+/// The behaviour of `raft chat`: read a message from <paramref name="input"/> (a line, or several: <see cref="ChatInput"/>), render the whole conversation with the
 /// model's chat template, stream the answer to <paramref name="output"/> and keep it in the history. "/reset"
 /// forgets the history (the --system message stays), "/exit" or the end of input ends the session. With
 /// <paramref name="interactive"/> false (stdin redirected) no prompt marker or banner is written, so the output is
@@ -19,6 +19,9 @@ public sealed class ChatCommand(TextReader input, TextWriter output, TextWriter 
 {
     public const string ResetCommand = "/reset";
     public const string ExitCommand = "/exit";
+
+    /// <summary>Runs the editor for <see cref="ChatInput.EditCommand"/> on a file (default: $VISUAL or $EDITOR).</summary>
+    public Action<string>? Editor { get; init; }
 
     /// <summary>Called after every answered turn (tests and tools watch the prompts through it).</summary>
     public Action<ChatTurn>? TurnCompleted { get; init; }
@@ -50,7 +53,9 @@ public sealed class ChatCommand(TextReader input, TextWriter output, TextWriter 
         {
             var options = loaded.Options(request.Sampling.Settings());
             var history = NewHistory(request.System);
-            if (interactive) error.WriteLine($"chat with {request.Model}: {ResetCommand} forgets the conversation, {ExitCommand} or Ctrl-D ends it");
+            if (interactive)
+                error.WriteLine($"chat with {request.Model}: {ChatInput.MultiLineFence} on a line starts and ends a multi-line message, {ChatInput.EditCommand} opens $EDITOR, " +
+                                $"{ResetCommand} forgets the conversation, {ExitCommand} or Ctrl-D ends it");
             while (true)
             {
                 if (interactive)
@@ -58,7 +63,7 @@ public sealed class ChatCommand(TextReader input, TextWriter output, TextWriter 
                     output.Write("> ");
                     output.Flush();
                 }
-                var line = input.ReadLine();
+                var line = ChatInput.ReadMessage(input, output, error, interactive, Editor);
                 if (line is null) break; // end of input
                 var text = line.Trim();
                 if (text.Length == 0) continue;

@@ -8,10 +8,10 @@ public sealed class GenerationArguments
 {
     public Option<string> Model { get; } = new("--model")
     {
-        Description = "Model folder (Hugging Face layout: config.json, safetensors, tokenizer files), 16-bit or NF4.",
+        Description = "Model folder (Hugging Face layout: config.json, safetensors, tokenizer files), 16-bit or NF4; or SPEC:STAGE (e.g. pipeline.yaml:merged), that stage's artifact in the cache.",
         Required = true,
     };
-    public Option<string?> Adapter { get; } = new("--adapter") { Description = "peft LoRA adapter folder to attach (adapter_config.json + adapter_model.safetensors)." };
+    public Option<string?> Adapter { get; } = new("--adapter") { Description = "peft LoRA adapter folder to attach (adapter_config.json + adapter_model.safetensors), or SPEC:STAGE (e.g. pipeline.yaml:train)." };
     public Option<int?> MaxNewTokens { get; } = new("--max-new-tokens")
     {
         Description = $"Most tokens to generate (default: generation_config.json's max_new_tokens, else {SamplingRequest.DefaultMaxNewTokens}).",

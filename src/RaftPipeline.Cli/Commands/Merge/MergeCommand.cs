@@ -5,7 +5,7 @@ using RaftPipeline.Modeling.Safetensors;
 
 namespace RaftPipeline.Cli.Commands.Merge;
 
-/// <summary>The merge verb's behaviour: check the folders, stream the merge, report what was written.</summary>
+/// <summary>The merge verb's behaviour: check the folders, stream the merge, make every written file writable, report what was written.</summary>
 public static class MergeCommand
 {
     public static int Run(string baseDir, string adapterDir, string outDir, long maxShardBytes, TextWriter output, TextWriter error)
@@ -39,6 +39,8 @@ public static class MergeCommand
             error.WriteLine(e.Message);
             return RaftCli.ExitCodes.BadInput;
         }
+        // Files copied from a cached artifact keep its read-only mode; the merged folder is the user's to change.
+        Core.Store.WritableFiles.MakeWritable(outDir);
         output.WriteLine($"merged {result.MergedKeys.Count} weights into {outDir} ({result.WeightFiles.Count} weight file(s))");
         foreach (var f in result.CopiedFiles) output.WriteLine($"copied {f}");
         return RaftCli.ExitCodes.Ok;

@@ -12,8 +12,8 @@ namespace RaftPipeline.Cli.Commands.Run;
 /// <summary>
 /// <c>raft run</c>: load and validate the spec (nothing runs when it is wrong), pick the stages (all, or the
 /// named ones and what they need), resolve the device, then run through <see cref="PipelineRunner"/> with live
-/// or plain progress, and end with a summary, the run report (<see cref="RunReport"/>) and an exit code from
-/// <see cref="RaftCli.ExitCodes"/>.
+/// or plain progress, and end with a summary, the run report (<see cref="RunReport"/>), the exports
+/// (<see cref="RunExports"/>) and an exit code from <see cref="RaftCli.ExitCodes"/>.
 /// </summary>
 public sealed class RunCommand(IReadOnlyList<IStageExecutor> executors, Func<bool> cudaAvailable)
 {
@@ -38,6 +38,13 @@ public sealed class RunCommand(IReadOnlyList<IStageExecutor> executors, Func<boo
             return RaftCli.ExitCodes.BadInput;
         }
         var ordered = options.Targets.Count == 0 ? graph.TopologicalOrder : graph.Closure(options.Targets);
+        var exports = RunExports.Plan(spec, options.ExportsEnabled ? options.Exports ?? [] : [], ordered.Select(s => s.Name).ToHashSet(StringComparer.Ordinal), out var exportProblems);
+        if (exportProblems.Count > 0)
+        {
+            foreach (var p in exportProblems) error.WriteLine(p);
+            error.WriteLine("nothing was run.");
+            return RaftCli.ExitCodes.BadInput;
+        }
 
         var device = DeviceSelection.Resolve(spec.Device, cudaAvailable);
         if (device.Error is not null)
@@ -56,6 +63,7 @@ public sealed class RunCommand(IReadOnlyList<IStageExecutor> executors, Func<boo
             Device = device.Device,
             LockTimeout = options.EffectiveLockTimeout,
             ResolvedSpecYaml = ResolvedSpecWriter.Write(spec, options.AllOverrides),
+            Overrides = options.AllOverrides,
         };
         RunResult result;
         try
@@ -88,6 +96,9 @@ public sealed class RunCommand(IReadOnlyList<IStageExecutor> executors, Func<boo
         }
         var exit = Summarize(result, output, error);
         WriteReport(result.Folder.Path, output, error);
+        if (options.ExportsEnabled && result.Outcome != RunOutcome.Cancelled && exports.Count > 0
+            && !exports.Apply(spec, result, options.Force, output, error) && exit == RaftCli.ExitCodes.Ok)
+            exit = RaftCli.ExitCodes.Failed;
         return exit;
     }
 

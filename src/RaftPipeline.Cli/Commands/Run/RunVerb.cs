@@ -9,7 +9,7 @@ namespace RaftPipeline.Cli.Commands.Run;
 
 /// <summary>
 /// <c>dotnet raft run [SPEC] [STAGE...] [--set KEY=VALUE]... [--run-dir DIR] [--verify] [--device cpu|cuda|auto]
-/// [--lock-timeout SECONDS] [--gpus N] [--no-resume]</c>: the wiring; the behaviour is <see cref="RunCommand"/>, under
+/// [--lock-timeout SECONDS] [--gpus N] [--no-resume] [--export STAGE=DIR]... [--force]</c>: the wiring; the behaviour is <see cref="RunCommand"/>, under
 /// <see cref="WorkerLauncher"/> (--gpus) or as one worker of a launched job (<see cref="DistributedRun"/>: torchrun,
 /// srun and PyTorchJob variables).
 /// </summary>
@@ -50,9 +50,14 @@ public sealed class RunVerb : ICliVerb
         {
             Description = "Start every stage over: delete the checkpoints an interrupted train stage left in the cache instead of resuming from the newest.",
         };
+        var export = new Option<string[]>("--export")
+        {
+            Description = "After the run, copy STAGE's artifact to DIR, writable (e.g. --export merged=out/merged); a spec's top-level export: map does the same. Repeatable.",
+        };
+        var force = new Option<bool>("--force") { Description = "Let --export replace a non-empty folder that this cache did not export to before." };
         var command = new Command("run", "Run a pipeline: reuse every stage already built, run the rest in dependency order.")
         {
-            spec, stages, set, runDir, verify, device, lockTimeout, gpus, noResume,
+            spec, stages, set, runDir, verify, device, lockTimeout, gpus, noResume, export, force,
         };
         command.SetAction(parse =>
         {
@@ -61,7 +66,7 @@ public sealed class RunVerb : ICliVerb
                 specPath, targets, parse.GetValue(set) ?? [],
                 parse.GetValue(runDir), parse.GetValue(verify), parse.GetValue(device),
                 parse.GetValue(lockTimeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : null, parse.GetValue(gpus),
-                parse.GetValue(noResume));
+                parse.GetValue(noResume), parse.GetValue(export) ?? [], parse.GetValue(force));
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             if (options.Gpus is not null) return new WorkerLauncher(output, error).Run(options);

@@ -26,7 +26,7 @@ public sealed class ServeCommand(TextWriter output, TextWriter error)
         {
             // NAME=DIR as vLLM's --lora-modules; a bare DIR is served under its folder name.
             int eq = value.IndexOf('=');
-            var (name, given) = eq > 0 ? (value[..eq], value[(eq + 1)..]) : (Path.GetFileName(Path.TrimEndingDirectorySeparator(value)), value);
+            var (name, given) = eq >= 0 ? (value[..eq], value[(eq + 1)..]) : (Path.GetFileName(Path.TrimEndingDirectorySeparator(value)), value);
             if (name.Length == 0 || given.Length == 0) return BadInput($"--adapter: '{value}' is not NAME=DIR");
             var adapter = ModelArguments.Resolve(error, ("--adapter", given));
             if (adapter.Problem is not null) return BadInput(adapter.Problem);

@@ -45,8 +45,9 @@ sealed partial class SpecCompiler
 
         var header = BindHeader(root);
         var stages = BindStages(root);
+        var exports = stages is null ? null : BindExports(Get(root, "export"), stages);
 
-        if (diagnostics.Count > 0 || header is null || stages is null) return SpecLoadResult.Failure(diagnostics.Sorted());
+        if (diagnostics.Count > 0 || header is null || stages is null || exports is null) return SpecLoadResult.Failure(diagnostics.Sorted());
         return SpecLoadResult.Success(new PipelineSpec(
             header.Name,
             header.Seed,
@@ -54,7 +55,33 @@ sealed partial class SpecCompiler
             Path.GetFullPath(Path.Combine(specFolder, header.Cache)),
             vars.ToDictionary(v => v.Key, v => v.Value.Value ?? "", StringComparer.Ordinal),
             stages,
-            specFile));
+            specFile) { Exports = exports });
+    }
+
+    /// <summary>
+    /// The top-level <c>export:</c> map (stage name → folder, relative to the spec): where <c>raft run</c> copies
+    /// those stages' artifacts. Not to be confused with a stage of kind <c>export</c>.
+    /// </summary>
+    Dictionary<string, string>? BindExports(YamlNode? node, IReadOnlyList<StageSpec> stages)
+    {
+        var exports = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (node is null || YamlScalars.IsNull(node)) return exports;
+        if (node is not YamlMappingNode mapping)
+            return Fail(node, "export", $"expected a mapping of stage names to folders (e.g. merged: out/merged), got {YamlScalars.Describe(node)}") ? null : null;
+        var ok = true;
+        var names = stages.Select(s => s.Name).ToList();
+        foreach (var (keyNode, value) in mapping.Children)
+        {
+            var stage = (keyNode as YamlScalarNode)?.Value ?? "";
+            var key = KeyPath.Child("export", stage);
+            if (!names.Contains(stage))
+                ok = Fail(keyNode, key, $"'{stage}' is no stage of this spec{DidYouMean.Hint(stage, names, "expected the name of a stage whose artifact to copy out")}");
+            else if (value is not YamlScalarNode { Value: { Length: > 0 } folder } || YamlScalars.IsNull(value))
+                ok = Fail(value, key, $"expected a folder path (relative to the spec file), got {YamlScalars.Describe(value)}");
+            else if (!diagnostics.IsReported(value))
+                exports[stage] = Path.GetFullPath(Path.Combine(specFolder, folder));
+        }
+        return ok ? exports : null;
     }
 
     YamlMappingNode? Parse(string yaml)

@@ -20,6 +20,7 @@ public static class SpecReference
         md.AppendLine("## Top level").AppendLine();
         Table(md, typeof(PipelineHeader), "");
         md.AppendLine("| `vars` | mapping | | Named values; `${vars.NAME}` inside any value is replaced by them. |");
+        md.AppendLine("| `export` | mapping | | Stage name → folder (relative to the spec): after the run, `raft run` copies the stage's artifact there, writable (as `--export STAGE=DIR`). Copies artifacts out; unlike a stage of kind `export`, it builds nothing. |");
         md.AppendLine("| `stages` | mapping | | Stage name (`[a-z][a-z0-9_-]*`) → `{ kind, inputs, params }`. |").AppendLine();
 
         foreach (var kind in StageKindCatalog.Kinds)

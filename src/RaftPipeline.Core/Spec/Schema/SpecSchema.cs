@@ -51,6 +51,13 @@ public static class SpecSchema
             ["propertyNames"] = new JsonObject { ["pattern"] = "^[A-Za-z0-9_.-]+$" },
             ["additionalProperties"] = new JsonObject { ["type"] = new JsonArray("string", "number", "boolean") },
         };
+        properties["export"] = new JsonObject
+        {
+            ["type"] = "object",
+            ["description"] = "Stage name → folder (relative to the spec file): after the run, `raft run` copies that stage's artifact there, writable, replacing the folder atomically (`--export STAGE=DIR` on the command line does the same). Not a stage: a stage of kind `export` converts a model (e.g. to GGUF) inside the pipeline; this key only copies artifacts out.",
+            ["propertyNames"] = new JsonObject { ["pattern"] = "^[a-z][a-z0-9_-]*$" },
+            ["additionalProperties"] = new JsonObject { ["type"] = "string", ["minLength"] = 1 },
+        };
         properties["stages"] = new JsonObject
         {
             ["type"] = "object",

@@ -64,7 +64,7 @@ public sealed record TrainParameters : StageParameters
     [Range(1, int.MaxValue)]
     public int LoggingSteps { get; init; } = 25;
 
-    [Description("Write a resumable checkpoint every N optimizer steps into the cache (checkpoints/<stage key>/); a rerun of a failed, cancelled or killed stage resumes from the newest. Not part of the stage's key.")]
+    [Description("Write a resumable checkpoint every N optimizer steps (and where Ctrl-C or SIGTERM stops training) into the cache's checkpoints/<stage key>/; a rerun of a failed, cancelled or killed stage resumes from the newest (`raft run --no-resume` starts over). Not part of the stage's key.")]
     [Range(1, int.MaxValue)]
     [NotInKey]
     public int SaveSteps { get; init; } = 500;

@@ -21,6 +21,10 @@ static class CudaDriverApi
     [DllImport(Lib)] public static extern int cuModuleGetFunction(out IntPtr function, IntPtr module, string name);
     [DllImport(Lib)] public static extern int cuMemGetInfo_v2(out nuint free, out nuint total);
     [DllImport(Lib)] public static extern int cuGetErrorString(int error, out IntPtr text);
+    [DllImport(Lib)] public static extern int cuDriverGetVersion(out int version);
+    [DllImport(Lib)] public static extern int cuDeviceGetCount(out int count);
+    [DllImport(Lib)] public static extern int cuDeviceGetName(byte[] name, int length, int device);
+    [DllImport(Lib)] public static extern int cuDeviceTotalMem_v2(out nuint bytes, int device);
 
     [DllImport(Lib)]
     public static extern int cuLaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY,

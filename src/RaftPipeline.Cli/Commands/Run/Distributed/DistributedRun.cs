@@ -57,6 +57,7 @@ public sealed class DistributedRun(RunCommand command, DistributedWorld world)
             Targets = world.IsRankZero || !loaded.IsValid ? options.Targets : trainStages,
             RunDirectory = scratch is null ? options.RunDirectory : Path.Combine(scratch, "run"),
             Gpus = null,
+            ExportsEnabled = world.IsRankZero,
         };
 
         DistributedJob job;
