@@ -3,7 +3,8 @@
 //   dotnet run --project examples/chat-app -- MODEL_DIR [--adapter ADAPTER_DIR] [--system TEXT]
 //
 // MODEL_DIR is, for example, the merged folder of pipelines/quickstart.yaml (its `merged` stage's artifact, named in
-// the run folder's raft.lock.json). Each answer streams as it is generated; its token usage follows.
+// the run folder's raft.lock.json). Each line is one user message; the answer streams as it is generated, and its
+// finish reason and token usage follow.
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using RaftPipeline.Extensions.AI;

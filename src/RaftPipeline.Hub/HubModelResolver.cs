@@ -79,8 +79,13 @@ public sealed class HubModelResolver(HubSettings settings, IHubProgress? progres
         var all = Cache.ReadSnapshot(id.RepoId, commit);
         if (all is null) return null;
         var files = all.Where(f => ModelFiles.IsNeeded(f.Path)).ToList();
+        var folder = Cache.SnapshotFolder(id.RepoId, commit);
         if (ModelFiles.Problem(files.Select(f => f.Path).ToList()) is { } problem)
-            throw new HubException(HubErrorKind.NotCached, $"{id} is only partly in the Hugging Face cache ({Cache.SnapshotFolder(id.RepoId, commit)}): {problem}");
+            throw new HubException(HubErrorKind.NotCached, $"{id} is only partly in the Hugging Face cache ({folder}): {problem}");
+        var missingShards = ModelFiles.ShardsOfIndex(folder).Where(s => files.All(f => f.Path != s)).ToList();
+        if (missingShards.Count > 0)
+            throw new HubException(HubErrorKind.NotCached,
+                $"{id} is only partly in the Hugging Face cache ({folder}): model.safetensors.index.json names {string.Join(", ", missingShards)}, which {(missingShards.Count == 1 ? "is" : "are")} not there");
         return new HubSnapshot(id, commit, Cache.SnapshotFolder(id.RepoId, commit), files);
     }
 }

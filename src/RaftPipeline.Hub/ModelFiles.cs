@@ -33,6 +33,24 @@ public static partial class ModelFiles
         return weights ? null : $"it has no {(isAdapter ? "adapter_model.safetensors" : "model*.safetensors")} (this tool reads safetensors weights only)";
     }
 
+    /// <summary>The shard files <c>model.safetensors.index.json</c> in <paramref name="folder"/> names (none without an index).</summary>
+    public static IReadOnlyList<string> ShardsOfIndex(string folder)
+    {
+        var index = Path.Combine(folder, "model.safetensors.index.json");
+        if (!File.Exists(index)) return [];
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(index));
+            return json.RootElement.TryGetProperty("weight_map", out var map) && map.ValueKind == System.Text.Json.JsonValueKind.Object
+                ? map.EnumerateObject().Select(p => p.Value.GetString()).OfType<string>().Distinct().Order(StringComparer.Ordinal).ToList()
+                : [];
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new HubException(HubErrorKind.NotCached, $"{index} is not valid JSON: {e.Message}");
+        }
+    }
+
     // model.safetensors or model-00001-of-00002.safetensors (not consolidated.safetensors, a duplicate some repos ship).
     [GeneratedRegex(@"^model(-\d+-of-\d+)?\.safetensors$")]
     private static partial Regex ShardPattern();

@@ -41,5 +41,9 @@ public sealed class ChatTemplateTests(ITestOutputHelper output)
         output.WriteLine(modelfile);
         Assert.Contains(family == "llama" ? "PARAMETER stop \"<|eot_id|>\"" : "PARAMETER stop \"<|im_end|>\"", modelfile);
         Assert.Contains(family == "llama" ? "<|start_header_id|>{{ .Role }}<|end_header_id|>" : "<|im_start|>{{ .Role }}", modelfile);
+        if (family != "preset") // the preset's generation_config.json sets ids only; the others, sampling defaults
+            foreach (var line in new[] { "PARAMETER temperature 0.7", "PARAMETER top_p 0.8", "PARAMETER top_k 20", "PARAMETER repeat_penalty 1.05",
+                         family == "llama" ? "PARAMETER stop \"<|end_of_text|>\"" : "PARAMETER stop \"<|endoftext|>\"" })
+                Assert.Contains(line + "\n", modelfile);
     }
 }

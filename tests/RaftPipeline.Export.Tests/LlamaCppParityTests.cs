@@ -16,7 +16,6 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData("preset", "f32")]
-    [InlineData("preset", "f16")]
     [InlineData("qwen3", "f32")]
     [InlineData("qwen3", "f16")]
     [InlineData("qwen3", "bf16")]
@@ -46,11 +45,10 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
     }
 
     [Theory]
-    // Measured (2-core CI machine, LLamaSharp 0.30.0 CPU): Q8_0 top-1 88-100 %, max error 0.9-5.4 % of the logit
+    // Measured (2-core CI machine, LLamaSharp 0.30.0 CPU): Q8_0 top-1 88-96 %, max error 3.1-5.4 % of the logit
     // range; Q4_K_M top-1 41-63 %, max error 25-50 %. These random models (N(0, 0.1) weights, 512 tokens) amplify
     // weight error far more than trained ones; a wrong block layout gives chance agreement (~0.2 %) and errors
     // beyond 100 %, so the bounds below still catch a broken quantizer.
-    [InlineData("preset", "q8_0", 0.85, 0.07)]
     [InlineData("qwen3", "q8_0", 0.85, 0.07)]
     [InlineData("qwen2", "q8_0", 0.85, 0.07)]
     [InlineData("llama", "q8_0", 0.85, 0.07)]

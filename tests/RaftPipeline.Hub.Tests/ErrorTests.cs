@@ -91,3 +91,25 @@ public sealed class ErrorTests : HubTestBase
         Assert.DoesNotContain(TakeRequests(), r => r.Path.Contains("/resolve/"));
     }
 }
+
+public sealed class PartialCacheTests : HubTestBase
+{
+    [Fact]
+    public void Offline_a_snapshot_missing_a_shard_its_index_names_is_reported_not_used()
+    {
+        var files = TinyRepo.Files();
+        Server.AddCommit("tiny-org/tiny-qwen3", files);
+        var snapshot = Resolver().Resolve(HubModelId.Parse("tiny-org/tiny-qwen3"));
+        File.Delete(Path.Combine(snapshot.Folder, "model-00002-of-00002.safetensors")); // as if Python was stopped mid-download
+
+        var e = Assert.Throws<HubException>(() => Resolver(offline: true).Resolve(HubModelId.Parse("tiny-org/tiny-qwen3")));
+        Assert.Equal(HubErrorKind.NotCached, e.Kind);
+        Assert.EndsWith("model.safetensors.index.json names model-00002-of-00002.safetensors, which is not there", e.Message);
+
+        // Online, the missing link is restored from the blob still in the cache: nothing is downloaded again.
+        TakeRequests();
+        Resolver().Resolve(HubModelId.Parse("tiny-org/tiny-qwen3"));
+        Assert.DoesNotContain(TakeRequests(), r => r.Path.StartsWith("/cdn/"));
+        Assert.Equal(files["model-00002-of-00002.safetensors"], File.ReadAllBytes(Path.Combine(snapshot.Folder, "model-00002-of-00002.safetensors")));
+    }
+}

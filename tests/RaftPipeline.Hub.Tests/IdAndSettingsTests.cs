@@ -61,3 +61,17 @@ public sealed class IdAndSettingsTests
         }
     }
 }
+
+public sealed class SnapshotNameTests
+{
+    [Fact]
+    public void A_snapshot_folder_goes_by_its_repository_id()
+    {
+        var commit = new string('c', 40);
+        Assert.Equal("Qwen/Qwen3-0.6B", Cache.HubCache.RepoIdOfSnapshot($"/x/hub/models--Qwen--Qwen3-0.6B/snapshots/{commit}"));
+        Assert.Equal("Qwen/Qwen3-0.6B", Cache.HubCache.RepoIdOfSnapshot($"/x/hub/models--Qwen--Qwen3-0.6B/snapshots/{commit}/"));
+        Assert.Null(Cache.HubCache.RepoIdOfSnapshot($"/x/hub/models--Qwen--Qwen3-0.6B/snapshots/main"));
+        Assert.Null(Cache.HubCache.RepoIdOfSnapshot($"/x/hub/datasets--a--b/snapshots/{commit}"));
+        Assert.Null(Cache.HubCache.RepoIdOfSnapshot("/models/Qwen3-0.6B"));
+    }
+}

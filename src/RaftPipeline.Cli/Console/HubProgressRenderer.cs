@@ -26,7 +26,7 @@ public sealed class HubProgressRenderer(TextWriter error, bool? interactive = nu
             {
                 var fraction = t.Total == 0 ? 1 : (double)t.Done / t.Total;
                 var filled = (int)Math.Round(fraction * BarWidth);
-                error.Write($"\r{t.RepoId}  {t.File}  [{new string('#', filled)}{new string('.', BarWidth - filled)}]  {fraction,4:P0}  {Formats.Bytes(t.Done)} / {Formats.Bytes(t.Total)}   ");
+                error.Write($"\r{t.RepoId}  {t.File}  [{new string('#', filled)}{new string('.', BarWidth - filled)}]  {(int)Math.Floor(fraction * 100),3}%  {Formats.Bytes(t.Done)} / {Formats.Bytes(t.Total)}   ");
                 if (t.Finished) error.WriteLine();
             }
             else if (t.Finished)

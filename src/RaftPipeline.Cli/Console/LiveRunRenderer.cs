@@ -19,6 +19,7 @@ public sealed class LiveRunRenderer(IAnsiConsole console) : IRunObserver
     readonly List<Row> _rows = [];
     readonly List<string> _messages = [];
     readonly Queue<string> _log = new();
+    readonly ProgressEta _eta = new();
     readonly Stopwatch _sinceRefresh = Stopwatch.StartNew();
     LiveDisplayContext? _live;
 
@@ -32,6 +33,7 @@ public sealed class LiveRunRenderer(IAnsiConsole console) : IRunObserver
         public Stopwatch? Clock { get; set; }
         public double? Seconds { get; set; }
         public (string Step, long Done, long Total, string? Status)? Progress { get; set; }
+        public string Eta { get; set; } = "";
         public string? Error { get; set; }
     }
 
@@ -78,7 +80,12 @@ public sealed class LiveRunRenderer(IAnsiConsole console) : IRunObserver
     }, force: false);
 
     public void StageProgress(string stage, string step, long done, long total, string? status) =>
-        Update(() => { if (Find(stage) is { } row) row.Progress = (step, done, total, status); }, force: done == total);
+        Update(() =>
+        {
+            if (Find(stage) is not { } row) return;
+            row.Progress = (step, done, total, status);
+            row.Eta = _eta.Suffix(stage, step, done, total);
+        }, force: done == total);
 
     public void StageFinished(StageRecord record) => Update(() =>
     {
@@ -145,6 +152,6 @@ public sealed class LiveRunRenderer(IAnsiConsole console) : IRunObserver
         const int width = 20;
         var filled = (int)Math.Clamp(p.Done * width / p.Total, 0, width);
         var bar = $"[green]{new string('━', filled)}[/][grey]{new string('━', width - filled)}[/]";
-        return $"{bar} {p.Done}/{p.Total} {Markup.Escape(p.Step)}{(p.Status is null ? "" : " " + Markup.Escape(p.Status))}";
+        return $"{bar} {p.Done}/{p.Total} {Markup.Escape(p.Step)}{(p.Status is null ? "" : " " + Markup.Escape(p.Status))}{(row.Eta.Length == 0 ? "" : $"[grey]{Markup.Escape(row.Eta)}[/]")}";
     }
 }

@@ -12,6 +12,7 @@ public sealed class PlainRunRenderer(TextWriter output) : IRunObserver
     readonly object _gate = new();
     readonly Dictionary<string, (int Index, string Kind)> _stages = new(StringComparer.Ordinal);
     readonly Dictionary<(string, string), (long Percent, Stopwatch Clock)> _lastReport = new();
+    readonly ProgressEta _eta = new();
 
     public void Message(string text) => Write(text);
 
@@ -30,6 +31,7 @@ public sealed class PlainRunRenderer(TextWriter output) : IRunObserver
     public void StageProgress(string stage, string step, long done, long total, string? status)
     {
         var percent = total > 0 ? done * 100 / total : 0;
+        var eta = _eta.Suffix(stage, step, done, total); // every report feeds the estimate, shown or not
         lock (_gate)
         {
             if (_lastReport.TryGetValue((stage, step), out var last)
@@ -37,7 +39,7 @@ public sealed class PlainRunRenderer(TextWriter output) : IRunObserver
                 return;
             _lastReport[(stage, step)] = (percent, Stopwatch.StartNew());
         }
-        Write($"  {stage}: {step} {done}/{total}{(status is null ? "" : $" {status}")}");
+        Write($"  {stage}: {step} {done}/{total}{(status is null ? "" : $" {status}")}{eta}");
     }
 
     public void StageFinished(StageRecord record)

@@ -118,5 +118,19 @@ public sealed class HubCache(string root)
         return files;
     }
 
+    /// <summary>
+    /// The repository id of a snapshot folder (<c>…/models--org--name/snapshots/{commit}</c> → <c>org/name</c>); null for
+    /// any other folder.
+    /// </summary>
+    public static string? RepoIdOfSnapshot(string folder)
+    {
+        var snapshot = new DirectoryInfo(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
+        if (!HubModelId.IsCommitSha(snapshot.Name) || snapshot.Parent is not { Name: "snapshots", Parent: { } repo }
+            || !repo.Name.StartsWith("models--", StringComparison.Ordinal))
+            return null;
+        var parts = repo.Name["models--".Length..].Split("--");
+        return parts.Length == 2 && HubModelId.TryParse($"{parts[0]}/{parts[1]}", out var id) ? id.RepoId : null;
+    }
+
     static string Native(string relative) => relative.Replace('/', Path.DirectorySeparatorChar);
 }

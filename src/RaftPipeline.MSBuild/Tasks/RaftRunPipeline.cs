@@ -41,7 +41,8 @@ public sealed class RaftRunPipeline : ToolTask
 
     protected override string ToolName => Executable is { Length: > 0 } exe ? Path.GetFileName(exe) : Tokens()[0];
 
-    // Progress lines are what a person watching a long training build wants to see: normal, not low.
+    // The tool's output is what a person watching a long training build wants to see: normal, not low; its progress
+    // lines high (see ToolProgress).
     protected override MessageImportance StandardOutputLoggingImportance => MessageImportance.Normal;
     protected override MessageImportance StandardErrorLoggingImportance => MessageImportance.Normal;
 
@@ -93,7 +94,7 @@ public sealed class RaftRunPipeline : ToolTask
             Log.LogError(null, d.Code, null, d.File, d.Line, d.Column, 0, 0, d.Message);
             return;
         }
-        Log.LogMessage(messageImportance, singleLine);
+        Log.LogMessage(Output.ToolProgress.IsProgress(singleLine) ? MessageImportance.High : messageImportance, singleLine);
     }
 
     protected override bool HandleTaskExecutionErrors()

@@ -165,6 +165,11 @@ public static class TorchRuntime
                     $"libstdc++ (its unused GLIBCXX_3.4.32 need marked weak), but the file could not be rewritten: {e.Message}. " +
                     "Run the tool once as the user who installed it (the patch is then kept), or install it where you can write.", e);
             }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidOperationException(
+                    $"TorchSharp's native library at '{path}' is damaged ({e.Message}); reinstall the tool (`dotnet tool update`).", e);
+            }
         }
     }
 }

@@ -1,7 +1,8 @@
 namespace RaftPipeline.Stages.Models;
 
 /// <summary>
-/// The name a model folder goes by in adapter_config.json (base_model_name_or_path) and model cards: config.json's
+/// The name a model folder goes by in adapter_config.json (base_model_name_or_path) and model cards: the repository id
+/// of a Hugging Face cache snapshot (<c>org/name</c>, as peft writes it for a model from the Hub), else config.json's
 /// "_name_or_path" when set (the model stage writes it; transformers reads and ignores it), else the folder's name
 /// (a user's snapshot folder such as Qwen3-4B-Instruct-2507).
 /// </summary>
@@ -11,6 +12,7 @@ public static class BaseModelName
 
     public static string Of(string modelDir)
     {
+        if (RaftPipeline.Hub.Cache.HubCache.RepoIdOfSnapshot(modelDir) is { } repoId) return repoId;
         var configPath = Path.Combine(modelDir, "config.json");
         if (File.Exists(configPath)
             && ModelFolderFiles.ReadObject(configPath)[ConfigKey] is System.Text.Json.Nodes.JsonValue v

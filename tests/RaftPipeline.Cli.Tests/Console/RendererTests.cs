@@ -28,6 +28,21 @@ public class RendererTests
     }
 
     [Fact]
+    public void The_time_left_comes_from_the_rate_since_the_first_report()
+    {
+        var now = TimeSpan.Zero;
+        var eta = new ProgressEta(() => now);
+        Assert.Equal("", eta.Suffix("train", "step", 1, 101));              // the baseline: model loading is not counted
+        now = TimeSpan.FromSeconds(0.5);
+        Assert.Null(eta.Remaining("train", "step", 2, 101));                // under a second: too noisy
+        now = TimeSpan.FromSeconds(10);
+        Assert.Equal(TimeSpan.FromSeconds(90), eta.Remaining("train", "step", 11, 101)); // 10 steps in 10 s, 90 left
+        Assert.Equal(" ETA 1m30s", eta.Suffix("train", "step", 11, 101));
+        Assert.Null(eta.Remaining("train", "step", 101, 101));              // done
+        Assert.Equal("", eta.Suffix("eval", "rows", 5, 10));                // each step has its own baseline
+    }
+
+    [Fact]
     public async Task The_live_display_shows_the_stage_table_with_statuses_and_the_failure()
     {
         var writer = new StringWriter();

@@ -46,6 +46,12 @@ public sealed class PipelineHubTests(TinyModelFixture tiny)
             """);
         using var env = new HubEnvironment(server.Endpoint, Path.Combine(folder, "hf-home"));
 
+        // plan names the commit and computes the keys without downloading anything.
+        var plan = TinyModelFixture.Raft("plan", spec);
+        Assert.True(plan.Exit == 0, plan.Err + plan.Out);
+        Assert.DoesNotContain(server.Requests, r => r.Path.Contains("/resolve/") || r.Path.StartsWith("/cdn/"));
+        Assert.False(Directory.Exists(Path.Combine(folder, "hf-home", "hub", "models--tiny-org--tiny-qwen3", "snapshots")));
+
         var run1 = TinyModelFixture.Raft("run", spec);
         Assert.True(run1.Exit == 0, run1.Err + run1.Out);
         Assert.Contains("succeeded: 2 ran, 0 reused", run1.Out);

@@ -77,6 +77,28 @@ public sealed class NativeSetupTests
         }
     }
 
+    /// <summary>A library that cannot load is reported as what it is, with the fix, not as TorchSharp's advice to
+    /// reference packages (which never applies to the tool).</summary>
+    [Fact]
+    public void A_damaged_native_library_is_reported_with_its_path_and_the_fix()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "raft-native-setup", Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            var app = CopyTool(Path.Combine(root, "app"));
+            var library = Path.Combine(app, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+            File.WriteAllText(library, "not a library");
+            var doctor = RunTool(app, "doctor");
+            Assert.Equal(1, doctor.Exit);
+            Assert.Contains($"libtorch: does not load: TorchSharp's native library at '{library}' is damaged (not an ELF file); reinstall the tool", doctor.Output);
+            Assert.DoesNotContain("Consider referencing", doctor.Output);
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
+
     static bool Calls(MethodInfo method, MethodInfo target)
     {
         var il = method.GetMethodBody()?.GetILAsByteArray() ?? [];

@@ -54,12 +54,13 @@ sealed class ExampleSandbox : IDisposable
     public void Write(string relativeToPipelines, string text) => folder.File(Path.Combine("pipelines", relativeToPipelines), text);
 
     /// <summary>
-    /// <c>dotnet build</c> of the example with the test tool as RaftToolPath, at normal verbosity (tool lines show).
+    /// <c>dotnet build</c> of the example with the test tool as RaftToolPath, at MSBuild's default verbosity: the tool's progress
+    /// lines must show there (ToolProgress.IsProgress).
     /// Each argument is a property (<c>Name=Value</c>) or, starting with '-', a switch such as <c>-t:RaftRun</c>.
     /// </summary>
     public ProcessResult Build(params string[] properties)
     {
-        var args = new List<string> { "build", "QuickstartRetrain.csproj", "-nologo", "-v:n", "-nodeReuse:false", $"-p:RaftToolPath={Repo.FakeTool}" };
+        var args = new List<string> { "build", "QuickstartRetrain.csproj", "-nologo", "-nodeReuse:false", $"-p:RaftToolPath={Repo.FakeTool}" };
         args.AddRange(properties.Select(p => p.StartsWith('-') ? p : $"-p:{p}"));
         var env = new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(folder.Path, ".nuget-packages") };
         return Processes.Run("dotnet", args, ProjectDirectory, BuildTimeout, env);
