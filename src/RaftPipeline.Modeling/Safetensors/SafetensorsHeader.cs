@@ -74,6 +74,7 @@ public sealed class SafetensorsHeader
             throw new SafetensorsFormatException(file, null, $"header (bytes 8..{dataStart - 1}) is not valid JSON: {e.Message}");
         }
         using (doc)
+        try
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new SafetensorsFormatException(file, null, $"header must be a JSON object, found {doc.RootElement.ValueKind}");
@@ -102,6 +103,11 @@ public sealed class SafetensorsHeader
             }
             CheckRanges(entries, file, dataLength);
             return new SafetensorsHeader(metadata, entries, dataStart, dataLength);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json parses "\ud800" (a lone surrogate escape) but cannot turn it into a string: not valid text.
+            throw new SafetensorsFormatException(file, null, $"header (bytes 8..{dataStart - 1}) holds a string that is not valid Unicode: {e.Message}");
         }
     }
 

@@ -152,10 +152,12 @@ public static class StrictTextDecoder
 
     private static string DecodePrefix(byte[] bytes, int start, long end, TextEncodingKind kind)
     {
-        // The bytes before the failure decoded cleanly in this encoding (decoders stop at the first bad sequence).
+        // Only for saying where (row and line): usually the bytes before the failure decoded cleanly, but not always (an
+        // odd-length UTF-16 file is refused before decoding), so undecodable bytes become U+FFFD instead of throwing.
         int length = (int)end - start;
         if (kind is TextEncodingKind.Utf16LE or TextEncodingKind.Utf16BE) length -= length % 2;
-        return Encoding(kind).GetString(bytes, start, length);
+        var lenient = System.Text.Encoding.GetEncoding(Encoding(kind).CodePage, EncoderFallback.ReplacementFallback, DecoderFallback.ReplacementFallback);
+        return lenient.GetString(bytes, start, length);
     }
 
     private static string FailureMessage(string file, TextEncodingKind kind, Failure f, TextPositionDescriber describe) =>

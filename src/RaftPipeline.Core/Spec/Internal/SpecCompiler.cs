@@ -106,6 +106,14 @@ sealed partial class SpecCompiler
             diagnostics.Add(new SourceLocation(diagnostics.DisplayPath, line, column), "", $"YAML syntax: {YamlText.Message(e)}");
             return null;
         }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or KeyNotFoundException or NullReferenceException)
+        {
+            // YamlDotNet's node loader fails this way on some malformed input (an empty key before a repeated one):
+            // locate the first line from which loading fails.
+            diagnostics.Add(new SourceLocation(diagnostics.DisplayPath, YamlPrecheck.FirstFailingLine(shielded, LoadsWithoutCrash), 1), "",
+                $"YAML syntax: cannot make sense of this line ({e.Message})");
+            return null;
+        }
         if (stream.Documents.Count != 1)
         {
             diagnostics.Add(new SourceLocation(diagnostics.DisplayPath, 1, 1), "",
@@ -119,6 +127,23 @@ sealed partial class SpecCompiler
         }
         diagnostics.Add(stream.Documents[0].RootNode, "", $"expected a mapping with keys {string.Join(", ", SpecLoader.TopLevelKeys)}, got {YamlScalars.Describe(stream.Documents[0].RootNode)}");
         return null;
+    }
+
+    static bool LoadsWithoutCrash(string yaml)
+    {
+        try
+        {
+            new YamlStream().Load(new StringReader(yaml));
+            return true;
+        }
+        catch (YamlException)
+        {
+            return true; // a located error, not the crash being searched for
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or KeyNotFoundException or NullReferenceException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Gives every scalar (keys included) its <c>${...}</c> back after parsing; see <see cref="ReferenceShield"/>.</summary>

@@ -10,6 +10,7 @@ namespace RaftPipeline.Core.Spec.Internal;
 /// <item>alias expansion: nested aliases ("billion laughs") make a 600-byte file stand for billions of nodes, which
 /// every later walk would visit. The expanded size is counted as the events stream by (an alias adds its anchor's
 /// size); past <see cref="MaxExpandedNodes"/> the spec is refused at the alias that crosses the line.</item>
+/// <item>an alias inside the node its anchor names (a cycle, which the loader builds and every walk loops on).</item>
 /// <item>nesting deeper than <see cref="MaxDepth"/> (no pipeline nests past a handful of levels; the loader and the
 /// binder recurse).</item>
 /// <item>a scanner failure that is not a <see cref="YamlException"/> (YamlDotNet throws InvalidOperationException on
@@ -52,6 +53,9 @@ static class YamlPrecheck
                         var (name, start) = open.Pop();
                         if (name is not null) anchors[name] = expanded - start;
                         break;
+                    case AnchorAlias alias when open.Any(o => o.Anchor == alias.Value.Value):
+                        // The anchor is still open: the alias is inside the node it names, a cycle every walk would loop on.
+                        return At(e.Start, $"the alias *{alias.Value.Value} is inside the node &{alias.Value.Value} it refers to (a cycle); expected an alias of a finished node");
                     case AnchorAlias alias:
                         // An unknown alias is the loader's error to report (it locates it).
                         expanded += anchors.TryGetValue(alias.Value.Value, out var size) ? size : 1;
@@ -138,5 +142,22 @@ static class YamlPrecheck
                 if (text[j] == '\t') return (i + 1, j + 1);
         }
         return null;
+    }
+
+    /// <summary>
+    /// The 1-based line whose inclusion first makes <paramref name="loads"/> fail: binary search over prefixes of whole
+    /// lines (the text as a whole fails). Only on the error path.
+    /// </summary>
+    public static int FirstFailingLine(string yaml, Func<string, bool> loads)
+    {
+        var lines = yaml.Split('\n');
+        int good = 0, bad = lines.Length; // a prefix of `good` lines loads; one of `bad` lines does not
+        while (bad - good > 1)
+        {
+            var middle = (good + bad) / 2;
+            if (loads(string.Join('\n', lines.Take(middle)) + "\n")) good = middle;
+            else bad = middle;
+        }
+        return bad;
     }
 }
