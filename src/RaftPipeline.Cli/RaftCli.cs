@@ -88,6 +88,12 @@ public static class RaftCli
                 parseResult.InvocationConfiguration.Error.WriteLine(e is Core.Store.StorageException ? e.Message : $"error: {OneLine(e.Message)}");
                 return ExitCodes.StorageError;
             }
+            catch (Modeling.Native.LibtorchUnavailableException e)
+            {
+                // libtorch failed to load outside a stage (a stage's failure is recorded by the run): say why, no trace.
+                parseResult.InvocationConfiguration.Error.WriteLine($"error: {OneLine(e.Message)}");
+                return ExitCodes.Failed;
+            }
         }
 
         static string OneLine(string text) => text.ReplaceLineEndings(" ");

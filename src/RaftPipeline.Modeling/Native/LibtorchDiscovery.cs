@@ -38,8 +38,9 @@ public sealed record DiscoveryEnvironment(IReadOnlyDictionary<string, string?> V
 /// <item>Python installations: <c>torch/lib</c> of a PyTorch wheel in the active virtualenv or conda environment,
 /// PYTHONPATH, the user's site-packages, pyenv versions and the system's site-/dist-packages.</item>
 /// </list>
-/// Only libtorch <see cref="RequiredVersion"/> (what TorchSharp 0.107 is built against) is bound; other versions are
-/// listed with the reason. Binding loads libtorch_cuda.so and libtorch.so by path (their own dependencies come from
+/// Only libtorch <see cref="RequiredVersion"/> (what TorchSharp 0.107 is built against) or <see cref="AlsoRuns"/> (the
+/// PyTorch of this project's GPU machine, on which every CUDA benchmark and GPU check of the tool has run) is bound;
+/// other versions are listed with the reason. Binding loads libtorch_cuda.so and libtorch.so by path (their own dependencies come from
 /// their RUNPATH, as in a PyTorch wheel), so that TorchSharp's native library, loaded afterwards, resolves them by
 /// name to the CUDA build instead of the CPU one beside the tool.
 /// </summary>
@@ -51,6 +52,12 @@ public static class LibtorchDiscovery
     /// <summary>The libtorch release TorchSharp 0.107 (this tool's) is built against: major.minor.</summary>
     public const string RequiredVersion = "2.10";
 
+    /// <summary>
+    /// A later libtorch release the tool is known to run on: torch 2.11.0+cu130 on the project's GPU machine
+    /// (bench/RESULTS.md, tests/gpu/results), bound by TorchSharp 0.107 without a rebuild.
+    /// </summary>
+    public const string AlsoRuns = "2.11";
+
     /// <summary><c>RAFT_LIBTORCH=cpu</c>: no discovery, the packaged CPU build.</summary>
     public const string CpuOnly = "cpu";
 
@@ -60,7 +67,7 @@ public static class LibtorchDiscovery
     /// <summary>This process's view (environment variables and the usual system Python prefixes).</summary>
     public static DiscoveryEnvironment FromEnvironment()
     {
-        var names = new[] { Variable, "LD_LIBRARY_PATH", "NUGET_PACKAGES", "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "HOME" };
+        var names = new[] { Variable, "LD_LIBRARY_PATH", "NUGET_PACKAGES", "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "HOME", "PATH" };
         return new DiscoveryEnvironment(names.ToDictionary(n => n, Environment.GetEnvironmentVariable),
             ["/usr/local", "/usr", "/opt/conda"]);
     }
@@ -137,14 +144,16 @@ public static class LibtorchDiscovery
         bool cuda = File.Exists(Path.Combine(dir, CudaLibrary));
         string? problem = null;
         if (version is not null && !MatchesRequired(version) && !explicitChoice)
-            problem = $"libtorch {version}; this tool needs {RequiredVersion}.x";
+            problem = $"libtorch {version}; this tool needs {RequiredVersion}.x or {AlsoRuns}.x";
         return new LibtorchCandidate(dir, source, cuda, version, problem);
     }
 
     /// <summary>True when <paramref name="version"/> (2.10.0, 2.10.0+cu128, 2.10.0.1) is libtorch <see cref="RequiredVersion"/>.</summary>
-    public static bool MatchesRequired(string version) =>
-        version == RequiredVersion || version.StartsWith(RequiredVersion + ".", StringComparison.Ordinal) ||
-        version.StartsWith(RequiredVersion + "+", StringComparison.Ordinal);
+    public static bool MatchesRequired(string version) => IsRelease(version, RequiredVersion) || IsRelease(version, AlsoRuns);
+
+    static bool IsRelease(string version, string release) =>
+        version == release || version.StartsWith(release + ".", StringComparison.Ordinal) ||
+        version.StartsWith(release + "+", StringComparison.Ordinal);
 
     /// <summary>PyTorch's version from torch/version.py beside torch/lib (<c>__version__ = '2.10.0+cu128'</c>).</summary>
     static string? PyTorchVersion(string libDir)
@@ -190,6 +199,12 @@ public static class LibtorchDiscovery
         var prefixes = new List<string>();
         if (env["VIRTUAL_ENV"] is { } venv) prefixes.Add(venv);
         if (env["CONDA_PREFIX"] is { } conda) prefixes.Add(conda);
+        // The Python that `python3` runs: a virtualenv's bin/ on PATH (not activated, as on a machine whose image puts
+        // /opt/torch/.venv/bin first) has its site-packages under the folder above bin/.
+        foreach (var bin in Split(env["PATH"]))
+            if (File.Exists(Path.Combine(bin, "python3")) && Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(bin)) is { } prefix
+                && File.Exists(Path.Combine(prefix, "pyvenv.cfg")))
+                prefixes.Add(prefix);
         var folders = new List<string>();
         foreach (var p in Split(env["PYTHONPATH"])) folders.Add(p);
         if (env["HOME"] is { } home)

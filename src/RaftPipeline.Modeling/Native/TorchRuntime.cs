@@ -66,7 +66,7 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (_prepareProblem is { } problem)
-                throw new InvalidOperationException(problem.Message, problem);
+                throw new LibtorchUnavailableException(problem.Message, problem);
             if (Initialized.Contains(deviceType)) return;
             try
             {
@@ -74,7 +74,7 @@ public static class TorchRuntime
             }
             catch (Exception e) when (e is TypeInitializationException or NotSupportedException or DllNotFoundException)
             {
-                throw new InvalidOperationException(LoadFailureMessage(), e);
+                throw new LibtorchUnavailableException(LoadFailureMessage(), e);
             }
             Initialized.Add(deviceType);
         }

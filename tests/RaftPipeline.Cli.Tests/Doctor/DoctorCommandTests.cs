@@ -28,7 +28,7 @@ public sealed class DoctorCommandTests : IDisposable
         Assert.Contains($"libtorch: 2.10.0.0, CPU build, loaded from {Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native")}\n", text);
         Assert.Contains("native fix-up: ", text);
         Assert.Contains(": done (GLIBCXX_3.4.32 need marked weak)", text);
-        Assert.Contains($"  {Path.Combine(torch, "lib")}: CUDA 2.4.0+cu121, from PyTorch in {Path.Combine(root, "venv", "lib", "python3.11", "site-packages")}; not usable: libtorch 2.4.0+cu121; this tool needs 2.10.x\n", text);
+        Assert.Contains($"  {Path.Combine(torch, "lib")}: CUDA 2.4.0+cu121, from PyTorch in {Path.Combine(root, "venv", "lib", "python3.11", "site-packages")}; not usable: libtorch 2.4.0+cu121; this tool needs 2.10.x or 2.11.x\n", text);
         Assert.Contains("CUDA in libtorch: not available\n", text);
         Assert.Contains("NCCL: ", text);
         Assert.Contains("What to do:\n  - ", text);

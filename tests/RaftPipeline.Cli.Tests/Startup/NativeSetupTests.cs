@@ -92,6 +92,16 @@ public sealed class NativeSetupTests
             Assert.Equal(1, doctor.Exit);
             Assert.Contains($"libtorch: does not load: TorchSharp's native library at '{library}' is damaged (not an ELF file); reinstall the tool", doctor.Output);
             Assert.DoesNotContain("Consider referencing", doctor.Output);
+
+            // A run that must ask libtorch about CUDA says so in one message, with no stack trace (seen on the GPU
+            // machine before the fix: an unhandled TypeInitializationException from the device check).
+            var spec = Path.Combine(root, "pipeline.yaml");
+            File.WriteAllText(spec, "name: t\nstages:\n  base:\n    kind: model\n    params: { preset: tiny }\n");
+            var run = RunTool(app, "run", spec, "--device", "cuda", "--set", $"cache={Path.Combine(root, "cache")}");
+            Assert.NotEqual(0, run.Exit);
+            Assert.Contains("device 'cuda' was asked for, but no CUDA device is available", run.Output);
+            Assert.DoesNotContain("   at ", run.Output);
+            Assert.DoesNotContain("Unhandled exception", run.Output);
         }
         finally
         {

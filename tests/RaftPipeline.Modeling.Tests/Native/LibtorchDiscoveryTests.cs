@@ -52,11 +52,31 @@ public sealed class LibtorchDiscoveryTests : IDisposable
         PyTorch(venv, "2.5.1+cu121");
         var found = LibtorchDiscovery.Find(Env(("VIRTUAL_ENV", venv)));
         var candidate = Assert.Single(found);
-        Assert.Equal("libtorch 2.5.1+cu121; this tool needs 2.10.x", candidate.Problem);
+        Assert.Equal("libtorch 2.5.1+cu121; this tool needs 2.10.x or 2.11.x", candidate.Problem);
         Assert.Null(LibtorchDiscovery.Choose(found));
         var advice = CudaSetupAdvice.WhyNoCuda(null, found);
         Assert.Contains("this tool needs 2.10.x", advice);
         Assert.Contains("pip install \"torch==2.10.*\"", advice);
+    }
+
+    /// <summary>
+    /// The project's GPU machine: torch 2.11.0+cu130 in /opt/torch/.venv, whose bin/ is on PATH but which is not
+    /// activated (no VIRTUAL_ENV). Found there on the GPU machine by `raft doctor` only after this case was added.
+    /// </summary>
+    [Fact]
+    public void Finds_PyTorch_2_11_in_a_virtualenv_whose_python_is_on_PATH_without_activation()
+    {
+        var venv = Path.Combine(root, "opt", "torch", ".venv");
+        var lib = PyTorch(venv, "2.11.0+cu130", python: "python3.12");
+        Touch(Path.Combine(venv, "bin"), "python3");
+        File.WriteAllText(Path.Combine(venv, "pyvenv.cfg"), "home = /usr/bin\n");
+        var elsewhere = Path.Combine(root, "bin");
+        Touch(elsewhere, "python3"); // a python3 on PATH that is not a virtualenv adds nothing
+        var found = LibtorchDiscovery.Find(Env(("PATH", $"{elsewhere}:{Path.Combine(venv, "bin")}")));
+        var candidate = Assert.Single(found);
+        Assert.Equal((lib, true, "2.11.0+cu130", true), (candidate.Directory, candidate.IsCuda, candidate.Version, candidate.Usable));
+        Assert.Same(candidate, LibtorchDiscovery.Choose(found));
+        Assert.Empty(LibtorchDiscovery.Find(Env(("PATH", elsewhere))));
     }
 
     [Fact]

@@ -31,7 +31,14 @@ public static class DeviceSelection
     /// <summary>Asks libtorch (loading it) whether a CUDA device can be used.</summary>
     public static bool CudaAvailable()
     {
-        TorchRuntime.EnsureInitialized();
+        try
+        {
+            TorchRuntime.EnsureInitialized();
+        }
+        catch (LibtorchUnavailableException)
+        {
+            return false; // no libtorch at all: WhyNoCuda says what was found and what to install
+        }
         return torch.cuda.is_available();
     }
 }
