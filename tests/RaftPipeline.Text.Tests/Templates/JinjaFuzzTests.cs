@@ -33,7 +33,7 @@ public class JinjaFuzzTests
         };
         var conversation = ChatConversation.FromMessages([new ChatMessage("system", "be brief"), new ChatMessage("user", "하늘은 무슨 색?")]);
         const string source = "fuzz.jinja";
-        Mutations.Of(seeds, Tokens).Sample(text =>
+        Mutations.Of(seeds, Tokens).Fuzz(text =>
         {
             try
             {
@@ -46,6 +46,6 @@ public class JinjaFuzzTests
                 Assert.Equal(source, e.SourceName);
                 Assert.True(e.Line >= 1 && e.Column >= 1, e.Message);
             }
-        }, time: Mutations.Seconds, print: t => t);
+        }, print: t => t);
     }
 }

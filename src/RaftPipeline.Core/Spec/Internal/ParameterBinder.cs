@@ -13,7 +13,10 @@ namespace RaftPipeline.Core.Spec.Internal;
 /// </summary>
 sealed class ParameterBinder(Diagnostics diagnostics)
 {
-    static readonly NullabilityInfoContext Nullability = new();
+    // NullabilityInfoContext fills an unsynchronized cache: one per thread, since specs load concurrently (the MSBuild
+    // check of several items, parallel tests; the spec fuzz test found "An item with the same key has already been added").
+    [ThreadStatic] static NullabilityInfoContext? _nullability;
+    static NullabilityInfoContext Nullability => _nullability ??= new();
 
     /// <summary>Binds a mapping (or null: all defaults) to a new record of <paramref name="type"/>; null when any error was found.</summary>
     public object? BindRecord(YamlNode? node, Type type, string keyPath)
