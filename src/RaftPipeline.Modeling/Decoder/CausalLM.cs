@@ -42,7 +42,8 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor inputIds) => Forward(inputIds).Logits;
 
     /// <param name="inputIds">[B, T] int64</param>
-    /// <param name="attentionMask">[B, past+T] 0/1 (1 = real token), or null</param>
+    /// <param name="attentionMask">[B, past+T] 0/1 (1 = real token), or null, or a prepared boolean [B, 1, T, past+T] mask
+    /// (see <see cref="DecoderModel.Forward"/>)</param>
     /// <param name="positionIds">[B, T], or null to derive them from the mask / the cache length</param>
     /// <param name="cache">KV cache to read past positions from and append these to (inference only)</param>
     /// <param name="labels">[B, T] int64 targets aligned with inputIds (shifted inside, −100 ignored), or null</param>
