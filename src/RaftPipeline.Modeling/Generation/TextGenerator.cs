@@ -54,7 +54,8 @@ public static class TextGenerator
     /// Continues many rows the way the eval and generate stages do: sorted by prompt length (longest first; equal lengths
     /// keep their order) and decoded <paramref name="batchSize"/> at a time, so rows of similar length share a batch and
     /// little is spent on padding; finished rows leave their batch as they finish. Each row samples from its own seeded
-    /// generator, so on the CPU in fp32 a row's tokens do not depend on its batch. Results (and
+    /// generator, so on the CPU in fp32 a row's tokens do not depend on its batch (except under dynamic NTK RoPE, whose θ
+    /// grows with the longest position of the whole batch, as transformers computes it). Results (and
     /// <see cref="GeneratedToken.Sequence"/>) are in the order of <paramref name="rows"/>.
     /// </summary>
     /// <param name="onBatchDone">Called after each batch with the number of rows finished so far.</param>
