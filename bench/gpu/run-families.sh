@@ -44,5 +44,10 @@ run baseline_llama3_8b_qlora_ckpt $hf --shape llama3-8b --mode qlora; bnb=$?
 run ours_llama3_8b_qlora_ckpt $ours --shape llama3-8b --mode qlora --ckpt on --optim adamw8bit
 run ours_gemma3_4b_lora_nockpt $ours --shape gemma3-4b --mode lora --ckpt off --optim adamw
 [ $bnb -ne 0 ] && run ours_llama3_8b_lora_ckpt $ours --shape llama3-8b --mode lora --ckpt on --optim adamw
+# Time left: the headline pairs again, to show how much a second run moves (each skipped or cut at the limit).
+[ $bnb -ne 0 ] && run baseline_llama3_8b_lora_ckpt_again $hf --shape llama3-8b --mode lora
+run ours_llama3_8b_qlora_ckpt_again $ours --shape llama3-8b --mode qlora --ckpt on --optim adamw8bit
+run baseline_gemma3_4b_lora_ckpt_again $hf --shape gemma3-4b --mode lora
+run ours_gemma3_4b_lora_ckpt_again $ours --shape gemma3-4b --mode lora --ckpt on --optim adamw
 echo "done at ${SECONDS}s" | tee -a "$log"
 exit 0
