@@ -180,7 +180,8 @@ double tokensPerSecond = steps * batch * (double)seq / seconds;
 double tflops = 4.0 * baseParameters * tokensPerSecond / 1e12;
 var line = new JsonObject
 {
-    ["impl"] = "raftpipeline", ["shape"] = shape, ["model_type"] = config.ModelType, ["mode"] = mode, ["device"] = device.ToString().ToLowerInvariant(),
+    ["impl"] = "raftpipeline", ["shape"] = shape, ["model_type"] = config.ModelType, ["mode"] = mode,
+    ["rope_type"] = config.RopeScaling?.Type ?? "default", ["sliding_layers"] = Enumerable.Range(0, config.NumHiddenLayers).Count(config.IsSlidingLayer), ["device"] = device.ToString().ToLowerInvariant(),
     ["loss_chunk_rows"] = lossChunk, ["checkpointing"] = ckpt, ["checkpointed_layers"] = ckpt ? ckptLayers ?? config.NumHiddenLayers : 0,
     ["fused_kernels"] = device == DeviceType.CUDA && RaftPipeline.Modeling.Native.Cuda.FusedKernels.For(dev) is not null, ["optimizer"] = optim.ToString(), ["batch"] = batch, ["seq"] = seq,
     ["measured_steps"] = steps, ["tokens_per_second"] = Math.Round(tokensPerSecond, 1),
