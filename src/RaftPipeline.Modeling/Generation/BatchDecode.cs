@@ -254,7 +254,8 @@ internal sealed class BatchDecode : IDisposable
     void ReadIds(Tensor next)
     {
         using var host = next.device_type == DeviceType.CPU ? null : next.cpu();
-        MemoryMarshal.Cast<byte, long>((host ?? next).contiguous().bytes)[.._count].CopyTo(_picked);
+        var ids = host ?? next; // argmax and multinomial write contiguous [B] ids
+        MemoryMarshal.Cast<byte, long>((ids.is_contiguous() ? ids : ids.contiguous()).bytes)[.._count].CopyTo(_picked);
     }
 
     /// <summary>Drops finished rows from the batch, or (shared sampling) marks them to be fed pad.</summary>
