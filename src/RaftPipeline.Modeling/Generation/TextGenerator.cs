@@ -1,6 +1,4 @@
 using RaftPipeline.Modeling.Decoder;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace RaftPipeline.Modeling.Generation;
 
@@ -45,8 +43,7 @@ public static class TextGenerator
         Action<GeneratedToken>? onToken = null, Func<IReadOnlyList<int>, string>? decode = null, CancellationToken cancellation = default)
     {
         if (rows.Count == 0) return [];
-        foreach (var row in rows) row.Options.Validate();
-        if (rows.Select(r => r.Options.PadTokenId).Distinct().Count() > 1) throw new ArgumentException("the rows of one batch must share the pad id");
+        ValidateRows(rows);
         return Run(model, rows, shared: null, onToken, decode, cancellation);
     }
 
@@ -65,8 +62,7 @@ public static class TextGenerator
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "must be ≥ 1");
         if (rows.Count == 0) return [];
-        foreach (var row in rows) row.Options.Validate();
-        if (rows.Select(r => r.Options.PadTokenId).Distinct().Count() > 1) throw new ArgumentException("the rows of one batch must share the pad id");
+        ValidateRows(rows);
         var order = Enumerable.Range(0, rows.Count).OrderByDescending(i => rows[i].PromptIds.Count).ToArray();
         var results = new GeneratedSequence[rows.Count];
         for (int start = 0; start < order.Length; start += batchSize)
@@ -78,6 +74,12 @@ public static class TextGenerator
             onBatchDone?.Invoke(start + members.Length);
         }
         return results;
+    }
+
+    static void ValidateRows(IReadOnlyList<GenerationRow> rows)
+    {
+        foreach (var row in rows) row.Options.Validate();
+        if (rows.Select(r => r.Options.PadTokenId).Distinct().Count() > 1) throw new ArgumentException("the rows of one batch must share the pad id");
     }
 
     static IReadOnlyList<GeneratedSequence> Run(CausalLM model, IReadOnlyList<GenerationRow> rows, GenerationOptions? shared,
