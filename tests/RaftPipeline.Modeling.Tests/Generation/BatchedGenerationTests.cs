@@ -93,6 +93,32 @@ public class BatchedGenerationTests
         Assert.Contains(Enumerable.Range(0, rows.Count), i => !reseeded[i].NewIds.SequenceEqual(batched[i].NewIds));
     }
 
+    /// <summary>
+    /// The host's work per decode step grows neither with the batch nor with the step: as many TorchSharp tensors per
+    /// step for 6 rows as for 2, at step 30 as at step 4 (a step that touched rows one by one, or rebuilt the mask and
+    /// position ids from the growing sequence, would not stay level), and about a hundred of them for this two-layer model.
+    /// </summary>
+    [Fact]
+    public void A_decode_step_creates_as_many_tensors_for_six_rows_as_for_two_at_any_step()
+    {
+        using var model = TinyModels.Build();
+        var stats = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics;
+        long Created() => stats.CreatedInScopeCount + stats.CreatedOutsideScopeCount;
+        int[] PerStep(int rows)
+        {
+            var options = new GenerationOptions { MaxNewTokens = 32, RepetitionPenalty = 1.1, PadTokenId = 0 };
+            var prompts = Enumerable.Range(0, rows).Select(r => (IReadOnlyList<int>)Enumerable.Range(1, 3 + 4 * r).ToArray()).ToList();
+            var at = new Dictionary<int, long>();
+            TextGenerator.Generate(model, prompts, options, t => { if (t.Sequence == 0) at[t.Step] = Created(); });
+            return [(int)(at[5] - at[4]), (int)(at[31] - at[30])];
+        }
+        var two = PerStep(2);
+        var six = PerStep(6);
+        Assert.Equal(two[0], two[1]);
+        Assert.Equal(two, six);
+        Assert.InRange(two[0], 50, 150);
+    }
+
     [Fact]
     public void A_batch_size_below_one_is_refused()
     {
