@@ -51,7 +51,7 @@ public sealed class GenerateStageExecutor : IStageExecutor
                 done => context.Progress.Report($"generate ({label})", done, probes.Count), cancellationToken);
             for (int i = 0; i < probes.Count; i++)
                 context.Progress.Log($"[{label}] {probes[i].Name}: {answers[i].Ids.Count} tokens ({answers[i].Finish})");
-            return answers.Select(a => (string?)a.Text).ToArray();
+            return answers.Select(answer => (string?)answer.Text).ToArray();
         }
 
         var baseAnswers = parameters.CompareBase ? Answer("base") : new string?[probes.Count];
