@@ -19,12 +19,52 @@ public sealed class BadInputTests
     {
         var folder = CopyOf("qwen2");
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!;
-        config["model_type"] = "mistral";
+        config["model_type"] = "qwen3_moe";
         File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
         var outDir = Path.Combine(folder, "out");
         var e = Assert.Throws<ExportException>(() => GgufExport.Run(new GgufExportRequest(folder, outDir, GgufFileType.F16)));
-        Assert.Contains("model_type 'mistral' cannot be exported (supported: qwen3, qwen2, llama)", e.Message);
+        Assert.Contains("model_type 'qwen3_moe' cannot be exported (supported: qwen3, qwen2, llama, mistral, phi3, gemma2, gemma3_text): " +
+            "the Qwen3-MoE GGUF layout", e.Message);
         Assert.False(Directory.Exists(outDir));
+    }
+
+    /// <summary>Settings of the transformers fixtures that llama.cpp's graphs cannot run are refused with the reason.</summary>
+    [Theory]
+    [InlineData("llama_dynamic", "\"rope_parameters.rope_type\" 'dynamic' cannot be exported for llama (supported: default, linear, llama3, yarn): llama.cpp has no dynamic-NTK RoPE")]
+    [InlineData("gemma3_text_fixture", "\"layer_types\" [sliding_attention, sliding_attention, full_attention] cannot be exported: llama.cpp's gemma3 graph fixes the pattern [sliding_attention, sliding_attention, sliding_attention]")]
+    public void Settings_llama_cpp_cannot_run_are_refused(string fixture, string expected)
+    {
+        var folder = ModelFolders.Folder(fixture);
+        var outDir = ModelFolders.NewTempDirectory("refused");
+        Directory.Delete(outDir);
+        var e = Assert.Throws<ExportException>(() => GgufExport.Run(new GgufExportRequest(folder, outDir, GgufFileType.F16)));
+        Assert.StartsWith(Path.Combine(folder, "config.json"), e.Message);
+        Assert.Contains(expected, e.Message);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void A_name_that_triggers_llama_cpps_phi3_tokenizer_quirk_is_refused()
+    {
+        var folder = ModelFolders.Folder("phi3");
+        var outDir = ModelFolders.NewTempDirectory("refused");
+        Directory.Delete(outDir);
+        var e = Assert.Throws<ExportException>(() => GgufExport.Run(new GgufExportRequest(folder, outDir, GgufFileType.F16) { Name = "my-Phi-3-sft" }));
+        Assert.Contains("the GGUF name 'my-Phi-3-sft' contains 'phi3' or 'phi-3'", e.Message);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    /// <summary>Mistral with a sliding window: llama.cpp's llama graph has none, so the window becomes the context length.</summary>
+    [Fact]
+    public void Mistral_sliding_window_becomes_the_context_length()
+    {
+        var result = GgufExport.Run(new GgufExportRequest(ModelFolders.Folder("mistral_windowed"), ModelFolders.NewTempDirectory("win"), GgufFileType.F16));
+        var header = GgufHeader.Read(result.ModelPath);
+        Assert.Equal("llama", header.Metadata["general.architecture"]);
+        Assert.Equal(6u, header.Metadata["llama.context_length"]);
+        Assert.Contains("sliding_window 6", (string)result.Manifest["note"]!);
+        var unwindowed = GgufExport.Run(new GgufExportRequest(ModelFolders.Folder("mistral"), ModelFolders.NewTempDirectory("win"), GgufFileType.F16));
+        Assert.Equal(512u, GgufHeader.Read(unwindowed.ModelPath).Metadata["llama.context_length"]);
     }
 
     [Fact]

@@ -67,8 +67,9 @@ public sealed class GgufTokenizer
         }
 
         if (!def.ByteLevel)
-            throw new ExportException(tokenizerPath, "is a SentencePiece-style BPE (\"▁\" spaces, byte fallback); export writes byte-level BPE " +
-                "tokenizers (tokenizer.ggml.model gpt2: Qwen, Llama 3) only");
+            throw new ExportException(tokenizerPath, "is a SentencePiece-style BPE (\"▁\" spaces, byte fallback: Gemma's, Mistral's and " +
+                "Phi-3's released tokenizers); llama.cpp runs those as tokenizer.ggml.model \"llama\" with per-token scores from the SentencePiece " +
+                "tokenizer.model, which export does not write: it writes byte-level BPE tokenizers (tokenizer.ggml.model gpt2) only");
         if (def.Normalizers.Any(n => n is not NormalizerStep.Nfc))
             throw new ExportException(tokenizerPath, "has a normalizer llama.cpp's gpt2 tokenizer does not apply (only NFC or none can be exported)");
         if (def.SplitPatterns.Count != 1 || !KnownPreTokenizers.TryGetValue(def.SplitPatterns[0], out var pre))

@@ -75,6 +75,22 @@ public sealed class LlamaCpp : IDisposable
         return output;
     }
 
+    /// <summary>Greedy decoding that re-evaluates the whole sequence at every step (no KV cache reuse): for the llama3
+    /// RoPE case, where LLamaSharp 0.30's llama.cpp gives different logits token by token than for the same sequence
+    /// in one batch (its batch logits agree with ours to 0.1 % of the logit range at every position).</summary>
+    public List<int> GreedyRecompute(IReadOnlyList<int> prompt, int newTokens)
+    {
+        var sequence = prompt.ToList();
+        var output = new List<int>();
+        for (int step = 0; step < newTokens; step++)
+        {
+            int next = ArgMax(Logits(sequence)[^1]);
+            output.Add(next);
+            sequence.Add(next);
+        }
+        return output;
+    }
+
     public int[] Tokenize(string text, bool addBos, bool special) =>
         _context.NativeHandle.ModelHandle.Tokenize(text, addBos, special, Encoding.UTF8).Select(t => (int)t).ToArray();
 

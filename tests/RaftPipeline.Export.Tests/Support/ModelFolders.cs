@@ -36,7 +36,8 @@ public static class ModelFolders
 
     public static string Root => s_root.Value;
 
-    public static string Folder(string name) => name == "preset" ? s_preset.Value : TinyFamilies.Folder(name);
+    public static string Folder(string name) => name == "preset" ? s_preset.Value
+        : FixtureFamilies.IsFixture(name) ? FixtureFamilies.Folder(name) : TinyFamilies.Folder(name);
 
     public static string NewTempDirectory(string tag)
     {
