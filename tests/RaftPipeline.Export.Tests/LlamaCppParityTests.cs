@@ -34,6 +34,8 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
     [InlineData("gemma2", "f16")]
     [InlineData("gemma3_text", "f32")]
     [InlineData("gemma3_text", "f16")]
+    [InlineData("gemma3_text_6", "f32")] // a full-attention layer (RoPE base 1e6) among the sliding ones
+    [InlineData("gemma3_text_6_linear", "f32")] // and linear RoPE scaling on it (Gemma 3 4B+)
     [InlineData("llama3", "f32")] // rope_freqs.weight
     [InlineData("llama_linear", "f32")]
     [InlineData("llama_yarn", "f32")]

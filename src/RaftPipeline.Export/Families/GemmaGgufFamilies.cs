@@ -109,6 +109,9 @@ public sealed class Gemma3GgufFamily : GemmaGgufFamily
     protected override int Layers27B => 62;
     public override bool QueryScaleOnNorm => true;
 
+    /// <summary>On the full-attention layers (llama.cpp keeps the sliding ones unscaled, as transformers does).</summary>
+    public override IReadOnlyList<string> RopeScalings => ["linear"];
+
     public override ExportModelConfig Read(ExportModelConfig shared, ConfigJson r)
     {
         if (r.OptionalDouble("attn_logit_softcapping") is { } cap)

@@ -19,7 +19,9 @@ namespace RaftPipeline.Export.Tests.Support;
 /// </summary>
 public static class FixtureFamilies
 {
-    public sealed record Case(string Fixture, string Style, IReadOnlyDictionary<string, JsonNode?> ConfigEdits, string Why = "");
+    /// <param name="Layers">when set, the fixture's layers repeated (layer i takes fixture layer i mod n) up to this count
+    /// and written as one F32 safetensors file, with num_hidden_layers set to it</param>
+    public sealed record Case(string Fixture, string Style, IReadOnlyDictionary<string, JsonNode?> ConfigEdits, int? Layers = null);
 
     const string QwenSplit = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
     const string Llama3Split = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
@@ -29,7 +31,7 @@ public static class FixtureFamilies
     public static readonly IReadOnlyDictionary<string, Case> Cases = new Dictionary<string, Case>
     {
         // The fixture's window (6) is shorter than these prompts; llama.cpp's llama graph has none (tested apart).
-        ["mistral"] = new("mistral", "mistral", new Dictionary<string, JsonNode?> { ["sliding_window"] = null }, "Mistral v0.2+ has no window"),
+        ["mistral"] = new("mistral", "mistral", new Dictionary<string, JsonNode?> { ["sliding_window"] = null }),
         ["mistral_windowed"] = new("mistral", "mistral", None),
         ["phi3"] = new("phi3", "phi3", None),
         ["gemma2"] = new("gemma2", "gemma", None),
@@ -38,8 +40,20 @@ public static class FixtureFamilies
         ["gemma3_text"] = new("gemma3_text", "gemma", new Dictionary<string, JsonNode?>
         {
             ["layer_types"] = new JsonArray("sliding_attention", "sliding_attention", "sliding_attention"),
-        }, "llama.cpp fixes the gemma3 layer pattern"),
+        }),
         ["gemma3_text_fixture"] = new("gemma3_text", "gemma", None),
+        // Six layers (the fixture's three, twice) follow llama.cpp's pattern with a full-attention layer (the sixth,
+        // RoPE base 1e6), so the full layers are proven too; and with Gemma 3 4B+'s linear RoPE scaling on them.
+        ["gemma3_text_6"] = new("gemma3_text", "gemma", new Dictionary<string, JsonNode?> { ["layer_types"] = null }, Layers: 6),
+        ["gemma3_text_6_linear"] = new("gemma3_text", "gemma", new Dictionary<string, JsonNode?>
+        {
+            ["layer_types"] = null,
+            ["rope_parameters"] = new JsonObject
+            {
+                ["full_attention"] = new JsonObject { ["rope_type"] = "linear", ["factor"] = 8.0, ["rope_theta"] = 1000000.0 },
+                ["sliding_attention"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = 10000.0 },
+            },
+        }, Layers: 6),
         ["llama3"] = new("llama3", "llama3", None),
         ["llama_linear"] = new("llama_linear", "llama3", None),
         ["llama_yarn"] = new("llama_yarn", "llama3", None),
@@ -80,11 +94,36 @@ public static class FixtureFamilies
             var configPath = Path.Combine(dir, "config.json");
             var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
             foreach (var (key, value) in c.ConfigEdits) config[key] = value?.DeepClone();
+            if (c.Layers is { } layers)
+            {
+                int fixtureLayers = (int)config["num_hidden_layers"]!;
+                config["num_hidden_layers"] = layers;
+                StackLayers(dir, fixtureLayers, layers);
+            }
             File.WriteAllText(configPath, config.ToJsonString());
             WriteTokenizer(dir, c.Style);
             s_built[name] = dir;
             return dir;
         }
+    }
+
+    static void StackLayers(string dir, int fixtureLayers, int layers)
+    {
+        var source = RaftPipeline.Export.Source.SafetensorsTensors.Open(dir);
+        var tensors = new List<(string, TorchSharp.torch.Tensor)>();
+        var layer = new System.Text.RegularExpressions.Regex(@"^model\.layers\.(\d+)\.(.+)$");
+        foreach (var e in source.Entries)
+        {
+            var values = source.ReadFloats(e.Name);
+            var m = layer.Match(e.Name);
+            if (!m.Success) { tensors.Add((e.Name, TorchSharp.torch.tensor(values, e.Shape))); continue; }
+            for (int i = int.Parse(m.Groups[1].Value); i < layers; i += fixtureLayers)
+                tensors.Add(($"model.layers.{i}.{m.Groups[2].Value}", TorchSharp.torch.tensor(values, e.Shape)));
+        }
+        foreach (var f in Directory.GetFiles(dir, "*.safetensors")) File.Delete(f);
+        File.Delete(Path.Combine(dir, "model.safetensors.index.json"));
+        RaftPipeline.Modeling.Safetensors.SafetensorsWriter.Write(Path.Combine(dir, "model.safetensors"), tensors);
+        foreach (var (_, t) in tensors) t.Dispose();
     }
 
     /// <summary>Special tokens by id, the split regex, the chat template and the tokenizer_config tokens of a style.</summary>
