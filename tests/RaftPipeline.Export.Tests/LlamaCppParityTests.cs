@@ -45,10 +45,8 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
         var result = GgufExport.Run(new GgufExportRequest(folder, ModelFolders.NewTempDirectory(family), GgufFileTypes.Parse(type, "test")));
         var prompt = Prompts.ChatIds(folder);
         var ours = Ours.Greedy(folder, prompt, NewTokens);
-        using var llama = new LlamaCpp(result.ModelPath);
-        // llama3 RoPE (rope_freqs.weight): llama.cpp's token-by-token decoding with its KV cache drifts from its own
-        // batch evaluation after a few tokens; its greedy is taken from full re-evaluations (see GreedyRecompute).
-        var theirs = family == "llama3" ? llama.GreedyRecompute(prompt, NewTokens) : llama.Greedy(prompt, NewTokens);
+        using var llama = new LlamaCpp(result.ModelPath, flashAttention: FlashAttentionFor(family));
+        var theirs = llama.Greedy(prompt, NewTokens);
         var agreement = Agreement.Measure(Ours.Logits(folder, [.. prompt, .. ours]), llama.Logits([.. prompt, .. ours]));
         output.WriteLine($"{family} {type}: ours {string.Join(' ', ours)}");
         output.WriteLine($"{family} {type}: llama.cpp {string.Join(' ', theirs)}");
@@ -101,6 +99,14 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
         Assert.True(agreement.Top1Rate >= minTop1, agreement.ToString());
         Assert.True(agreement.MaxRelativeError <= maxRelativeError, agreement.ToString());
     }
+
+    /// <summary>
+    /// llama.cpp's default flash attention (auto: on for the CPU backend) makes its token-by-token decoding of the
+    /// llama3-RoPE fixture drift from its own batch evaluation after 6 tokens (the batch logits agree with ours to
+    /// 0.07 % of the logit range at every position, F32 or F16 KV cache alike); with flash attention off (llama.cpp's
+    /// <c>-fa off</c>) its greedy tokens are ours. The other cases run with llama.cpp's default.
+    /// </summary>
+    internal static bool? FlashAttentionFor(string family) => family == "llama3" ? false : null;
 
     /// <summary>Our generation stops at the config's end-of-sequence ids, llama.cpp's loop here does not: the tokens must
     /// agree up to our stop, and llama.cpp must have produced that stop token too.</summary>

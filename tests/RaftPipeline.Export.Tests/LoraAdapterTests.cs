@@ -69,8 +69,8 @@ public sealed class LoraAdapterTests(ITestOutputHelper output)
         var prompt = Prompts.ChatIds(baseDir);
         var merged = Ours.Greedy(mergedDir, prompt, 16);
         var baseOnly = Ours.Greedy(baseDir, prompt, 16);
-        using var llama = new LlamaCpp(result.ModelPath, result.AdapterPath);
-        var theirs = family == "llama3" ? llama.GreedyRecompute(prompt, 16) : llama.Greedy(prompt, 16);
+        using var llama = new LlamaCpp(result.ModelPath, result.AdapterPath, flashAttention: LlamaCppParityTests.FlashAttentionFor(family));
+        var theirs = llama.Greedy(prompt, 16);
         var oursLogits = Ours.Logits(mergedDir, [.. prompt, .. merged]);
         var agreement = Agreement.Measure(oursLogits, llama.Logits([.. prompt, .. merged]));
         output.WriteLine($"{family}: base   {string.Join(' ', baseOnly)}");

@@ -24,9 +24,10 @@ public sealed class LlamaCpp : IDisposable
         });
     }
 
-    public LlamaCpp(string ggufPath, string? loraPath = null, float loraScale = 1f)
+    /// <param name="flashAttention">null: llama.cpp's default (auto, on for the CPU backend)</param>
+    public LlamaCpp(string ggufPath, string? loraPath = null, float loraScale = 1f, bool? flashAttention = null)
     {
-        var p = new ModelParams(ggufPath) { ContextSize = 512, GpuLayerCount = 0, BatchSize = 512, Threads = 2 };
+        var p = new ModelParams(ggufPath) { ContextSize = 512, GpuLayerCount = 0, BatchSize = 512, Threads = 2, FlashAttention = flashAttention };
         _weights = LLamaWeights.LoadFromFile(p);
         _context = _weights.CreateContext(p);
         if (loraPath is not null)
@@ -71,22 +72,6 @@ public sealed class LlamaCpp : IDisposable
             output.Add(next);
             batch.Clear();
             batch.Add((LLamaToken)next, position++, LLamaSeqId.Zero, true);
-        }
-        return output;
-    }
-
-    /// <summary>Greedy decoding that re-evaluates the whole sequence at every step (no KV cache reuse): for the llama3
-    /// RoPE case, where LLamaSharp 0.30's llama.cpp gives different logits token by token than for the same sequence
-    /// in one batch (its batch logits agree with ours to 0.1 % of the logit range at every position).</summary>
-    public List<int> GreedyRecompute(IReadOnlyList<int> prompt, int newTokens)
-    {
-        var sequence = prompt.ToList();
-        var output = new List<int>();
-        for (int step = 0; step < newTokens; step++)
-        {
-            int next = ArgMax(Logits(sequence)[^1]);
-            output.Add(next);
-            sequence.Add(next);
         }
         return output;
     }
