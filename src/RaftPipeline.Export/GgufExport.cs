@@ -63,7 +63,8 @@ public static partial class GgufExport
         var lora = writeLora?.Invoke();
 
         var template = tokenizer.ChatTemplates.FirstOrDefault(t => t.Name == "default").Template;
-        var eosTexts = config.EosTokenIds.Concat(tokenizer.EosId is { } e ? [e] : [])
+        // generate() stops at generation_config.json's eos ids (Llama 3 Instruct lists three), config.json's otherwise.
+        var eosTexts = config.EosTokenIds.Concat(GenerationEosIds(request.ModelFolder)).Concat(tokenizer.EosId is { } e ? [e] : [])
             .Where(id => id >= 0 && id < tokenizer.Tokens.Count).Select(id => tokenizer.Tokens[id]).Distinct().ToList();
         var modelfile = ModelfileWriter.Build("./" + Path.GetFileName(modelPath), lora is null ? null : "./" + Path.GetFileName(lora.Path),
             template, eosTexts, request.ModelFolder);
@@ -174,6 +175,21 @@ public static partial class GgufExport
         _ when name.StartsWith("blk.", StringComparison.Ordinal) => (1, int.Parse(name.AsSpan(4, name.IndexOf('.', 4) - 4))),
         _ => (4, 0),
     };
+
+    static IReadOnlyList<int> GenerationEosIds(string folder)
+    {
+        var path = Path.Combine(folder, "generation_config.json");
+        if (!File.Exists(path)) return [];
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            return new ConfigJson(path, doc.RootElement).IntOrIntList("eos_token_id");
+        }
+        catch (JsonException e)
+        {
+            throw new ExportException(path, $"not valid JSON: {e.Message}");
+        }
+    }
 
     /// <summary>
     /// llama.cpp keys one tokenizer quirk on general.name, not on the tokenizer (llama-vocab.cpp: a model name containing

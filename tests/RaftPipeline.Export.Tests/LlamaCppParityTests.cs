@@ -19,19 +19,21 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
     [InlineData("qwen3", "f32")]
     [InlineData("qwen3", "f16")]
     [InlineData("qwen3", "bf16")]
+    // qwen2 and llama: fp32 weights written by transformers, so BF16 would round them (a different model); BF16 is
+    // proven on the bf16 checkpoints (qwen3, and the fixtures below).
     [InlineData("qwen2", "f32")]
     [InlineData("qwen2", "f16")]
-    [InlineData("qwen2", "bf16")]
     [InlineData("llama", "f32")]
     [InlineData("llama", "f16")]
-    [InlineData("llama", "bf16")]
     // The transformers-written fixtures of the other families (FixtureFamilies).
     [InlineData("mistral", "f32")]
     [InlineData("mistral", "f16")]
+    [InlineData("mistral", "bf16")]
     [InlineData("phi3", "f32")]
     [InlineData("phi3", "f16")]
     [InlineData("gemma2", "f32")]
     [InlineData("gemma2", "f16")]
+    [InlineData("gemma2", "bf16")]
     [InlineData("gemma3_text", "f32")]
     [InlineData("gemma3_text", "f16")]
     [InlineData("gemma3_text_6", "f32")] // a full-attention layer (RoPE base 1e6) among the sliding ones
@@ -54,10 +56,12 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
         AssertSameGreedy(folder, ours, theirs);
         // F32 holds our bf16 weights exactly: only summation order differs, every position agrees. F16 and BF16 also
         // round activations inside llama.cpp's matmuls; BF16 (8-bit mantissa) flipped one near-tie of ~90 positions.
-        Assert.True(agreement.Top1Rate >= (type == "bf16" ? 0.95 : 1.0), agreement.ToString());
+        // The transformers-written qwen2/llama prompts hold near-ties: one flip in ~90 positions (as against transformers).
+        Assert.True(agreement.Top1Rate >= (type == "bf16" ? 0.95 : ModelFolders.IsTransformersWritten(family) ? 0.98 : 1.0), agreement.ToString());
         // The transformers-written fixtures (hidden 32, weights 0.2·N(0,1), Gemma's logits soft-capped at 3) have a
         // narrow logit range, so llama.cpp's F16 KV cache (and Gemma's tabulated GELU) weigh more: measured up to 0.5 %.
-        double bound = type == "f32" ? FixtureFamilies.IsFixture(family) ? 1e-2 : 2e-3 : 2e-2;
+        // BF16 also rounds llama.cpp's activations to an 8-bit mantissa: measured up to 2.1 % (gemma2).
+        double bound = type == "f32" ? ModelFolders.IsTransformersWritten(family) ? 1e-2 : 2e-3 : type == "bf16" ? 3e-2 : 2e-2;
         Assert.True(agreement.MaxRelativeError < bound, agreement.ToString());
     }
 
@@ -72,6 +76,8 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
     [InlineData("qwen2", "q8_0", 0.85, 0.07)]
     [InlineData("llama", "q8_0", 0.85, 0.07)]
     [InlineData("qwen3", "q4_k_m", 0.35, 0.60)]
+    [InlineData("qwen2_256", "q4_k_m", 0.35, 0.60)]
+    [InlineData("llama_256", "q4_k_m", 0.35, 0.60)]
     [InlineData("qwen2", "q4_k_m", 0.35, 0.60)]
     [InlineData("llama", "q4_k_m", 0.35, 0.60)]
     [InlineData("mistral", "q8_0", 0.85, 0.07)]

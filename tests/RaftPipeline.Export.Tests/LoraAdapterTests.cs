@@ -37,7 +37,8 @@ public sealed class LoraAdapterTests(ITestOutputHelper output)
         output.WriteLine($"{family}: llama.cpp base + LoRA {string.Join(' ', theirs)}; {agreement}");
         Assert.NotEqual(baseOnly, merged); // the adapter changes the model, so agreement below means it was applied
         Assert.Equal(merged, theirs);
-        Assert.True(agreement.MaxRelativeError < 2e-3, agreement.ToString());
+        // qwen2/llama written by transformers: one near-tie flip in ~90 teacher-forced positions (llama, 89/91).
+        Assert.True(agreement.Top1Rate >= 0.97 && agreement.MaxRelativeError < 5e-3, agreement.ToString());
 
         var modelfile = File.ReadAllText(result.ModelfilePath);
         Assert.Contains($"ADAPTER ./{Path.GetFileName(result.AdapterPath)}", modelfile);
@@ -45,8 +46,9 @@ public sealed class LoraAdapterTests(ITestOutputHelper output)
         Assert.Equal("adapter", adapter.Metadata["general.type"]);
         Assert.Equal("lora", adapter.Metadata["adapter.type"]);
         Assert.Equal(8f, adapter.Metadata["adapter.lora.alpha"]);
-        Assert.Contains(adapter.Tensors, t => t.Name == "blk.1.attn_q.weight.lora_b" && t.Dims.SequenceEqual(new ulong[] { 4, 256 }));
-        Assert.Contains(adapter.Tensors, t => t.Name == "blk.0.ffn_down.weight.lora_a" && t.Dims.SequenceEqual(new ulong[] { 256, 4 }));
+        var config = RaftPipeline.Modeling.Config.ModelConfigReader.ReadFolder(baseDir);
+        Assert.Contains(adapter.Tensors, t => t.Name == "blk.1.attn_q.weight.lora_b" && t.Dims.SequenceEqual(new[] { 4ul, (ulong)(config.NumAttentionHeads * config.HeadDim) }));
+        Assert.Contains(adapter.Tensors, t => t.Name == "blk.0.ffn_down.weight.lora_a" && t.Dims.SequenceEqual(new[] { (ulong)config.IntermediateSize, 4ul }));
     }
 
     /// <summary>The other families with the adapter peft itself wrote beside each transformers fixture (random non-zero

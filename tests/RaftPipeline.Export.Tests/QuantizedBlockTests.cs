@@ -37,7 +37,7 @@ public sealed class QuantizedBlockTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData("qwen3")]
-    [InlineData("qwen2")]
+    [InlineData("qwen2_256")]
     public void Llama_cpp_on_q4_k_m_computes_what_we_compute_on_the_weights_ggml_decodes(string family)
     {
         var folder = ModelFolders.Folder(family);

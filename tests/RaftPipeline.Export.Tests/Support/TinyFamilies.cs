@@ -38,14 +38,15 @@ public static class TinyFamilies
     static readonly object s_lock = new();
     static readonly Dictionary<string, string> s_built = new();
 
-    public static string Folder(string family)
+    /// <param name="name">qwen3, qwen2_256 or llama_256</param>
+    public static string Folder(string name)
     {
         lock (s_lock)
         {
-            if (s_built.TryGetValue(family, out var dir)) return dir;
-            dir = Path.Combine(ModelFolders.Root, family);
-            Build(family, dir);
-            s_built[family] = dir;
+            if (s_built.TryGetValue(name, out var dir)) return dir;
+            dir = Path.Combine(ModelFolders.Root, name);
+            Build(name.Replace("_256", ""), dir);
+            s_built[name] = dir;
             return dir;
         }
     }
