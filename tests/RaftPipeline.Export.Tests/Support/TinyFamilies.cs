@@ -10,9 +10,12 @@ using static TorchSharp.torch;
 namespace RaftPipeline.Export.Tests.Support;
 
 /// <summary>
-/// Small model folders of each family the tool loads (qwen3, qwen2, llama), built once per test run, sized for the
+/// Small model folders built by the repository (qwen3, qwen2_256, llama_256), once per test run, sized for the
 /// k-quants: hidden 256 and intermediate 256 are multiples of ggml's 256-value super-block, so Q4_K and Q6_K blocks
-/// are really used (the tiny preset's hidden 64 would only exercise the fallbacks).
+/// are really used (the transformers-written fixtures' 32-wide rows and the preset's 64 only exercise the fallbacks).
+/// qwen3 also stands for the family in the other export tests (the transformers-written Qwen3 has the real 151,936-token
+/// vocabulary; it is tested against transformers' own outputs in TransformersWeightsTests). Their tokenizer files also
+/// serve the transformers-written qwen2 and llama (same vocab size, 512).
 /// <para>
 /// Weights: the repository's random init (N(0, 0.1), norms and biases jittered) saved by its Hugging Face writer in
 /// bf16. Tokenizer: a 512-token byte-level BPE cut from the real Qwen3 tokenizer (its 256 byte tokens and its first
