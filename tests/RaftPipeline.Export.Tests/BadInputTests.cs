@@ -43,6 +43,40 @@ public sealed class BadInputTests
         Assert.False(Directory.Exists(outDir));
     }
 
+    /// <summary>Gemma's released tokenizer shape (SentencePiece BPE in tokenizer.json: "▁" for spaces, byte fallback):
+    /// llama.cpp runs it as an SPM vocabulary with per-token scores, which export does not write; refused by name.</summary>
+    [Fact]
+    public void A_sentencepiece_style_tokenizer_is_refused_with_the_reason()
+    {
+        var folder = CopyOf("gemma2");
+        var path = Path.Combine(folder, "tokenizer.json");
+        var vocab = new JsonObject { ["<pad>"] = 0, ["<bos>"] = 1, ["▁"] = 2, ["a"] = 3, ["▁a"] = 4 };
+        for (int i = 5; i < 256; i++) vocab[$"<0x{i - 5:X2}>"] = i;
+        File.WriteAllText(path, new JsonObject
+        {
+            ["version"] = "1.0",
+            ["added_tokens"] = new JsonArray(
+                new JsonObject { ["id"] = 0, ["content"] = "<pad>", ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true },
+                new JsonObject { ["id"] = 1, ["content"] = "<bos>", ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true }),
+            ["normalizer"] = new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["String"] = " " }, ["content"] = "▁" },
+            ["pre_tokenizer"] = new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["String"] = " " }, ["behavior"] = "MergedWithPrevious", ["invert"] = false },
+            ["post_processor"] = null,
+            ["decoder"] = new JsonObject { ["type"] = "Sequence", ["decoders"] = new JsonArray(
+                new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["String"] = "▁" }, ["content"] = " " },
+                new JsonObject { ["type"] = "ByteFallback" }, new JsonObject { ["type"] = "Fuse" }) },
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null, ["end_of_word_suffix"] = null,
+                ["fuse_unk"] = true, ["byte_fallback"] = true, ["ignore_merges"] = false, ["vocab"] = vocab, ["merges"] = new JsonArray(new JsonArray("▁", "a")),
+            },
+        }.ToJsonString());
+        var outDir = Path.Combine(folder, "out");
+        var e = Assert.Throws<ExportException>(() => GgufExport.Run(new GgufExportRequest(folder, outDir, GgufFileType.F16)));
+        Assert.StartsWith(path, e.Message);
+        Assert.True(e.Message.Contains("SentencePiece-style BPE"), e.Message);
+        Assert.False(Directory.Exists(outDir));
+    }
+
     [Fact]
     public void A_name_that_triggers_llama_cpps_phi3_tokenizer_quirk_is_refused()
     {
