@@ -132,9 +132,10 @@ public static partial class GgufExport
         return new GgufExportResult(modelPath, lora?.Path, modelfilePath, manifestPath, manifest);
     }
 
-    /// <summary>Checks a request without writing: family, tokenizer, tensor names and shapes. Throws <see cref="ExportException"/>.</summary>
-    public static void Check(string modelFolder, GgufFileType type)
+    /// <summary>Checks a request without writing: family, tokenizer, tensor names and shapes, and the GGUF name when given. Throws <see cref="ExportException"/>.</summary>
+    public static void Check(string modelFolder, GgufFileType type, string? name = null)
     {
+        if (name is not null) CheckName(Sanitize(name), "name");
         var config = ExportModelConfig.ReadFolder(modelFolder);
         var architecture = GgufArchitecture.For(config);
         _ = GgufTokenizer.FromFolder(modelFolder, config);
@@ -201,7 +202,8 @@ public static partial class GgufExport
     {
         if (name.Contains("phi3", StringComparison.OrdinalIgnoreCase) || name.Contains("phi-3", StringComparison.OrdinalIgnoreCase))
             throw new ExportException(source, $"the GGUF name '{name}' contains 'phi3' or 'phi-3', for which llama.cpp applies Phi-3's " +
-                "SentencePiece tokenizer quirks (whitespace stripped after special tokens) to any tokenizer; choose another name (--name)");
+                "SentencePiece tokenizer quirks (whitespace stripped after special tokens) to any tokenizer; choose another name " +
+                "(raft export --name, or the export stage's name parameter)");
     }
 
     static JsonObject FileEntry(string path)
