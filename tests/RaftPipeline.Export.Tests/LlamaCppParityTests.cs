@@ -34,6 +34,7 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
     [InlineData("gemma2", "f32")]
     [InlineData("gemma2", "f16")]
     [InlineData("gemma2", "bf16")]
+    [InlineData("gemma2_nocap", "f32")]
     [InlineData("gemma3_text", "f32")]
     [InlineData("gemma3_text", "f16")]
     [InlineData("gemma3_text_6", "f32")] // a full-attention layer (RoPE base 1e6) among the sliding ones

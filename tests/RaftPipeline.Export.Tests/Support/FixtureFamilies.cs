@@ -35,6 +35,8 @@ public static class FixtureFamilies
         ["mistral_windowed"] = new("mistral", "mistral", None),
         ["phi3"] = new("phi3", "phi3", None),
         ["gemma2"] = new("gemma2", "gemma", None),
+        // No soft-caps: llama.cpp's gemma2 graph always applies both, so export writes caps under which tanh is the identity.
+        ["gemma2_nocap"] = new("gemma2", "gemma", new Dictionary<string, JsonNode?> { ["attn_logit_softcapping"] = null, ["final_logit_softcapping"] = null }),
         // The fixture's layer_types [sliding, sliding, full] differ from llama.cpp's fixed gemma3 pattern (every sixth
         // layer full; refused, tested apart): the copy uses the pattern, as released Gemma 3 checkpoints do.
         ["gemma3_text"] = new("gemma3_text", "gemma", new Dictionary<string, JsonNode?>
