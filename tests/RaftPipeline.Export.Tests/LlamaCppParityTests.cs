@@ -79,6 +79,7 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
     [InlineData("qwen3", "q4_k_m", 0.35, 0.60)]
     [InlineData("qwen2_256", "q4_k_m", 0.35, 0.60)]
     [InlineData("llama_256", "q4_k_m", 0.35, 0.60)]
+    [InlineData("phi3_256", "q4_k_m", 0.35, 0.60)]
     [InlineData("qwen2", "q4_k_m", 0.35, 0.60)]
     [InlineData("llama", "q4_k_m", 0.35, 0.60)]
     [InlineData("mistral", "q8_0", 0.85, 0.07)]

@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace RaftPipeline.Export.Tests.Support;
 
 /// <summary>
-/// Small model folders built by the repository (qwen3, qwen2_256, llama_256), once per test run, sized for the
+/// Small model folders built by the repository (qwen3, qwen2_256, llama_256, phi3_256), once per test run, sized for the
 /// k-quants: hidden 256 and intermediate 256 are multiples of ggml's 256-value super-block, so Q4_K and Q6_K blocks
 /// are really used (the transformers-written fixtures' 32-wide rows and the preset's 64 only exercise the fallbacks).
 /// qwen3 also stands for the family in the other export tests (the transformers-written Qwen3 has the real 151,936-token
@@ -41,13 +41,14 @@ public static class TinyFamilies
     static readonly object s_lock = new();
     static readonly Dictionary<string, string> s_built = new();
 
-    /// <param name="name">qwen3, qwen2_256 or llama_256</param>
+    /// <param name="name">qwen3, qwen2_256, llama_256 or phi3_256 (fused attn_qkv: Q5_K in Q4_K_M)</param>
     public static string Folder(string name)
     {
         lock (s_lock)
         {
             if (s_built.TryGetValue(name, out var dir)) return dir;
-            dir = Path.Combine(ModelFolders.Root, name);
+            // The folder name becomes general.name, and llama.cpp keys a Phi-3 tokenizer quirk on "phi3" in it.
+            dir = Path.Combine(ModelFolders.Root, name.Replace("phi3", "p3"));
             Build(name.Replace("_256", ""), dir);
             s_built[name] = dir;
             return dir;
@@ -70,7 +71,7 @@ public static class TinyFamilies
 
         var config = new ModelConfig
         {
-            Family = family switch { "qwen3" => DecoderFamily.Qwen3, "qwen2" => DecoderFamily.Qwen2, _ => DecoderFamily.Llama },
+            Family = family switch { "qwen3" => DecoderFamily.Qwen3, "qwen2" => DecoderFamily.Qwen2, "phi3" => DecoderFamily.Phi3, _ => DecoderFamily.Llama },
             VocabSize = Vocab,
             HiddenSize = 256,
             IntermediateSize = 256,
