@@ -76,7 +76,7 @@ public sealed class QuantizedBlockTests(ITestOutputHelper output)
         output.WriteLine($"{family}: ours on decoded weights {string.Join(' ', ours)}");
         output.WriteLine($"{family}: llama.cpp Q4_K_M        {string.Join(' ', theirs)}; {agreement}");
         // What is left is llama.cpp quantizing activations to 8 bits inside its k-quant matmuls (Q8_K). Measured:
-        // top-1 94-98 %, max error 2.7-7.0 % of the logit range (against the original weights: 41-63 %, 25-50 %).
+        // top-1 90-98 %, max error 2.7-7.0 % of the logit range (against the original weights: 39-63 %, 25-50 %).
         Assert.True(agreement.Top1Rate >= 0.88, agreement.ToString());
         Assert.True(agreement.MaxRelativeError < 0.10, agreement.ToString());
     }
