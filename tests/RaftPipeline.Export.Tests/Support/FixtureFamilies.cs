@@ -111,6 +111,7 @@ public static class FixtureFamilies
 
     static void StackLayers(string dir, int fixtureLayers, int layers)
     {
+        RaftPipeline.Modeling.Native.TorchRuntime.EnsureInitialized(); // every tensor goes through the tool's native fix-up
         var source = RaftPipeline.Export.Source.SafetensorsTensors.Open(dir);
         var tensors = new List<(string, TorchSharp.torch.Tensor)>();
         var layer = new System.Text.RegularExpressions.Regex(@"^model\.layers\.(\d+)\.(.+)$");
