@@ -88,17 +88,21 @@ public sealed class BadInputTests
         Assert.False(Directory.Exists(outDir));
     }
 
-    /// <summary>Mistral with a sliding window: llama.cpp's llama graph has none, so the window becomes the context length.</summary>
-    [Fact]
-    public void Mistral_sliding_window_becomes_the_context_length()
+    /// <summary>Mistral or Phi-3 with a sliding window: llama.cpp's llama and phi3 graphs run without one, so the window
+    /// becomes the context length, with a note.</summary>
+    [Theory]
+    [InlineData("mistral_windowed", "mistral", "llama")]
+    [InlineData("phi3_windowed", "phi3", "phi3")]
+    public void A_sliding_window_llama_cpp_does_not_run_becomes_the_context_length(string windowed, string unwindowed, string arch)
     {
-        var result = GgufExport.Run(new GgufExportRequest(ModelFolders.Folder("mistral_windowed"), ModelFolders.NewTempDirectory("win"), GgufFileType.F16));
+        var result = GgufExport.Run(new GgufExportRequest(ModelFolders.Folder(windowed), ModelFolders.NewTempDirectory("win"), GgufFileType.F16));
         var header = GgufHeader.Read(result.ModelPath);
-        Assert.Equal("llama", header.Metadata["general.architecture"]);
-        Assert.Equal(6u, header.Metadata["llama.context_length"]);
+        Assert.Equal(arch, header.Metadata["general.architecture"]);
+        Assert.Equal(6u, header.Metadata[$"{arch}.context_length"]);
         Assert.Contains("sliding_window 6", (string)result.Manifest["note"]!);
-        var unwindowed = GgufExport.Run(new GgufExportRequest(ModelFolders.Folder("mistral"), ModelFolders.NewTempDirectory("win"), GgufFileType.F16));
-        Assert.Equal(512u, GgufHeader.Read(unwindowed.ModelPath).Metadata["llama.context_length"]);
+        var plain = GgufExport.Run(new GgufExportRequest(ModelFolders.Folder(unwindowed), ModelFolders.NewTempDirectory("win"), GgufFileType.F16));
+        Assert.Equal(512u, GgufHeader.Read(plain.ModelPath).Metadata[$"{arch}.context_length"]);
+        Assert.Null(plain.Manifest["note"]);
     }
 
     [Fact]

@@ -34,6 +34,7 @@ public static class FixtureFamilies
         ["mistral"] = new("mistral", "mistral", new Dictionary<string, JsonNode?> { ["sliding_window"] = null }),
         ["mistral_windowed"] = new("mistral", "mistral", None),
         ["phi3"] = new("phi3", "phi3", None),
+        ["phi3_windowed"] = new("phi3", "phi3", new Dictionary<string, JsonNode?> { ["sliding_window"] = 6 }),
         ["gemma2"] = new("gemma2", "gemma", None),
         // No soft-caps: llama.cpp's gemma2 graph always applies both, so export writes caps under which tanh is the identity.
         ["gemma2_nocap"] = new("gemma2", "gemma", new Dictionary<string, JsonNode?> { ["attn_logit_softcapping"] = null, ["final_logit_softcapping"] = null }),
