@@ -1,5 +1,6 @@
 using RaftPipeline.Modeling.Config;
 using TorchSharp;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace RaftPipeline.Modeling.Decoder;
@@ -9,11 +10,16 @@ namespace RaftPipeline.Modeling.Decoder;
 /// each sub-block's output before its residual add: h + post_attention_layernorm(attn(input_layernorm(h))), then
 /// h + post_feedforward_layernorm(mlp(pre_feedforward_layernorm(h))). In Llama's naming post_attention_layernorm is
 /// the norm before the MLP; in Gemma's it is the one after attention: the keys are the checkpoints'.
+/// Qwen3-MoE's sparse layers hold a <see cref="SparseMoeBlock"/> in the MLP's place (the same "mlp" key).
 /// </summary>
 public sealed class DecoderLayer : nn.Module
 {
     public Attention self_attn;
-    public Mlp mlp;
+    /// <summary>The dense MLP, or null on a sparse layer (then <see cref="moe"/>).</summary>
+    public Mlp? mlp;
+    /// <summary>Qwen3-MoE's expert block on a sparse layer, registered under "mlp" as transformers names it; else null.</summary>
+    [ComponentName(Name = "mlp")]
+    public SparseMoeBlock? moe;
     public RmsNorm input_layernorm;
     public RmsNorm post_attention_layernorm;
     public RmsNorm? pre_feedforward_layernorm;
@@ -22,7 +28,8 @@ public sealed class DecoderLayer : nn.Module
     public DecoderLayer(ModelConfig config, int layerIndex, ScalarType dtype, Device device) : base(nameof(DecoderLayer))
     {
         self_attn = new Attention(config, layerIndex, dtype, device);
-        mlp = new Mlp(config, dtype, device);
+        if (config.IsSparseLayer(layerIndex)) moe = new SparseMoeBlock(config, dtype, device);
+        else mlp = new Mlp(config, dtype, device);
         double offset = config.Descriptor.NormWeightOffset;
         input_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device, offset);
         post_attention_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device, offset);
@@ -41,12 +48,17 @@ public sealed class DecoderLayer : nn.Module
         if (pre_feedforward_layernorm is null || post_feedforward_layernorm is null)
         {
             h = hidden + self_attn.Forward(input_layernorm.forward(hidden), cos, sin, mask, isCausal, cache);
-            h = h + mlp.Forward(post_attention_layernorm.forward(h));
+            h = h + FeedForward(post_attention_layernorm.forward(h));
             return h.MoveToOuterDisposeScope();
         }
         var attended = self_attn.Forward(input_layernorm.forward(hidden), cos, sin, mask, isCausal, cache);
         h = hidden + post_attention_layernorm.forward(attended);
-        h = h + post_feedforward_layernorm.forward(mlp.Forward(pre_feedforward_layernorm.forward(h)));
+        h = h + post_feedforward_layernorm.forward(FeedForward(pre_feedforward_layernorm.forward(h)));
         return h.MoveToOuterDisposeScope();
     }
+
+    Tensor FeedForward(Tensor x) => moe?.Forward(x) ?? mlp!.Forward(x);
+
+    /// <summary>The modules holding this layer's swappable projections directly: attention and a dense MLP.</summary>
+    public IEnumerable<SlotHostModule> SlotHosts => mlp is null ? [self_attn] : [self_attn, mlp];
 }
