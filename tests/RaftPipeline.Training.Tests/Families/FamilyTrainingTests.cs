@@ -39,6 +39,7 @@ public class FamilyTrainingTests
     [InlineData("gemma3_text")]
     [InlineData("mistral")]
     [InlineData("llama3")]
+    [InlineData("qwen3_moe")]
     public void Loss_gradients_and_three_adamw_steps_match_transformers_and_peft(string name)
     {
         var dir = Dir(name);
@@ -47,13 +48,11 @@ public class FamilyTrainingTests
         using var model = PretrainedLoader.Load(Path.Combine(dir, "model"), CPU, ScalarType.Float32);
         foreach (var p in model.parameters()) p.requires_grad_(false);
         AdapterStore.Load(model, Path.Combine(dir, "adapter"));
-        var adapters = LoraInjector.Adapters(model);
-        var trainable = new List<(string Name, Tensor Parameter)>();
-        foreach (var (path, layer) in adapters)
-        {
-            trainable.Add(($"base_model.model.{path}.lora_A.default.weight", layer.LoraA.requires_grad_(true)));
-            trainable.Add(($"base_model.model.{path}.lora_B.default.weight", layer.LoraB.requires_grad_(true)));
-        }
+        // peft's parameter names keep the adapter name: "….lora_A.default.weight" (expert tensors included).
+        var trainable = LoraInjector.AdapterTensors(model)
+            .Select(a => (Name: a.Key.Replace(".lora_A.weight", ".lora_A.default.weight").Replace(".lora_B.weight", ".lora_B.default.weight"),
+                          Parameter: (Tensor)a.Tensor.requires_grad_(true)))
+            .ToList();
         Assert.NotEmpty(trainable);
         model.train();
         using var training = new DecoderTrainingModel(model, gradientCheckpointing: false, loraComputeCopies: false);
