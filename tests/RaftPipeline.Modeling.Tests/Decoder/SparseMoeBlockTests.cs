@@ -1,0 +1,113 @@
+using RaftPipeline.Modeling.Adapters;
+using RaftPipeline.Modeling.Config;
+using RaftPipeline.Modeling.Decoder;
+using RaftPipeline.Modeling.Layers;
+using RaftPipeline.Modeling.Loading;
+using RaftPipeline.Modeling.Lora;
+using RaftPipeline.Modeling.Native;
+using RaftPipeline.Modeling.Safetensors;
+using RaftPipeline.Modeling.Tests.Families;
+using RaftPipeline.Modeling.Tests.Support;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RaftPipeline.Modeling.Tests.Decoder;
+
+/// <summary>
+/// Qwen3-MoE's block beyond the logits parity (FamilyParityTests): which layers are sparse and what their keys are, what
+/// peft's targets reach, that gradients reach exactly the experts the router chose, and that the adapter we save
+/// is peft's file, key for key and value for value.
+/// </summary>
+public class SparseMoeBlockTests
+{
+    public SparseMoeBlockTests()
+    {
+        TorchRuntime.EnsureInitialized();
+        torch.set_num_threads(1);
+    }
+
+    static string Fixture => FamilyParityTests.Dir("qwen3_moe");
+
+    static ModelConfig Mixed() => ModelConfigReader.Parse("""
+        {"model_type": "qwen3_moe", "vocab_size": 64, "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 2,
+         "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 8, "rms_norm_eps": 1e-6, "rope_theta": 10000.0,
+         "num_experts": 3, "num_experts_per_tok": 2, "moe_intermediate_size": 8, "mlp_only_layers": [0]}
+        """, "mixed/config.json");
+
+    [Fact]
+    public void Dense_and_sparse_layers_carry_transformers_keys_and_peft_targets_reach_only_what_peft_reaches()
+    {
+        using var model = new CausalLM(Mixed(), ScalarType.Float32, CPU);
+        var names = model.named_parameters().Select(p => p.name).ToHashSet();
+        Assert.Contains("model.layers.0.mlp.gate_proj.weight", names);     // mlp_only_layers: the dense MLP
+        Assert.Contains("model.layers.1.mlp.gate.weight", names);          // the router
+        Assert.Contains("model.layers.1.mlp.experts.2.down_proj.weight", names);
+        Assert.DoesNotContain("model.layers.0.mlp.gate.weight", names);
+        Assert.DoesNotContain("model.layers.1.mlp.gate_proj.weight", names);
+        Assert.Equal(4 + 3 + 4 + 3 * 3, model.LinearPaths().Count()); // the router is no linear slot: NF4 and LoRA leave it
+        Assert.Contains("model.layers.1.mlp.experts.0.up_proj", model.LinearPaths());
+
+        // target_modules names the MLP projections: peft reaches the dense layer's, never an expert's (fused tensors in 5.x).
+        var wrapped = LoraInjector.Apply(model, new LoraConfig
+        {
+            R = 2, Targets = LoraTargets.FromNames("gate_proj", "up_proj", "down_proj"),
+            TargetParameters = ["mlp.experts.down_proj"],
+        });
+        Assert.Equal(["model.layers.0.mlp.gate_proj", "model.layers.0.mlp.up_proj", "model.layers.0.mlp.down_proj",
+            "model.layers.1.mlp.experts.down_proj"], wrapped);
+        Assert.IsType<Linear>(model.GetLinear("model.layers.1.mlp.experts.0.down_proj"));
+        var experts = model.model.layers[1].moe!.experts;
+        Assert.Null(experts.GateUpLora);
+        Assert.Equal([6, 8], experts.DownLora!.lora_A.shape);   // [r · experts, inner]
+        Assert.Equal([16, 6], experts.DownLora.lora_B.shape);   // [hidden, r · experts]
+        // Only one tensor wrapped: peft's key has no base_layer level.
+        Assert.Contains(LoraInjector.AdapterTensors(model), t => t.Key == "base_model.model.model.layers.1.mlp.experts.lora_A.weight");
+
+        var e = Assert.Throws<InvalidOperationException>(() => LoraInjector.Apply(new CausalLM(Mixed(), ScalarType.Float32, CPU),
+            new LoraConfig { Targets = LoraTargets.NoModules(), TargetParameters = ["mlp.experts.w1"] }));
+        Assert.Contains("no parameter was matched", e.Message);
+    }
+
+    [Fact]
+    public void Gradients_reach_the_expert_adapters_of_the_chosen_experts_only()
+    {
+        using var model = PretrainedLoader.Load(Path.Combine(Fixture, "model"), CPU, ScalarType.Float32);
+        ModelFolderLoader.AttachAdapter(model, Path.Combine(Fixture, "adapter"), trainable: true);
+        var block = model.model.layers[0].moe!;
+        using var scope = torch.NewDisposeScope();
+        var x = torch.randn([1, 1, model.Config.HiddenSize], generator: new torch.Generator(5));
+        block.Forward(x).sum().backward();
+        var chosen = block.gate.Route(x.reshape(1, -1)).Experts.data<long>().Select(i => (int)i).ToHashSet();
+        Assert.Equal(2, chosen.Count);
+        int r = 4, experts = block.experts.Count;
+        foreach (var lora in block.experts.Adapters)
+        {
+            var gradA = lora.lora_A.grad!;
+            var gradB = lora.lora_B.grad!.view(lora.lora_B.shape[0], r, experts);
+            for (int e = 0; e < experts; e++)
+            {
+                double a = gradA.narrow(0, e * r, r).abs().sum().item<float>();
+                double b = gradB.select(2, e).abs().sum().item<float>();
+                if (chosen.Contains(e)) Assert.True(a > 0 && b > 0, $"{lora.ParameterName}: chosen expert {e} got no gradient");
+                else Assert.True(a == 0 && b == 0, $"{lora.ParameterName}: expert {e} was not chosen but got gradient {a}, {b}");
+            }
+        }
+    }
+
+    [Fact]
+    public void The_adapter_we_save_is_pefts_file_key_for_key()
+    {
+        using var model = PretrainedLoader.Load(Path.Combine(Fixture, "model"), CPU, ScalarType.Float32);
+        var config = AdapterStore.Load(model, Path.Combine(Fixture, "adapter"));
+        Assert.Equal(["mlp.experts.down_proj", "mlp.experts.gate_up_proj"], config.Lora.TargetParameters);
+        using var tmp = new TempDir();
+        AdapterStore.Save(model, config, tmp.Path);
+        using var theirs = SafetensorsFile.Open(Path.Combine(Fixture, "adapter", AdapterStore.WeightsFileName));
+        using var ours = SafetensorsFile.Open(Path.Combine(tmp.Path, AdapterStore.WeightsFileName));
+        Assert.Equal(theirs.Entries.Select(e => e.Name).Order(), ours.Entries.Select(e => e.Name).Order());
+        foreach (var entry in theirs.Entries)
+            Assert.True(theirs.Read(entry.Name).equal(ours.Read(entry.Name)).all().item<bool>(), $"{entry.Name} differs");
+        var written = AdapterConfig.Read(Path.Combine(tmp.Path, AdapterConfig.FileName));
+        Assert.Equal(config.Lora.TargetParameters, written.Lora.TargetParameters);
+    }
+}
