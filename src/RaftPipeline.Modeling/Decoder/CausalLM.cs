@@ -100,9 +100,9 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
         for (int i = 0; i < model.layers.Count; i++)
         {
             foreach (var s in model.layers[i].self_attn.SlotNames) yield return $"model.layers.{i}.self_attn.{s}";
-            if (model.layers[i].mlp is { } mlp)
+            if (model.layers[i].DenseMlp is { } mlp)
                 foreach (var s in mlp.SlotNames) yield return $"model.layers.{i}.mlp.{s}";
-            if (model.layers[i].moe is { } moe)
+            if (model.layers[i].Moe is { } moe)
                 for (int e = 0; e < moe.experts.Count; e++)
                     foreach (var s in moe.experts[e].SlotNames) yield return $"model.layers.{i}.mlp.experts.{e}.{s}";
         }

@@ -1,6 +1,5 @@
 using RaftPipeline.Modeling.Config;
 using TorchSharp;
-using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace RaftPipeline.Modeling.Decoder;
@@ -15,11 +14,8 @@ namespace RaftPipeline.Modeling.Decoder;
 public sealed class DecoderLayer : nn.Module
 {
     public Attention self_attn;
-    /// <summary>The dense MLP, or null on a sparse layer (then <see cref="moe"/>).</summary>
-    public Mlp? mlp;
-    /// <summary>Qwen3-MoE's expert block on a sparse layer, registered under "mlp" as transformers names it; else null.</summary>
-    [ComponentName(Name = "mlp")]
-    public SparseMoeBlock? moe;
+    /// <summary>The feed-forward block under transformers' key "mlp": a dense <see cref="Mlp"/>, or Qwen3-MoE's <see cref="SparseMoeBlock"/>.</summary>
+    public nn.Module mlp;
     public RmsNorm input_layernorm;
     public RmsNorm post_attention_layernorm;
     public RmsNorm? pre_feedforward_layernorm;
@@ -28,8 +24,7 @@ public sealed class DecoderLayer : nn.Module
     public DecoderLayer(ModelConfig config, int layerIndex, ScalarType dtype, Device device) : base(nameof(DecoderLayer))
     {
         self_attn = new Attention(config, layerIndex, dtype, device);
-        if (config.IsSparseLayer(layerIndex)) moe = new SparseMoeBlock(config, dtype, device);
-        else mlp = new Mlp(config, dtype, device);
+        mlp = config.IsSparseLayer(layerIndex) ? new SparseMoeBlock(config, dtype, device) : new Mlp(config, dtype, device);
         double offset = config.Descriptor.NormWeightOffset;
         input_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device, offset);
         post_attention_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps, dtype, device, offset);
@@ -57,8 +52,14 @@ public sealed class DecoderLayer : nn.Module
         return h.MoveToOuterDisposeScope();
     }
 
-    Tensor FeedForward(Tensor x) => moe?.Forward(x) ?? mlp!.Forward(x);
+    /// <summary>The dense MLP, or null on a sparse layer.</summary>
+    public Mlp? DenseMlp => mlp as Mlp;
+
+    /// <summary>Qwen3-MoE's expert block on a sparse layer, else null.</summary>
+    public SparseMoeBlock? Moe => mlp as SparseMoeBlock;
+
+    Tensor FeedForward(Tensor x) => Moe?.Forward(x) ?? DenseMlp!.Forward(x);
 
     /// <summary>The modules holding this layer's swappable projections directly: attention and a dense MLP.</summary>
-    public IEnumerable<SlotHostModule> SlotHosts => mlp is null ? [self_attn] : [self_attn, mlp];
+    public IEnumerable<SlotHostModule> SlotHosts => DenseMlp is { } dense ? [self_attn, dense] : [self_attn];
 }

@@ -56,7 +56,7 @@ public class SparseMoeBlockTests
         Assert.Equal(["model.layers.0.mlp.gate_proj", "model.layers.0.mlp.up_proj", "model.layers.0.mlp.down_proj",
             "model.layers.1.mlp.experts.down_proj"], wrapped);
         Assert.IsType<Linear>(model.GetLinear("model.layers.1.mlp.experts.0.down_proj"));
-        var experts = model.model.layers[1].moe!.experts;
+        var experts = model.model.layers[1].Moe!.experts;
         Assert.Null(experts.GateUpLora);
         Assert.Equal([6, 8], experts.DownLora!.lora_A.shape);   // [r · experts, inner]
         Assert.Equal([16, 6], experts.DownLora.lora_B.shape);   // [hidden, r · experts]
@@ -73,7 +73,7 @@ public class SparseMoeBlockTests
     {
         using var model = PretrainedLoader.Load(Path.Combine(Fixture, "model"), CPU, ScalarType.Float32);
         ModelFolderLoader.AttachAdapter(model, Path.Combine(Fixture, "adapter"), trainable: true);
-        var block = model.model.layers[0].moe!;
+        var block = model.model.layers[0].Moe!;
         using var scope = torch.NewDisposeScope();
         var x = torch.randn([1, 1, model.Config.HiddenSize], generator: new torch.Generator(5));
         block.Forward(x).sum().backward();
