@@ -37,7 +37,7 @@ public sealed class SparseMoeBlock : nn.Module
         var (_, order) = chosen.flatten().sort(0, descending: false, stable: true);
         var tokenOf = order.div(k, RoundingMode.floor);
         var weightOf = weights.flatten().index_select(0, order).unsqueeze(-1);
-        var counts = torch.bincount(chosen.flatten(), minlength: experts.Count).data<long>().ToArray();
+        var counts = torch.bincount(chosen.flatten(), minlength: experts.Count).cpu().data<long>().ToArray(); // one host sync per layer
         var output = torch.zeros_like(x);
         long offset = 0;
         for (int e = 0; e < experts.Count; e++)

@@ -27,6 +27,9 @@ public sealed class ExpertLora : nn.Module
         : base(nameof(ExpertLora))
     {
         config.Validate();
+        // peft's ParamWrapper refuses dropout: x cannot be factored out of B(A(dropout(x))) once the update joins W.
+        if (config.Dropout > 0)
+            throw new ArgumentException($"lora_dropout {config.Dropout} is not supported on target_parameters (supported: 0.0, as peft's ParamWrapper)");
         if (!ParameterNames.Contains(parameterName)) throw new ArgumentException($"'{parameterName}' is not an expert tensor ({string.Join(", ", ParameterNames)})");
         ParameterName = parameterName;
         Experts = experts;

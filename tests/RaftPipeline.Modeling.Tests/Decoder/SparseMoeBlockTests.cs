@@ -5,6 +5,7 @@ using RaftPipeline.Modeling.Layers;
 using RaftPipeline.Modeling.Loading;
 using RaftPipeline.Modeling.Lora;
 using RaftPipeline.Modeling.Native;
+using RaftPipeline.Modeling.Quantization;
 using RaftPipeline.Modeling.Safetensors;
 using RaftPipeline.Modeling.Tests.Families;
 using RaftPipeline.Modeling.Tests.Support;
@@ -66,6 +67,10 @@ public class SparseMoeBlockTests
         var e = Assert.Throws<InvalidOperationException>(() => LoraInjector.Apply(new CausalLM(Mixed(), ScalarType.Float32, CPU),
             new LoraConfig { Targets = LoraTargets.NoModules(), TargetParameters = ["mlp.experts.w1"] }));
         Assert.Contains("no parameter was matched", e.Message);
+        // peft's ParamWrapper refuses dropout on a wrapped tensor; so do we.
+        var d = Assert.Throws<ArgumentException>(() => LoraInjector.Apply(new CausalLM(Mixed(), ScalarType.Float32, CPU),
+            new LoraConfig { Dropout = 0.1, Targets = LoraTargets.NoModules(), TargetParameters = ["mlp.experts.gate_up_proj"] }));
+        Assert.Contains("lora_dropout 0.1 is not supported on target_parameters", d.Message);
     }
 
     [Fact]
@@ -109,5 +114,24 @@ public class SparseMoeBlockTests
             Assert.True(theirs.Read(entry.Name).equal(ours.Read(entry.Name)).all().item<bool>(), $"{entry.Name} differs");
         var written = AdapterConfig.Read(Path.Combine(tmp.Path, AdapterConfig.FileName));
         Assert.Equal(config.Lora.TargetParameters, written.Lora.TargetParameters);
+    }
+
+    [Fact]
+    public void An_nf4_folder_keeps_every_expert_quantized_and_the_router_exact()
+    {
+        using var quantized = Nf4ModelStore.QuantizeFromCheckpoint(Path.Combine(Fixture, "model"), ScalarType.Float32);
+        using var tmp = new TempDir();
+        Nf4ModelStore.Save(quantized, tmp.Path);
+        using var file = SafetensorsCheckpoint.Open(tmp.Path);
+        Assert.True(file.Contains("model.layers.1.mlp.experts.3.up_proj.weight.quant_state.bitsandbytes__nf4"));
+        Assert.False(file.Contains("model.layers.1.mlp.gate.weight.quant_state.bitsandbytes__nf4"));
+        using var loaded = ModelFolderLoader.Load(tmp.Path, CPU, ScalarType.Float32);
+        Assert.All(loaded.LinearPaths(), p => Assert.IsType<Nf4Linear>(loaded.GetLinear(p)));
+        using var original = PretrainedLoader.Load(Path.Combine(Fixture, "model"), CPU, ScalarType.Float32);
+        Assert.True(original.model.layers[1].Moe!.gate.weight.equal(loaded.model.layers[1].Moe!.gate.weight).all().item<bool>());
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var ids = torch.tensor(new long[] { 5, 77, 130, 9, 200, 41 }).unsqueeze(0);
+        Assert.True(quantized.Forward(ids).Logits.allclose(loaded.Forward(ids).Logits, rtol: 0, atol: 1e-5), "the saved NF4 folder computes what the quantized model did");
     }
 }
