@@ -46,7 +46,9 @@ public sealed class SparseMoeBlock : nn.Module
             if (n == 0) continue;
             var rows = tokenOf.narrow(0, offset, n);
             var y = experts.Forward(e, x.index_select(0, rows)) * weightOf.narrow(0, offset, n);
-            output = output.index_add(0, rows, y.to(output.dtype), 1);
+            // In place, as transformers' index_add_: an out-of-place add would keep one [tokens, hidden] copy per expert
+            // alive in this dispose scope, the dense blow-up this dispatch exists to avoid.
+            output.index_add_(0, rows, y.to(output.dtype), 1);
             offset += n;
         }
         return output.view(hidden.shape).MoveToOuterDisposeScope();

@@ -134,4 +134,38 @@ public class SparseMoeBlockTests
         var ids = torch.tensor(new long[] { 5, 77, 130, 9, 200, 41 }).unsqueeze(0);
         Assert.True(quantized.Forward(ids).Logits.allclose(loaded.Forward(ids).Logits, rtol: 0, atol: 1e-5), "the saved NF4 folder computes what the quantized model did");
     }
+
+    [Fact]
+    public void The_sorted_dispatch_equals_each_token_summing_its_chosen_experts_and_skips_idle_ones()
+    {
+        // 16 experts, 3 tokens, top 3 with raw (unnormalised) probabilities: most experts receive no token.
+        var config = ModelConfigReader.Parse("""
+            {"model_type": "qwen3_moe", "vocab_size": 64, "hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 1,
+             "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 8, "rms_norm_eps": 1e-6, "rope_theta": 10000.0,
+             "num_experts": 16, "num_experts_per_tok": 3, "moe_intermediate_size": 8, "norm_topk_prob": false}
+            """, "wide/config.json");
+        using var model = new CausalLM(config, ScalarType.Float64, CPU);
+        RandomInit.Apply(model, seed: 3, std: 0.3);
+        var block = model.model.layers[0].Moe!;
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var x = torch.randn([1, 3, 16], ScalarType.Float64, generator: new torch.Generator(11));
+        var got = block.Forward(x).reshape(3, 16);
+        var probs = nn.functional.softmax(nn.functional.linear(x.reshape(3, 16), block.gate.weight), -1, ScalarType.Float32).to(ScalarType.Float64); // fp32, as the router
+        var (top, chosen) = probs.topk(3, dim: -1);
+        for (int t = 0; t < 3; t++)
+        {
+            var want = torch.zeros(16, ScalarType.Float64);
+            for (int j = 0; j < 3; j++)
+            {
+                var e = chosen[t, j].item<long>();
+                var mlp = block.experts[(int)e];
+                var row = x.reshape(3, 16)[t].unsqueeze(0);
+                var y = mlp.down_proj.forward(nn.functional.silu(mlp.gate_proj!.forward(row)) * mlp.up_proj!.forward(row));
+                want += top[t, j] * y[0];
+            }
+            Assert.True(got[t].allclose(want, rtol: 1e-10, atol: 1e-12), $"token {t}");
+        }
+        Assert.True(chosen.unique().Item1.shape[0] < 16, "some experts should be idle in this case");
+    }
 }
