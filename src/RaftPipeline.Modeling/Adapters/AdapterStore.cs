@@ -42,6 +42,8 @@ public static class AdapterStore
         // Check everything against the model before changing anything.
         var slots = LoraInjector.TargetableSlots(model).ToDictionary(m => m.Path, m => m.Slot);
         var targeted = slots.Keys.Where(p => config.Lora.Targets.Matches(p, p == LoraInjector.OutputEmbeddingPath)).ToHashSet(StringComparer.Ordinal);
+        try { ExpertLora.CheckSupported(config.Lora.TargetParameters, LoraInjector.Experts(model).Select(x => x.Path).ToList(), configPath); }
+        catch (ArgumentException e) { throw new InvalidDataException(e.Message, e); }
         // The expert tensors target_parameters selects: saved key -> the shape it must have.
         var expertKeys = new Dictionary<string, long[]>(StringComparer.Ordinal);
         foreach (var (path, experts) in LoraInjector.Experts(model))

@@ -84,6 +84,20 @@ public sealed class ExpertLora : nn.Module
         }).ToList();
 
     /// <summary>
+    /// Refuses target_parameters entries that select no expert tensor of the layers at <paramref name="expertsPaths"/>:
+    /// peft would wrap whatever parameter such an entry names (a router weight, a 2-D projection), which we do not
+    /// adapt, so it is refused rather than left out. <paramref name="source"/> names the file or setting in the message.
+    /// </summary>
+    public static void CheckSupported(IReadOnlyList<string> targetParameters, IReadOnlyList<string> expertsPaths, string source)
+    {
+        foreach (var t in targetParameters)
+            if (!expertsPaths.Any(path => Targeted(path, [t]).Count > 0))
+                throw new ArgumentException(
+                    $"{source}: target_parameters entry '{t}' selects no expert tensor of this model (supported: " +
+                    (expertsPaths.Count == 0 ? "none, the model has no expert layers" : "mlp.experts.gate_up_proj, mlp.experts.down_proj") + ")");
+    }
+
+    /// <summary>
     /// The module path peft saves a wrapped tensor's A and B under: peft nests one ParamWrapper per tensor, the one
     /// wrapped first innermost, so each later-wrapped tensor adds a ".base_layer" to it (both adapted:
     /// experts.base_layer.lora_A for gate_up_proj, experts.lora_A for down_proj).

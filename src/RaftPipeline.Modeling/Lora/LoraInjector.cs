@@ -28,13 +28,10 @@ public static class LoraInjector
             .Where(m => config.Targets.Matches(m.Path, m.Path == OutputEmbeddingPath))
             .Select(m => m.Path)
             .ToList();
+        ExpertLora.CheckSupported(config.TargetParameters, Experts(model).Select(x => x.Path).ToList(), "LoRA config");
         var expertTargets = Experts(model)
             .SelectMany(x => ExpertLora.Targeted(x.Path, config.TargetParameters).Select(p => (x.Path, x.Experts, Parameter: p)))
             .ToList();
-        if (config.TargetParameters.Count > 0 && expertTargets.Count == 0)
-            throw new InvalidOperationException(
-                $"target_parameters [{string.Join(", ", config.TargetParameters)}] were set but no parameter was matched " +
-                $"(expert tensors: {string.Join(", ", Experts(model).Take(2).SelectMany(x => ExpertLora.ParameterNames.Select(p => $"{x.Path}.{p}")))})");
         if (targets.Count == 0 && expertTargets.Count == 0)
             throw new InvalidOperationException(
                 $"Target modules {Describe(config.Targets)} not found in the base model. Linear modules: " +

@@ -131,7 +131,9 @@ public static class AdapterMerger
         if (config.Lora.TargetParameters.Count == 0) return plan;
         var pattern = new System.Text.RegularExpressions.Regex(@"^(.+\.experts)\.(\d+)\.gate_proj\.weight$");
         var layers = checkpoint.TensorNames.Select(n => pattern.Match(n)).Where(m => m.Success)
-            .GroupBy(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+            .GroupBy(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        try { ExpertLora.CheckSupported(config.Lora.TargetParameters, layers.Select(l => l.Key).ToList(), Path.Combine(Path.GetDirectoryName(weightsPath)!, AdapterConfig.FileName)); }
+        catch (ArgumentException e) { throw new InvalidDataException(e.Message, e); }
         int r = config.Lora.R;
         foreach (var layer in layers)
         {

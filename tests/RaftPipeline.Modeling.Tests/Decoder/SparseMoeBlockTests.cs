@@ -64,9 +64,10 @@ public class SparseMoeBlockTests
         // Only one tensor wrapped: peft's key has no base_layer level.
         Assert.Contains(LoraInjector.AdapterTensors(model), t => t.Key == "base_model.model.model.layers.1.mlp.experts.lora_A.weight");
 
-        var e = Assert.Throws<InvalidOperationException>(() => LoraInjector.Apply(new CausalLM(Mixed(), ScalarType.Float32, CPU),
+        var e = Assert.Throws<ArgumentException>(() => LoraInjector.Apply(new CausalLM(Mixed(), ScalarType.Float32, CPU),
             new LoraConfig { Targets = LoraTargets.NoModules(), TargetParameters = ["mlp.experts.w1"] }));
-        Assert.Contains("no parameter was matched", e.Message);
+        Assert.Equal("LoRA config: target_parameters entry 'mlp.experts.w1' selects no expert tensor of this model " +
+                     "(supported: mlp.experts.gate_up_proj, mlp.experts.down_proj)", e.Message);
         // peft's ParamWrapper refuses dropout on a wrapped tensor; so do we.
         var d = Assert.Throws<ArgumentException>(() => LoraInjector.Apply(new CausalLM(Mixed(), ScalarType.Float32, CPU),
             new LoraConfig { Dropout = 0.1, Targets = LoraTargets.NoModules(), TargetParameters = ["mlp.experts.gate_up_proj"] }));
@@ -167,5 +168,25 @@ public class SparseMoeBlockTests
             Assert.True(got[t].allclose(want, rtol: 1e-10, atol: 1e-12), $"token {t}");
         }
         Assert.True(chosen.unique().Item1.shape[0] < 16, "some experts should be idle in this case");
+    }
+
+    [Fact]
+    public void A_target_parameter_we_do_not_adapt_is_refused_with_the_file_and_the_supported_list()
+    {
+        // peft would wrap the router weight too; we adapt expert tensors only, so loading and merging refuse it.
+        using var tmp = new TempDir();
+        var adapter = Path.Combine(tmp.Path, "adapter");
+        Directory.CreateDirectory(adapter);
+        foreach (var f in Directory.GetFiles(Path.Combine(Fixture, "adapter"))) File.Copy(f, Path.Combine(adapter, Path.GetFileName(f)));
+        var configPath = Path.Combine(adapter, AdapterConfig.FileName);
+        File.WriteAllText(configPath, File.ReadAllText(configPath).Replace("\"mlp.experts.down_proj\"", "\"mlp.gate.weight\""));
+        using var model = PretrainedLoader.Load(Path.Combine(Fixture, "model"), CPU, ScalarType.Float32);
+        var e = Assert.Throws<InvalidDataException>(() => AdapterStore.Load(model, adapter));
+        Assert.Equal($"{configPath}: target_parameters entry 'mlp.gate.weight' selects no expert tensor of this model " +
+                     "(supported: mlp.experts.gate_up_proj, mlp.experts.down_proj)", e.Message);
+        Assert.Empty(LoraInjector.AdapterTensors(model)); // nothing attached
+        var m = Assert.Throws<InvalidDataException>(() => RaftPipeline.Modeling.Merge.AdapterMerger.Merge(Path.Combine(Fixture, "model"), adapter, Path.Combine(tmp.Path, "merged")));
+        Assert.Contains("'mlp.gate.weight' selects no expert tensor", m.Message);
+        Assert.False(Directory.Exists(Path.Combine(tmp.Path, "merged")), "nothing is written for a refused adapter");
     }
 }
