@@ -29,6 +29,13 @@ public static class LoraInjector
             .Select(m => m.Path)
             .ToList();
         ExpertLora.CheckSupported(config.TargetParameters, Experts(model).Select(x => x.Path).ToList(), "LoRA config");
+        // peft refuses a target_modules name that selects Qwen3-MoE's router or experts module (neither is a linear layer).
+        if (!config.Targets.IsAllLinear)
+            foreach (var (path, module) in modules)
+                if (module is MoeRouter or MoeExperts && config.Targets.Matches(path, false))
+                    throw new InvalidOperationException(
+                        $"target_modules {Describe(config.Targets)} selects '{path}', a {(module is MoeRouter ? "router" : "set of experts")}, which LoRA " +
+                        "cannot wrap as a module (supported: linear projections; the experts' tensors go in target_parameters: mlp.experts.gate_up_proj, mlp.experts.down_proj)");
         var expertTargets = Experts(model)
             .SelectMany(x => ExpertLora.Targeted(x.Path, config.TargetParameters).Select(p => (x.Path, x.Experts, Parameter: p)))
             .ToList();

@@ -68,6 +68,9 @@ public class SparseMoeBlockTests
             new LoraConfig { Targets = LoraTargets.NoModules(), TargetParameters = ["mlp.experts.w1"] }));
         Assert.Equal("LoRA config: target_parameters entry 'mlp.experts.w1' selects no expert tensor of this model " +
                      "(supported: mlp.experts.gate_up_proj, mlp.experts.down_proj)", e.Message);
+        var g = Assert.Throws<InvalidOperationException>(() => LoraInjector.Apply(new CausalLM(Mixed(), ScalarType.Float32, CPU),
+            new LoraConfig { Targets = LoraTargets.FromNames("q_proj", "gate") }));
+        Assert.Contains("selects 'model.layers.1.mlp.gate', a router", g.Message);
         // peft's ParamWrapper refuses dropout on a wrapped tensor; so do we.
         var d = Assert.Throws<ArgumentException>(() => LoraInjector.Apply(new CausalLM(Mixed(), ScalarType.Float32, CPU),
             new LoraConfig { Dropout = 0.1, Targets = LoraTargets.NoModules(), TargetParameters = ["mlp.experts.gate_up_proj"] }));
