@@ -51,10 +51,7 @@ public static class AdapterStore
             var chosen = ExpertLora.Targeted(path, config.Lora.TargetParameters);
             foreach (var parameter in chosen)
             {
-                var first = experts[0];
-                var (inFeatures, outFeatures) = parameter == ExpertLora.GateUpProj
-                    ? (first.gate_proj!.InFeatures, first.gate_proj.OutFeatures + first.up_proj!.OutFeatures)
-                    : (first.down_proj.InFeatures, first.down_proj.OutFeatures);
+                var (inFeatures, outFeatures) = experts.TensorShape(parameter);
                 long rows = (long)config.Lora.R * experts.Count;
                 var (keyA, keyB) = ExpertLora.SavedKeys(path, parameter, chosen);
                 expertKeys[keyA] = [rows, inFeatures];

@@ -28,6 +28,14 @@ public sealed class MoeExperts : nn.Module
 
     public Mlp this[int expert] => _experts[expert];
 
+    /// <summary>(in, out) of one expert's slice of the fused tensor peft adapts: gate_up_proj (hidden, 2·inner), down_proj (inner, hidden).</summary>
+    public (long In, long Out) TensorShape(string parameterName) => parameterName switch
+    {
+        ExpertLora.GateUpProj => (_experts[0].gate_proj!.InFeatures, 2 * _inner),
+        ExpertLora.DownProj => (_inner, _experts[0].down_proj.OutFeatures),
+        _ => throw new ArgumentException($"'{parameterName}' is not an expert tensor ({string.Join(", ", ExpertLora.ParameterNames)})"),
+    };
+
     /// <summary>peft's LoRA on the fused gate|up tensor of every expert, or null.</summary>
     public ExpertLora? GateUpLora { get; private set; }
 

@@ -52,11 +52,8 @@ public static class LoraInjector
         }
         foreach (var (path, experts, parameter) in expertTargets)
         {
-            var first = experts[0];
-            var (inFeatures, outFeatures) = parameter == ExpertLora.GateUpProj
-                ? (first.gate_proj!.InFeatures, first.gate_proj.OutFeatures + first.up_proj!.OutFeatures)
-                : (first.down_proj.InFeatures, first.down_proj.OutFeatures);
-            var device = first.parameters().Concat(first.buffers()).Select(t => t.device).FirstOrDefault() ?? torch.CPU;
+            var (inFeatures, outFeatures) = experts.TensorShape(parameter);
+            var device = experts[0].parameters().Concat(experts[0].buffers()).Select(t => t.device).FirstOrDefault() ?? torch.CPU;
             experts.Attach(new ExpertLora(parameter, experts.Count, inFeatures, outFeatures, config, $"{path}.{parameter}", device));
         }
         return [.. targets, .. expertTargets.Select(t => $"{t.Path}.{t.Parameter}")];
