@@ -46,6 +46,7 @@ public class FamilyParityTests
         { "phi3", DecoderFamily.Phi3 },
         { "gemma2", DecoderFamily.Gemma2 },
         { "gemma3_text", DecoderFamily.Gemma3Text },
+        { "qwen3_moe", DecoderFamily.Qwen3Moe },
     };
 
     internal static string Dir(string name)
