@@ -145,26 +145,58 @@ public static partial class GgufExport
     static List<GgufTensorPlan> PlanTensors(GgufArchitecture architecture, SafetensorsTensors tensors, GgufFileType type)
     {
         var named = new List<(string Gguf, SafetensorsTensors.Entry Entry)>();
+        var experts = new Dictionary<string, SortedDictionary<int, SafetensorsTensors.Entry>>(StringComparer.Ordinal);
         foreach (var e in tensors.Entries)
-            if (architecture.GgufName(e.Name) is { } gguf) named.Add((gguf, e));
+            if (architecture.ExpertPart(e.Name) is { } part)
+            {
+                if (!experts.TryGetValue(part.Name, out var parts)) experts[part.Name] = parts = [];
+                parts[part.Expert] = e;
+            }
+            else if (architecture.GgufName(e.Name) is { } gguf) named.Add((gguf, e));
         var config = architecture.Config;
         bool hasOutput = named.Any(n => n.Gguf == "output.weight");
         if (!config.TieWordEmbeddings && !hasOutput)
             throw new ExportException("lm_head.weight", "missing, and config.json does not tie the embeddings");
         if (!named.Any(n => n.Gguf == "token_embd.weight")) throw new ExportException("model.embed_tokens.weight", "missing");
-        var chooser = new TensorTypeChooser(type, config.NumHiddenLayers, hasOutput);
+        var chooser = new TensorTypeChooser(type, config.NumHiddenLayers, hasOutput, config.ExpertCount ?? 0);
         var plans = new List<GgufTensorPlan>();
         foreach (var (name, shape, values) in architecture.ComputedTensors())
             plans.Add(new GgufTensorPlan(name, shape, GgmlType.F32, () => GgufFileTypes.Encode(GgmlType.F32, values)));
-        foreach (var (gguf, entry) in named.OrderBy(n => SortKey(n.Gguf)).ThenBy(n => n.Gguf, StringComparer.Ordinal))
+        var ordered = named.Select(n => (n.Gguf, Sources: (IReadOnlyList<SafetensorsTensors.Entry>)[n.Entry], n.Entry.Shape))
+            .Concat(experts.Select(x => (Gguf: x.Key, Sources: StackedExperts(x.Key, x.Value, config), Shape: (long[])[x.Value.Count, .. x.Value[0].Shape])))
+            .OrderBy(n => SortKey(n.Gguf)).ThenBy(n => n.Gguf, StringComparer.Ordinal);
+        foreach (var (gguf, sources, shape) in ordered)
         {
-            var ggmlType = chooser.Choose(gguf, entry.Shape);
-            var shape = entry.Shape;
-            var source = entry.Name;
+            var ggmlType = chooser.Choose(gguf, shape);
             plans.Add(new GgufTensorPlan(gguf, shape, ggmlType,
-                () => GgufFileTypes.Encode(ggmlType, architecture.TransformWeight(gguf, shape, tensors.ReadFloats(source)))));
+                () => GgufFileTypes.Encode(ggmlType, architecture.TransformWeight(gguf, shape, ReadAll(tensors, sources)))));
         }
         return plans;
+    }
+
+    /// <summary>The per-expert weights of one stacked tensor, in expert order (convert_hf_to_gguf stacks them, expert index
+    /// first): every expert 0 … expert_count - 1 present, all of one shape.</summary>
+    static IReadOnlyList<SafetensorsTensors.Entry> StackedExperts(string gguf, SortedDictionary<int, SafetensorsTensors.Entry> parts, ExportModelConfig config)
+    {
+        int count = config.ExpertCount ?? 0;
+        var first = parts.Values.First();
+        if (parts.Count != count || parts.Keys.Last() != count - 1)
+            throw new ExportException(first.Name, $"{gguf}: found {parts.Count} experts (indices {parts.Keys.First()} to {parts.Keys.Last()}), " +
+                $"config.json says {count}; every expert 0 to {count - 1} must be present");
+        foreach (var e in parts.Values)
+            if (!e.Shape.SequenceEqual(first.Shape))
+                throw new ExportException(e.Name, $"shape [{string.Join(", ", e.Shape)}] differs from {first.Name}'s [{string.Join(", ", first.Shape)}]");
+        return [.. parts.Values];
+    }
+
+    static float[] ReadAll(SafetensorsTensors tensors, IReadOnlyList<SafetensorsTensors.Entry> sources)
+    {
+        if (sources.Count == 1) return tensors.ReadFloats(sources[0].Name);
+        var parts = sources.Select(s => tensors.ReadFloats(s.Name)).ToList();
+        var all = new float[parts.Sum(p => (long)p.Length)];
+        long at = 0;
+        foreach (var p in parts) { Array.Copy(p, 0, all, at, p.Length); at += p.Length; }
+        return all;
     }
 
     /// <summary>token_embd, the blocks in order, output_norm, output: the order convert_hf_to_gguf usually writes.</summary>

@@ -39,6 +39,8 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
     [InlineData("gemma3_text", "f16")]
     [InlineData("gemma3_text_6", "f32")] // a full-attention layer (RoPE base 1e6) among the sliding ones
     [InlineData("gemma3_text_6_linear", "f32")] // and linear RoPE scaling on it (Gemma 3 4B+)
+    [InlineData("qwen3_moe", "f32")] // experts stacked into ffn_*_exps, router ffn_gate_inp
+    [InlineData("qwen3_moe", "f16")]
     [InlineData("llama3", "f32")] // rope_freqs.weight
     [InlineData("llama_linear", "f32")]
     [InlineData("llama_yarn", "f32")]
@@ -50,7 +52,8 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
         var ours = Ours.Greedy(folder, prompt, NewTokens);
         using var llama = new LlamaCpp(result.ModelPath, flashAttention: FlashAttentionFor(family));
         var theirs = llama.Greedy(prompt, NewTokens);
-        var agreement = Agreement.Measure(Ours.Logits(folder, [.. prompt, .. ours]), llama.Logits([.. prompt, .. ours]));
+        var (oursLogits, theirLogits) = (Ours.Logits(folder, [.. prompt, .. ours]), llama.Logits([.. prompt, .. ours]));
+        var agreement = Agreement.Measure(oursLogits, theirLogits);
         output.WriteLine($"{family} {type}: ours {string.Join(' ', ours)}");
         output.WriteLine($"{family} {type}: llama.cpp {string.Join(' ', theirs)}");
         output.WriteLine($"{family} {type}: {agreement}");
@@ -63,7 +66,16 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
         // narrow logit range, so llama.cpp's F16 KV cache (and Gemma's tabulated GELU) weigh more: measured up to 0.5 %.
         // BF16 also rounds llama.cpp's activations to an 8-bit mantissa: measured up to 2.1 % (gemma2).
         double bound = type == "f32" ? ModelFolders.IsTransformersWritten(family) ? 1e-2 : 2e-3 : type == "bf16" ? 3e-2 : 2e-2;
-        Assert.True(agreement.MaxRelativeError < bound, agreement.ToString());
+        if (IsMoe(family))
+        {
+            // Routing is discrete: where two experts' router scores nearly tie, summation-order noise picks the other
+            // one and that position's logits jump. Measured (qwen3_moe, F32 and F16): one position of 107 at 11 % of
+            // the range, every other under the bound, mean |Δlogit| 0.003. The bound holds for all but two positions.
+            var errors = Agreement.RelativeErrors(oursLogits, theirLogits);
+            output.WriteLine($"{family} {type}: positions over {bound:P0}: {errors.Count(e => e >= bound)}");
+            Assert.True(errors.Count(e => e >= bound) <= 2 && errors.Max() < 0.2, agreement.ToString());
+        }
+        else Assert.True(agreement.MaxRelativeError < bound, agreement.ToString());
     }
 
     [Theory]
@@ -92,6 +104,10 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
     [InlineData("phi3", "q4_k_m", 0.35, 0.60)]
     [InlineData("gemma2", "q4_k_m", 0.35, 0.60)]
     [InlineData("gemma3_text", "q4_k_m", 0.35, 0.90)]
+    // qwen3_moe: quantization error also flips routing near-ties (a position's logits then jump, see above):
+    // measured Q8_0 top-1 93 %, max error 14 %; Q4_K_M (Q5_0 / F16 fallbacks: rows of 32 and 16) 70 %, 36 %.
+    [InlineData("qwen3_moe", "q8_0", 0.85, 0.20)]
+    [InlineData("qwen3_moe", "q4_k_m", 0.35, 0.60)]
     public void Quantized_gguf_stays_close_to_ours(string family, string type, double minTop1, double maxRelativeError)
     {
         var folder = ModelFolders.Folder(family);
@@ -114,6 +130,8 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
     /// 0.07 % of the logit range at every position, F32 or F16 KV cache alike); with flash attention off (llama.cpp's
     /// <c>-fa off</c>) its greedy tokens are ours. The other cases run with llama.cpp's default.
     /// </summary>
+    internal static bool IsMoe(string family) => family.Contains("moe", StringComparison.Ordinal);
+
     internal static bool? FlashAttentionFor(string family) => family == "llama3" ? false : null;
 
     /// <summary>Our generation stops at the config's end-of-sequence ids, llama.cpp's loop here does not: the tokens must

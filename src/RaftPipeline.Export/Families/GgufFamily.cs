@@ -47,6 +47,10 @@ public abstract class GgufFamily
         ["mlp.down_proj"] = "ffn_down",
     };
 
+    /// <summary>Mixture-of-experts families: the projection name inside mlp.experts.N (after model.layers.L.) → the GGUF
+    /// name of the 3-D tensor the experts are stacked into, expert index first (empty: no experts).</summary>
+    public virtual IReadOnlyDictionary<string, string> ExpertNames { get; } = new Dictionary<string, string>();
+
     /// <summary>The family's own config keys on top of <paramref name="shared"/>; refuses what llama.cpp cannot run.</summary>
     public virtual ExportModelConfig Read(ExportModelConfig shared, ConfigJson r) => shared;
 

@@ -54,6 +54,19 @@ public sealed partial class GgufArchitecture
     [GeneratedRegex(@"^model\.layers\.(\d+)\.(.+)\.(weight|bias)$")]
     private static partial Regex LayerTensor();
 
+    [GeneratedRegex(@"^model\.layers\.(\d+)\.mlp\.experts\.(\d+)\.(\w+)\.weight$")]
+    private static partial Regex ExpertTensor();
+
+    /// <summary>A per-expert weight (model.layers.L.mlp.experts.N.P.weight) of a mixture-of-experts family: the GGUF
+    /// tensor it is stacked into and its index there; null for any other tensor.</summary>
+    public (string Name, int Expert)? ExpertPart(string hfName)
+    {
+        if (Family.ExpertNames.Count == 0) return null;
+        var m = ExpertTensor().Match(hfName);
+        if (!m.Success || !Family.ExpertNames.TryGetValue(m.Groups[3].Value, out var part)) return null;
+        return ($"blk.{m.Groups[1].Value}.{part}.weight", int.Parse(m.Groups[2].Value));
+    }
+
     /// <summary>The GGUF name of a Hugging Face tensor, or null for one the converter drops (rotary inv_freq, a tied
     /// lm_head). An unknown tensor is an error: silently dropping weights would give a different model.</summary>
     public string? GgufName(string hfName)
@@ -65,11 +78,12 @@ public sealed partial class GgufArchitecture
             case "model.norm.weight": return "output_norm.weight";
             case "lm_head.weight": return Config.TieWordEmbeddings ? null : "output.weight";
         }
+        if (ExpertPart(hfName) is { } expert) return expert.Name;
         var m = LayerTensor().Match(hfName);
         if (m.Success && Family.LayerNames.TryGetValue(m.Groups[2].Value, out var part))
             return $"blk.{m.Groups[1].Value}.{part}.{m.Groups[3].Value}";
         throw new ExportException(hfName, $"tensor not known to the {Config.ModelType} GGUF layout (expected model.embed_tokens, model.norm, lm_head and " +
-            $"model.layers.N.{{{string.Join(", ", Family.LayerNames.Keys)}}})");
+            $"model.layers.N.{{{string.Join(", ", Family.LayerNames.Keys.Concat(Family.ExpertNames.Keys.Select(k => "mlp.experts.E." + k)))}}})");
     }
 
     /// <summary>The GGUF name of the base weight a LoRA module path targets (e.g. model.layers.0.self_attn.q_proj).</summary>

@@ -12,13 +12,18 @@ namespace RaftPipeline.Export.Gguf;
 /// attn_v and ffn_down in the layers use_more_bits picks (the first and last eighth, and every third between);
 /// Q5_K for a fused attn_qkv (Phi-3); a tensor whose rows are not a multiple of 256 falls back as
 /// tensor_type_fallback does (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0; output/tied embedding → Q8_0 directly).</item>
+/// <item>Mixture of experts: the router (ffn_gate_inp) stays F32 in every file type (convert_hf_to_gguf keeps it F32,
+/// llama-quant's tensor_allows_quantization never quantizes it). The 3-D expert tensors (ffn_*_exps) are typed like
+/// their dense counterparts (rows are the last dimension; ffn_down_exps is in the ffn_down category). With exactly 8
+/// experts llama-quant gives attn_v and attn_k Q8_0 and attn_output Q5_K in Q4_K_M.</item>
 /// </list>
 /// </summary>
-public sealed class TensorTypeChooser(GgufFileType fileType, int layerCount, bool hasOutputTensor)
+public sealed class TensorTypeChooser(GgufFileType fileType, int layerCount, bool hasOutputTensor, int expertCount = 0)
 {
     public GgmlType Choose(string ggufName, long[] shape)
     {
-        if (shape.Length < 2 || ggufName.EndsWith("_norm.weight", StringComparison.Ordinal)) return GgmlType.F32;
+        if (shape.Length < 2 || ggufName.EndsWith("_norm.weight", StringComparison.Ordinal)
+            || ggufName.EndsWith(".ffn_gate_inp.weight", StringComparison.Ordinal)) return GgmlType.F32;
         long rowLength = shape[^1];
         switch (fileType)
         {
@@ -32,13 +37,19 @@ public sealed class TensorTypeChooser(GgufFileType fileType, int layerCount, boo
         if (isOutput) return rowLength % 256 == 0 ? GgmlType.Q6_K : GgmlType.Q8_0;
         var type = GgmlType.Q4_K;
         int? layer = LayerOf(ggufName);
-        if (layer is { } i && (ggufName.EndsWith(".attn_v.weight", StringComparison.Ordinal) || ggufName.EndsWith(".ffn_down.weight", StringComparison.Ordinal))
+        bool isV = ggufName.EndsWith(".attn_v.weight", StringComparison.Ordinal);
+        if (layer is { } i && (isV || ggufName.EndsWith(".ffn_down.weight", StringComparison.Ordinal) || ggufName.EndsWith(".ffn_down_exps.weight", StringComparison.Ordinal))
             && UseMoreBits(i, layerCount))
             type = GgmlType.Q6_K;
+        if (expertCount == 8)
+        {
+            if (isV || ggufName.EndsWith(".attn_k.weight", StringComparison.Ordinal)) type = GgmlType.Q8_0;
+            else if (ggufName.EndsWith(".attn_output.weight", StringComparison.Ordinal)) type = GgmlType.Q5_K;
+        }
         // Phi-3's fused attn_qkv (llama-quant's ATTENTION_QKV category): Q5_K in Q4_K_M.
         if (ggufName.EndsWith(".attn_qkv.weight", StringComparison.Ordinal)) type = GgmlType.Q5_K;
         if (rowLength % 256 != 0)
-            type = type switch { GgmlType.Q6_K => GgmlType.Q8_0, GgmlType.Q5_K => GgmlType.Q5_1, _ => GgmlType.Q5_0 };
+            type = type switch { GgmlType.Q6_K or GgmlType.Q8_0 => GgmlType.Q8_0, GgmlType.Q5_K => GgmlType.Q5_1, _ => GgmlType.Q5_0 };
         if (rowLength % 32 != 0) type = GgmlType.F16;
         return type;
     }

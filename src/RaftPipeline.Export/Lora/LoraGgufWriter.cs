@@ -56,6 +56,12 @@ public static class LoraGgufWriter
             if (keyA is null || keyB is null) throw new ExportException(adapterFolder, $"module '{module}' has only one of lora_A / lora_B");
             if (module.EndsWith("embed_tokens", StringComparison.Ordinal) || module.EndsWith("lm_head", StringComparison.Ordinal))
                 throw new ExportException(adapterFolder, $"module '{module}': llama.cpp adapters cannot adapt the embeddings or the output head");
+            // peft's target_parameters LoRA on the stacked expert weights (mlp.experts.gate_up_proj / down_proj): one A and B
+            // over all experts together that this writer does not yet re-express as llama.cpp's per-expert
+            // ffn_*_exps.lora_a / lora_b; the merged model exports exactly.
+            if (module.Contains(".mlp.experts", StringComparison.Ordinal))
+                throw new ExportException(adapterFolder, $"module '{module}': a LoRA on the MoE experts (peft target_parameters) cannot be exported " +
+                    "as a separate llama.cpp adapter yet; merge the adapter into the model first (raft merge) and export the merged model");
             var baseName = architecture.GgufWeightName(module);
             var a = tensors.Get(keyA);
             var b = tensors.Get(keyB);

@@ -40,6 +40,10 @@ public sealed record ExportModelConfig
     public double? FinalLogitSoftcapping { get; init; }
     /// <summary>Phi-3: the share of each head's dimensions RoPE rotates.</summary>
     public double PartialRotaryFactor { get; init; } = 1;
+    /// <summary>Mixture of experts: experts per layer, experts each token uses, each expert's intermediate size.</summary>
+    public int? ExpertCount { get; init; }
+    public int? ExpertUsedCount { get; init; }
+    public int? ExpertFeedForwardLength { get; init; }
 
     public static ExportModelConfig ReadFolder(string folder)
     {
@@ -59,7 +63,7 @@ public sealed record ExportModelConfig
             var r = new ConfigJson(path, doc.RootElement);
             var modelType = r.OptionalString("model_type") ?? throw r.Error("model_type", "is missing");
             var family = GgufFamilies.For(modelType)
-                ?? throw new ExportException(path, $"model_type '{modelType}' cannot be exported (supported: {GgufFamilies.SupportedModelTypes}){GgufFamilies.WhyNot(modelType)}");
+                ?? throw new ExportException(path, $"model_type '{modelType}' cannot be exported (supported: {GgufFamilies.SupportedModelTypes})");
             int hidden = r.Int("hidden_size"), heads = r.Int("num_attention_heads");
             var ropeObject = r.OptionalObject("rope_parameters") ?? r.OptionalObject("rope_scaling");
             var shared = new ExportModelConfig

@@ -33,6 +33,10 @@ public sealed record Agreement(int Positions, int Top1Agree, double MaxAbsError,
         return new Agreement(ours.Length, agree, maxAbs, sumAbs / count, maxRel);
     }
 
+    /// <summary>Per position: the largest |Δlogit| relative to the spread of our logits there.</summary>
+    public static double[] RelativeErrors(float[][] ours, float[][] theirs) =>
+        ours.Zip(theirs, (a, b) => a.Select((x, i) => (double)Math.Abs(x - b[i])).Max() / (a.Max() - a.Min())).ToArray();
+
     public override string ToString() =>
         $"top-1 {Top1Agree}/{Positions} ({Top1Rate:P0}), max |Δlogit| {MaxAbsError:G3} ({MaxRelativeError:P2} of the logit range), mean |Δlogit| {MeanAbsError:G3}";
 }

@@ -57,6 +57,9 @@ public static class FixtureFamilies
                 ["sliding_attention"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = 10000.0 },
             },
         }, Layers: 6),
+        // Qwen3-MoE (4 experts, top 2, norm_topk_prob true as released Qwen3-MoE checkpoints have it); the tokenizer
+        // shape does not concern the family.
+        ["qwen3_moe"] = new("qwen3_moe", "llama3", None),
         ["llama3"] = new("llama3", "llama3", None),
         ["llama_linear"] = new("llama_linear", "llama3", None),
         ["llama_yarn"] = new("llama_yarn", "llama3", None),
