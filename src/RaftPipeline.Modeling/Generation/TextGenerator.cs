@@ -89,6 +89,11 @@ public static class TextGenerator
         {
             using var cache = new KvCache(model.Config.NumHiddenLayers, capacity);
             using var noGrad = torch.no_grad();
+            // Greedy steps after the prompt may run on a decode accelerator (DecodeAccelerators: the CUDA decode
+            // session), fed each row's last token; null keeps every step on the libtorch path below.
+            using var accelerator = DecodeAccelerators.Open(model, rows.Select(r => width - r.PromptIds.Count).ToArray(), capacity,
+                greedy: rows.All(r => !r.Options.DoSample && r.Options.RepetitionPenalty == 1.0));
+            long[] picked = [];
 
             int length = width;
             for (int step = 0; step < maxNew; step++)
@@ -109,12 +114,17 @@ public static class TextGenerator
                 var mask = maskBuffer.narrow(1, 0, length);
                 var input = step == 0 ? allIds : allIds.narrow(1, length - 1, 1);
 
-                var logits = model.Forward(input, mask, cache: cache, logitsToKeep: 1).Logits;
-                // transformers processes the last position's logits in fp32.
-                var scores = logits.select(1, 0).to(ScalarType.Float32);
-                var picked = shared is not null
-                    ? PickShared(scores, allIds, shared, generators[0])
-                    : PickPerRow(scores, allIds, rows, done, generators, padId);
+                if (step > 0 && accelerator is not null) picked = accelerator.Next(picked);
+                else
+                {
+                    var logits = model.Forward(input, mask, cache: cache, logitsToKeep: 1).Logits;
+                    // transformers processes the last position's logits in fp32.
+                    var scores = logits.select(1, 0).to(ScalarType.Float32);
+                    picked = shared is not null
+                        ? PickShared(scores, allIds, shared, generators[0])
+                        : PickPerRow(scores, allIds, rows, done, generators, padId);
+                    if (step == 0) accelerator?.Start(cache);
+                }
 
                 for (int i = 0; i < batch; i++)
                 {

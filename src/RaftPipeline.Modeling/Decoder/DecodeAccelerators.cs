@@ -1,0 +1,35 @@
+using RaftPipeline.Modeling.Native.Cuda;
+using RaftPipeline.Modeling.Native.Cuda.Decode;
+
+namespace RaftPipeline.Modeling.Decoder;
+
+/// <summary>
+/// The one place the generator asks for a decode accelerator, as <see cref="FusedPaths"/> is for the fused training
+/// kernels. Today: <see cref="CudaDecodeSession"/> for greedy decoding of bf16 Qwen3/Llama-style models on CUDA, batch
+/// 1–16 (<see cref="CudaDecodeSupport"/> lists what it covers). Everything else (CPU, sampling, repetition penalty, other
+/// families) decodes on the libtorch path. RAFT_CUDA_DECODE=0 (or RAFT_FUSED_KERNELS=0) switches it off.
+/// </summary>
+public static class DecodeAccelerators
+{
+    public static bool Enabled =>
+        FusedKernels.Enabled && Environment.GetEnvironmentVariable("RAFT_CUDA_DECODE") is not ("0" or "false" or "off");
+
+    /// <summary>Why the last <see cref="Open"/> on a CUDA model returned null, if it did.</summary>
+    public static string? LastUnavailableReason { get; private set; }
+
+    /// <param name="padCounts">each row's left padding (its first real token's column)</param>
+    /// <param name="capacity">columns of the whole generation: prompt width + max new tokens</param>
+    /// <param name="greedy">false when any row samples or applies a repetition penalty (not on the device yet)</param>
+    public static IDecodeAccelerator? Open(CausalLM model, IReadOnlyList<int> padCounts, int capacity, bool greedy)
+    {
+        if (!Enabled || model.Device.type != TorchSharp.DeviceType.CUDA) return null;
+        if (!greedy)
+        {
+            LastUnavailableReason = "sampling and repetition penalty run on the libtorch path";
+            return null;
+        }
+        var session = CudaDecodeSession.TryOpen(model, padCounts, capacity, out var why);
+        LastUnavailableReason = why;
+        return session;
+    }
+}

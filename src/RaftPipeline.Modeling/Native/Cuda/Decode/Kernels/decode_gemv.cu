@@ -1,0 +1,243 @@
+// Skinny GEMMs of the decode step: y[b, n] = sum_k W[n, k] x[b, k] for a few rows b (batch <= 16), W [N, K] row-major.
+// The step is bound by reading W once, so one warp owns one output row n for every b: each lane reads 16 bytes of W
+// per iteration and the matching 16 bytes of each x row (x is small and stays in L1/L2), fp32 accumulators, one warp
+// reduction per row at the end. BM (the batch rounded up to 1, 2, 4, 8 or 16) is a template parameter so the
+// accumulators stay in registers; rows b >= batch are skipped uniformly. Outputs round to bf16 as libtorch's bf16 GEMM
+// does; a residual, when given, is added after that rounding (h + bf16(o)), as the reference block adds.
+
+#define DECODE_WARPS 8
+
+struct Nf4Weight
+{
+    const unsigned char* packed;  // [N*K/2], even element in the high nibble
+    const float* absmax;          // fp32 per 64-block, or null when double-quantized
+    const unsigned char* codes;   // uint8 code per 64-block into nested_map (double quantization)
+    const float* nested_map;      // [256]
+    const float* nested_absmax;   // per nested block of absmax codes
+    const float* quant_map;       // the 16 NF4 values
+    int nested_block;
+    float nested_offset;
+    int block_size;               // 64
+    int pad_;
+};
+
+__device__ __forceinline__ void bf16x8_to_float(uint4 v, float* f)
+{
+    f[0] = __uint_as_float(v.x << 16); f[1] = __uint_as_float(v.x & 0xffff0000u);
+    f[2] = __uint_as_float(v.y << 16); f[3] = __uint_as_float(v.y & 0xffff0000u);
+    f[4] = __uint_as_float(v.z << 16); f[5] = __uint_as_float(v.z & 0xffff0000u);
+    f[6] = __uint_as_float(v.w << 16); f[7] = __uint_as_float(v.w & 0xffff0000u);
+}
+
+// acc[b] += W[row, :] . x[b, :] over this lane's share of K (K % 8 == 0, 16-byte aligned rows).
+template <int BM>
+__device__ __forceinline__ void warp_dot_bf16(const bf16_t* __restrict__ wrow, const bf16_t* __restrict__ x, int ldx,
+    int K, int batch, int lane, float* acc)
+{
+#pragma unroll 2
+    for (int k = lane * 8; k < K; k += 256)
+    {
+        uint4 wv = __ldg(reinterpret_cast<const uint4*>(wrow + k));
+        float w[8];
+        bf16x8_to_float(wv, w);
+#pragma unroll
+        for (int b = 0; b < BM; b++)
+        {
+            if (b < batch)
+            {
+                uint4 xv = __ldg(reinterpret_cast<const uint4*>(x + (long long)b * ldx + k));
+                float xf[8];
+                bf16x8_to_float(xv, xf);
+                float s = acc[b];
+#pragma unroll
+                for (int i = 0; i < 8; i++) s = fmaf(w[i], xf[i], s);
+                acc[b] = s;
+            }
+        }
+    }
+}
+
+// The NF4 weight dequantized element by element exactly as nf4_dequantize_bf16 does (same roundings: identical bf16
+// values), then the same dot product. Each lane takes 16 consecutive elements (8 bytes of codes) per iteration, all
+// inside one 64-block (K % 64 == 0), so one scale per lane per iteration.
+template <int BM>
+__device__ __forceinline__ void warp_dot_nf4(const Nf4Weight& q, const float* map, long long row, const bf16_t* __restrict__ x,
+    int ldx, int K, int batch, int lane, float* acc)
+{
+    long long base = row * K;
+#pragma unroll 2
+    for (int k = lane * 16; k < K; k += 512)
+    {
+        long long e = base + k;
+        long long block = e / q.block_size;
+        float scale = q.absmax != nullptr
+            ? __ldg(q.absmax + block)
+            : __fadd_rn(__fmul_rn(__ldg(q.nested_map + __ldg(q.codes + block)), __ldg(q.nested_absmax + block / q.nested_block)), q.nested_offset);
+        uint2 packed = __ldg(reinterpret_cast<const uint2*>(q.packed + e / 2));
+        float w[16];
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+        {
+            unsigned int word = i < 2 ? (i == 0 ? packed.x : packed.x >> 16) : (i == 2 ? packed.y : packed.y >> 16);
+            unsigned int b0 = word & 0xffu, b1 = (word >> 8) & 0xffu;
+            w[4 * i + 0] = round_bf16(__fmul_rn(map[b0 >> 4], scale));
+            w[4 * i + 1] = round_bf16(__fmul_rn(map[b0 & 15], scale));
+            w[4 * i + 2] = round_bf16(__fmul_rn(map[b1 >> 4], scale));
+            w[4 * i + 3] = round_bf16(__fmul_rn(map[b1 & 15], scale));
+        }
+#pragma unroll
+        for (int b = 0; b < BM; b++)
+        {
+            if (b < batch)
+            {
+                const bf16_t* xr = x + (long long)b * ldx + k;
+                float xf[16];
+                bf16x8_to_float(__ldg(reinterpret_cast<const uint4*>(xr)), xf);
+                bf16x8_to_float(__ldg(reinterpret_cast<const uint4*>(xr + 8)), xf + 8);
+                float s = acc[b];
+#pragma unroll
+                for (int i = 0; i < 16; i++) s = fmaf(w[i], xf[i], s);
+                acc[b] = s;
+            }
+        }
+    }
+}
+
+template <int BM>
+__device__ __forceinline__ void reduce_all(float* acc)
+{
+#pragma unroll
+    for (int b = 0; b < BM; b++) acc[b] = warp_sum(acc[b]);
+}
+
+// Lane b writes row b's value (all lanes hold every sum after the butterfly).
+template <int BM>
+__device__ __forceinline__ void store_rows(const float* acc, int lane, int batch, long long col, bf16_t* y, int ldy,
+    const bf16_t* resid)
+{
+#pragma unroll
+    for (int b = 0; b < BM; b++)
+    {
+        if (lane == b && b < batch)
+        {
+            long long at = (long long)b * ldy + col;
+            float v = round_bf16(acc[b]);
+            if (resid != nullptr) v = bf16_to_float(resid[at]) + v;
+            y[at] = float_to_bf16(v);
+        }
+    }
+}
+
+// Up to three weights stacked along N (q | k | v): rows [0, n0) of w0, [n0, n01) of w1, [n01, N) of w2; output column =
+// the stacked row. resid may alias y (each element is read and written by the same lane).
+template <int BM>
+__device__ void gemv_bf16(const bf16_t* __restrict__ w0, const bf16_t* __restrict__ w1, const bf16_t* __restrict__ w2,
+    int n0, int n01, int N, int K, const bf16_t* __restrict__ x, int ldx, int batch, bf16_t* y, int ldy, const bf16_t* resid)
+{
+    int lane = threadIdx.x & 31;
+    int row = blockIdx.x * DECODE_WARPS + (threadIdx.x >> 5);
+    if (row >= N) return;
+    const bf16_t* wrow = row < n0 ? w0 + (long long)row * K
+        : row < n01 ? w1 + (long long)(row - n0) * K : w2 + (long long)(row - n01) * K;
+    float acc[BM];
+#pragma unroll
+    for (int b = 0; b < BM; b++) acc[b] = 0.f;
+    warp_dot_bf16<BM>(wrow, x, ldx, K, batch, lane, acc);
+    reduce_all<BM>(acc);
+    store_rows<BM>(acc, lane, batch, row, y, ldy, resid);
+}
+
+// gate and up rows n of one warp, out[b, n] = bf16(bf16(silu(bf16(gate))) * bf16(up)) as swiglu_forward_bf16 rounds.
+__device__ __forceinline__ float swiglu_value(float gate_acc, float up_acc)
+{
+    float g = round_bf16(gate_acc);
+    float s = g / (1.0f + expf(-g));
+    return round_bf16(s) * round_bf16(up_acc);
+}
+
+template <int BM>
+__device__ void gemv_swiglu_bf16(const bf16_t* __restrict__ wg, const bf16_t* __restrict__ wu, int N, int K,
+    const bf16_t* __restrict__ x, int batch, bf16_t* __restrict__ out)
+{
+    int lane = threadIdx.x & 31;
+    int row = blockIdx.x * DECODE_WARPS + (threadIdx.x >> 5);
+    if (row >= N) return;
+    float g[BM], u[BM];
+#pragma unroll
+    for (int b = 0; b < BM; b++) { g[b] = 0.f; u[b] = 0.f; }
+    warp_dot_bf16<BM>(wg + (long long)row * K, x, K, K, batch, lane, g);
+    warp_dot_bf16<BM>(wu + (long long)row * K, x, K, K, batch, lane, u);
+    reduce_all<BM>(g);
+    reduce_all<BM>(u);
+#pragma unroll
+    for (int b = 0; b < BM; b++)
+        if (lane == b && b < batch) out[(long long)b * N + row] = float_to_bf16(swiglu_value(g[b], u[b]));
+}
+
+// NF4 forms: the weights as descriptors in device memory (d0..d2 index the stacked segments; -1 unused).
+template <int BM>
+__device__ void gemv_nf4(const Nf4Weight* __restrict__ descs, int d0, int d1, int d2, int n0, int n01, int N, int K,
+    const bf16_t* __restrict__ x, int ldx, int batch, bf16_t* y, int ldy, const bf16_t* resid)
+{
+    __shared__ float maps[DECODE_WARPS][16];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    int row = blockIdx.x * DECODE_WARPS + warp;
+    if (row >= N) return;
+    int d = row < n0 ? d0 : row < n01 ? d1 : d2;
+    long long local = row < n0 ? row : row < n01 ? row - n0 : row - n01;
+    const Nf4Weight q = descs[d];
+    if (lane < 16) maps[warp][lane] = q.quant_map[lane];
+    __syncwarp();
+    float acc[BM];
+#pragma unroll
+    for (int b = 0; b < BM; b++) acc[b] = 0.f;
+    warp_dot_nf4<BM>(q, maps[warp], local, x, ldx, K, batch, lane, acc);
+    reduce_all<BM>(acc);
+    store_rows<BM>(acc, lane, batch, row, y, ldy, resid);
+}
+
+template <int BM>
+__device__ void gemv_swiglu_nf4(const Nf4Weight* __restrict__ descs, int dg, int du, int N, int K,
+    const bf16_t* __restrict__ x, int batch, bf16_t* __restrict__ out)
+{
+    __shared__ float maps[DECODE_WARPS][2][16];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    int row = blockIdx.x * DECODE_WARPS + warp;
+    if (row >= N) return;
+    const Nf4Weight qg = descs[dg];
+    const Nf4Weight qu = descs[du];
+    if (lane < 16) maps[warp][0][lane] = qg.quant_map[lane];
+    else maps[warp][1][lane - 16] = qu.quant_map[lane - 16];
+    __syncwarp();
+    float g[BM], u[BM];
+#pragma unroll
+    for (int b = 0; b < BM; b++) { g[b] = 0.f; u[b] = 0.f; }
+    warp_dot_nf4<BM>(qg, maps[warp][0], row, x, K, K, batch, lane, g);
+    warp_dot_nf4<BM>(qu, maps[warp][1], row, x, K, K, batch, lane, u);
+    reduce_all<BM>(g);
+    reduce_all<BM>(u);
+#pragma unroll
+    for (int b = 0; b < BM; b++)
+        if (lane == b && b < batch) out[(long long)b * N + row] = float_to_bf16(swiglu_value(g[b], u[b]));
+}
+
+#define DECODE_GEMV_FORMS(BM)                                                                                              \
+    extern "C" __global__ void __launch_bounds__(256) decode_gemv_bf16_b##BM(const bf16_t* w0, const bf16_t* w1,            \
+        const bf16_t* w2, int n0, int n01, int N, int K, const bf16_t* x, int ldx, int batch, bf16_t* y, int ldy,          \
+        const bf16_t* resid)                                                                                               \
+    { gemv_bf16<BM>(w0, w1, w2, n0, n01, N, K, x, ldx, batch, y, ldy, resid); }                                            \
+    extern "C" __global__ void __launch_bounds__(256) decode_gemv_swiglu_bf16_b##BM(const bf16_t* wg, const bf16_t* wu,     \
+        int N, int K, const bf16_t* x, int batch, bf16_t* out)                                                             \
+    { gemv_swiglu_bf16<BM>(wg, wu, N, K, x, batch, out); }                                                                 \
+    extern "C" __global__ void __launch_bounds__(256) decode_gemv_nf4_b##BM(const Nf4Weight* descs, int d0, int d1, int d2, \
+        int n0, int n01, int N, int K, const bf16_t* x, int ldx, int batch, bf16_t* y, int ldy, const bf16_t* resid)       \
+    { gemv_nf4<BM>(descs, d0, d1, d2, n0, n01, N, K, x, ldx, batch, y, ldy, resid); }                                      \
+    extern "C" __global__ void __launch_bounds__(256) decode_gemv_swiglu_nf4_b##BM(const Nf4Weight* descs, int dg, int du,  \
+        int N, int K, const bf16_t* x, int batch, bf16_t* out)                                                             \
+    { gemv_swiglu_nf4<BM>(descs, dg, du, N, K, x, batch, out); }
+
+DECODE_GEMV_FORMS(1)
+DECODE_GEMV_FORMS(2)
+DECODE_GEMV_FORMS(4)
+DECODE_GEMV_FORMS(8)
+DECODE_GEMV_FORMS(16)
