@@ -8,7 +8,7 @@ using RaftPipeline.Modeling.Presets;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// Usage: dotnet run -c Release --project bench/Modeling -- [tiny|0.5b|4b|all] [torch-threads] [cpu|cuda]
+// Usage: dotnet run -c Release --project bench/Modeling -- [tiny|0.5b|4b|all|decode] [torch-threads] [cpu|cuda]
 // Random weights; fp32 on CPU, bf16 on CUDA. Prints a markdown table row per measurement (and, on CUDA, one JSON
 // line per shape for bench/gpu/run-inference.sh, which runs transformers on the same shapes in the same call).
 var which = args.Length > 0 ? args[0] : "all";
@@ -17,6 +17,12 @@ var deviceType = args.Length > 2 && args[2] == "cuda" ? DeviceType.CUDA : Device
 TorchRuntime.EnsureInitialized(deviceType);
 torch.set_num_threads(threads);
 var device = new Device(deviceType);
+if (which == "decode")
+{
+    if (deviceType != DeviceType.CUDA) { Console.Error.WriteLine("the decode bench needs cuda"); return 2; }
+    DecodeBench.Run(device); // DecodeBench.cs: issue 18's rows
+    return 0;
+}
 var dtype = deviceType == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
 void Sync() { if (deviceType == DeviceType.CUDA) cuda.synchronize(); }
 Console.WriteLine($"# {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, torch threads {threads}, {deviceType} {dtype}, load {File.ReadAllText("/proc/loadavg").Trim()}");
@@ -74,3 +80,4 @@ foreach (var (name, config) in shapes)
     if (deviceType == DeviceType.CUDA)
         Console.WriteLine($"{{\"impl\":\"raftpipeline\",\"shape\":\"{name}\",\"dtype\":\"bf16\",\"forward_1x128_ms\":{forwardMs:F2},\"decode_tokens_per_s\":{decodeTps:F1},\"new_tokens\":{generated.NewIds.Count}}}");
 }
+return 0;

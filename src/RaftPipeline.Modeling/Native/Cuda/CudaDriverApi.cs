@@ -44,6 +44,11 @@ static class CudaDriverApi
     [DllImport(Lib)] public static extern int cuFuncSetAttribute(IntPtr function, int attribute, int value);
     [DllImport(Lib)] public static extern int cuGetErrorName(int error, out IntPtr name);
 
+    [DllImport(Lib)] public static extern int cuEventCreate(out IntPtr evt, uint flags);
+    [DllImport(Lib, EntryPoint = "cuEventDestroy_v2")] public static extern int cuEventDestroy(IntPtr evt);
+    [DllImport(Lib)] public static extern int cuEventRecord(IntPtr evt, IntPtr stream);
+    [DllImport(Lib)] public static extern int cuEventElapsedTime(out float milliseconds, IntPtr start, IntPtr end);
+
     public const uint StreamNonBlocking = 1;
     public const int CaptureModeThreadLocal = 1;
     public const int FuncAttributeMaxDynamicSharedBytes = 8;

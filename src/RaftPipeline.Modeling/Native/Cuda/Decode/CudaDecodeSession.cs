@@ -199,7 +199,7 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
         }
         var stream = _graph.Stream;
         CudaDriverApi.Check(CudaDriverApi.cuMemcpyHtoDAsync(TensorMemory.Address(_state), _hostState, (nuint)(4 * (1 + _batch)), stream), "cuMemcpyHtoDAsync");
-        if (_useGraph)
+        if (_useGraphOverride ?? _useGraph)
         {
             if (!_graph.Captured) _graph.Capture(EnqueueStep);
             _graph.Launch();
@@ -268,8 +268,50 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
             Launch($"decode_gemv_swiglu_bf16_b{_form}", blocks, 256, 0, g.Dense[0], g.Dense[1], n, g.InFeatures, x, _batch, output);
     }
 
-    void Launch(string kernel, long blocks, int threads, int shared, params object[] arguments) =>
+    void Launch(string kernel, long blocks, int threads, int shared, params object[] arguments)
+    {
+        if (_profile is null)
+        {
+            _kernels.Launch(_graph.Stream, kernel, blocks, threads, shared, arguments);
+            return;
+        }
+        CudaDriverApi.Check(CudaDriverApi.cuEventCreate(out var start, 0), "cuEventCreate");
+        CudaDriverApi.Check(CudaDriverApi.cuEventCreate(out var end, 0), "cuEventCreate");
+        _profile.Add((kernel, start, end));
+        CudaDriverApi.Check(CudaDriverApi.cuEventRecord(start, _graph.Stream), "cuEventRecord");
         _kernels.Launch(_graph.Stream, kernel, blocks, threads, shared, arguments);
+        CudaDriverApi.Check(CudaDriverApi.cuEventRecord(end, _graph.Stream), "cuEventRecord");
+    }
+
+    List<(string Kernel, IntPtr Start, IntPtr End)>? _profile;
+
+    /// <summary>
+    /// Runs one decode step (it counts as a step: the slot advances) with the kernels launched one by one between CUDA
+    /// events, and returns the device time of each kernel name: launches and summed microseconds. For the benchmark's
+    /// "where the time goes"; the graph replay runs the same kernels without the launch gaps.
+    /// </summary>
+    public IReadOnlyList<(string Kernel, int Launches, double Microseconds)> ProfileStep(IReadOnlyList<long> lastTokens)
+    {
+        _profile = [];
+        try
+        {
+            _useGraphOverride = false;
+            Next(lastTokens);
+            return _profile.GroupBy(p => p.Kernel).Select(g => (g.Key, g.Count(), g.Sum(p =>
+            {
+                CudaDriverApi.Check(CudaDriverApi.cuEventElapsedTime(out var ms, p.Start, p.End), "cuEventElapsedTime");
+                return ms * 1000.0;
+            }))).OrderByDescending(r => r.Item3).ToList();
+        }
+        finally
+        {
+            foreach (var (_, a, b) in _profile) { CudaDriverApi.cuEventDestroy(a); CudaDriverApi.cuEventDestroy(b); }
+            _profile = null;
+            _useGraphOverride = null;
+        }
+    }
+
+    bool? _useGraphOverride;
 
     Tensor Keep(Tensor t)
     {
