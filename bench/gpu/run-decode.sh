@@ -9,9 +9,9 @@ out=${OUT:-/tmp/decode-out}
 mkdir -p "$out"
 start=$(date +%s)
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
-echo "== checks"; timeout 150 bash .gpu/run.sh RaftPipeline.GpuChecks.dll "$PWD" "$out/decode-checks.json" cuda --decode 2>&1 | tee "$out/decode-checks.log" | grep -v "^     " ; echo "checks exit ${PIPESTATUS[0]} after $(( $(date +%s) - start )) s"
-echo "== ours"; timeout 170 bash .gpu/run.sh RaftPipeline.Bench.Modeling.dll decode 16 cuda 2>&1 | tee "$out/decode-bench.log"; echo "bench exit ${PIPESTATUS[0]} after $(( $(date +%s) - start )) s"
-echo "== transformers eager"; timeout 60 python3 bench/gpu/baseline_decode.py eager 1 16 2>&1 | grep "^{" | tee "$out/transformers.jsonl"
+echo "== checks"; timeout 120 bash .gpu/run.sh RaftPipeline.GpuChecks.dll "$PWD" "$out/decode-checks.json" cuda --decode 2>&1 | tee "$out/decode-checks.log" | grep -v "^     " ; echo "checks exit ${PIPESTATUS[0]} after $(( $(date +%s) - start )) s"
+echo "== ours"; timeout 150 bash .gpu/run.sh RaftPipeline.Bench.Modeling.dll decode 16 cuda 2>&1 | tee "$out/decode-bench.log"; echo "bench exit ${PIPESTATUS[0]} after $(( $(date +%s) - start )) s"
+echo "== transformers eager"; timeout 75 python3 bench/gpu/baseline_decode.py eager 1 16 2>&1 | grep "^{" | tee "$out/transformers.jsonl"
 left=$(( 400 - ($(date +%s) - start) ))
 if [ "$left" -gt 60 ]; then
   echo "== transformers static + compile (limit ${left} s)"; timeout "$left" python3 bench/gpu/baseline_decode.py static 1 16 2>&1 | grep "^{" | tee -a "$out/transformers.jsonl"

@@ -81,7 +81,14 @@ static class DecodeChecks
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var model = new CausalLM(c.Config, ScalarType.BFloat16, gpu);
-        RandomInit.Apply(model, seed: 7, std: c.Std, jitter: 0.1);
+        using (torch.no_grad())
+        {
+        // Random weights drawn where the model lives (the 4B shape's embedding alone is 389 M values): N(0, std) for the
+        // matrices, 1 + 0.1·N(0, 1) for the norm weights, so a skipped or misplaced norm shows.
+        torch.manual_seed(7);
+        foreach (var (name, p) in model.named_parameters())
+            if (name.EndsWith("norm.weight", StringComparison.Ordinal)) p.normal_(1.0, 0.1); else p.normal_(0, c.Std);
+        }
         if (c.Nf4) Nf4ModelStore.QuantizeInPlace(model, ScalarType.BFloat16, doubleQuant: true);
         if (c.Lora)
         {

@@ -21,7 +21,25 @@ struct Nf4Weight
     int pad_;
 };
 
-__device__ __forceinline__ void bf16x8_to_float(uint4 v, float* f)
+// 16- and 8-byte read-only loads through inline PTX: NVRTC compiles without headers, so no vector types or __ldg needed.
+struct u32x4 { unsigned int x, y, z, w; };
+struct u32x2 { unsigned int x, y; };
+
+__device__ __forceinline__ u32x4 load16(const void* p)
+{
+    u32x4 v;
+    asm("ld.global.nc.v4.u32 {%0, %1, %2, %3}, [%4];" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
+    return v;
+}
+
+__device__ __forceinline__ u32x2 load8(const void* p)
+{
+    u32x2 v;
+    asm("ld.global.nc.v2.u32 {%0, %1}, [%2];" : "=r"(v.x), "=r"(v.y) : "l"(p));
+    return v;
+}
+
+__device__ __forceinline__ void bf16x8_to_float(u32x4 v, float* f)
 {
     f[0] = __uint_as_float(v.x << 16); f[1] = __uint_as_float(v.x & 0xffff0000u);
     f[2] = __uint_as_float(v.y << 16); f[3] = __uint_as_float(v.y & 0xffff0000u);
@@ -37,7 +55,7 @@ __device__ __forceinline__ void warp_dot_bf16(const bf16_t* __restrict__ wrow, c
 #pragma unroll 2
     for (int k = lane * 8; k < K; k += 256)
     {
-        uint4 wv = __ldg(reinterpret_cast<const uint4*>(wrow + k));
+        u32x4 wv = load16(wrow + k);
         float w[8];
         bf16x8_to_float(wv, w);
 #pragma unroll
@@ -45,7 +63,7 @@ __device__ __forceinline__ void warp_dot_bf16(const bf16_t* __restrict__ wrow, c
         {
             if (b < batch)
             {
-                uint4 xv = __ldg(reinterpret_cast<const uint4*>(x + (long long)b * ldx + k));
+                u32x4 xv = load16(x + (long long)b * ldx + k);
                 float xf[8];
                 bf16x8_to_float(xv, xf);
                 float s = acc[b];
@@ -71,9 +89,9 @@ __device__ __forceinline__ void warp_dot_nf4(const Nf4Weight& q, const float* ma
         long long e = base + k;
         long long block = e / q.block_size;
         float scale = q.absmax != nullptr
-            ? __ldg(q.absmax + block)
-            : __fadd_rn(__fmul_rn(__ldg(q.nested_map + __ldg(q.codes + block)), __ldg(q.nested_absmax + block / q.nested_block)), q.nested_offset);
-        uint2 packed = __ldg(reinterpret_cast<const uint2*>(q.packed + e / 2));
+            ? q.absmax[block]
+            : __fadd_rn(__fmul_rn(q.nested_map[q.codes[block]], q.nested_absmax[block / q.nested_block]), q.nested_offset);
+        u32x2 packed = load8(q.packed + e / 2);
         float w[16];
 #pragma unroll
         for (int i = 0; i < 4; i++)
@@ -92,8 +110,8 @@ __device__ __forceinline__ void warp_dot_nf4(const Nf4Weight& q, const float* ma
             {
                 const bf16_t* xr = x + (long long)b * ldx + k;
                 float xf[16];
-                bf16x8_to_float(__ldg(reinterpret_cast<const uint4*>(xr)), xf);
-                bf16x8_to_float(__ldg(reinterpret_cast<const uint4*>(xr + 8)), xf + 8);
+                bf16x8_to_float(load16(xr), xf);
+                bf16x8_to_float(load16(xr + 8), xf + 8);
                 float s = acc[b];
 #pragma unroll
                 for (int i = 0; i < 16; i++) s = fmaf(w[i], xf[i], s);

@@ -128,7 +128,7 @@ extern "C" __global__ void decode_attention(const bf16_t* __restrict__ q, const 
     __syncthreads();
     const bf16_t* keys = k_cache + ((long long)b * kv_heads + kh) * capacity * dim;
     const bf16_t* values = v_cache + ((long long)b * kv_heads + kh) * capacity * dim;
-    float local_max = -INFINITY;
+    float local_max = __int_as_float(0xff800000);
     for (int j = warp; j < length; j += warps)
     {
         const bf16_t* kr = keys + (long long)(first + j) * dim;
@@ -172,7 +172,7 @@ extern "C" __global__ void decode_argmax(const bf16_t* __restrict__ logits, int 
     __shared__ int best_i[32];
     int b = blockIdx.x;
     const bf16_t* row = logits + (long long)b * vocab;
-    float v = -INFINITY;
+    float v = __int_as_float(0xff800000);
     int index = 0x7fffffff;
     for (int c = threadIdx.x; c < vocab; c += blockDim.x)
     {
