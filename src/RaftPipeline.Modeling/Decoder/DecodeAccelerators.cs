@@ -14,6 +14,9 @@ public static class DecodeAccelerators
     public static bool Enabled =>
         FusedKernels.Enabled && Environment.GetEnvironmentVariable("RAFT_CUDA_DECODE") is not ("0" or "false" or "off");
 
+    // Each reason is printed once per process (a stage generates many times).
+    static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> Warned = new();
+
     /// <summary>Why the last <see cref="Open"/> on a CUDA model returned null, if it did.</summary>
     public static string? LastUnavailableReason { get; private set; }
 
@@ -30,6 +33,7 @@ public static class DecodeAccelerators
         }
         var session = CudaDecodeSession.TryOpen(model, padCounts, capacity, out var why);
         LastUnavailableReason = why;
+        if (why is not null && Warned.TryAdd(why, 0)) Console.Error.WriteLine($"raft: CUDA decode kernels not used, decoding on the libtorch path: {why}");
         return session;
     }
 }
