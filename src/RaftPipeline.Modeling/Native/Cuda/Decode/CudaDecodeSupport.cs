@@ -35,7 +35,8 @@ public static class CudaDecodeSupport
         if (c.SlidingWindow is not null) return "sliding-window attention is not covered";
         if (c.RotaryDim != c.HeadDim) return "partial rotary embeddings are not covered";
         if (c.RopeScaling?.Type == "dynamic") return "dynamic RoPE scaling is not covered";
-        if (c.HeadDim > MaxHeadDim || c.HeadDim % 2 != 0) return $"head size {c.HeadDim} is not covered (even, ≤ {MaxHeadDim})";
+        if (c.HeadDim > MaxHeadDim || c.HeadDim % 8 != 0) return $"head size {c.HeadDim} is not covered (a multiple of 8, ≤ {MaxHeadDim})";
+        if (c.VocabSize % 8 != 0) return $"vocabulary size {c.VocabSize} is not covered (a multiple of 8)";
         if (c.HiddenSize > MaxHidden || c.HiddenSize % 8 != 0) return $"hidden size {c.HiddenSize} is not covered (a multiple of 8, ≤ {MaxHidden})";
         if (c.IntermediateSize % 8 != 0 || c.HeadDim * c.NumAttentionHeads % 8 != 0) return "projection widths must be multiples of 8";
         if (c.NumAttentionHeads % c.NumKeyValueHeads != 0) return "query heads must be a multiple of key/value heads";

@@ -111,31 +111,42 @@ __device__ __forceinline__ float block_reduce(float v, float* scratch, bool is_m
 // Attention of one new query per (row, head) over the cached slots [pads[b], slot] of its key/value head (GQA: query
 // head h reads kv head h / (H / KVH)). Scores and softmax in fp32; the output rounds to bf16, laid out [B, H·D] (the
 // o projection's input). One block of 128 threads per (b, h); dynamic shared memory holds the scores (capacity floats).
+// Scores: one key per thread, read in 16-byte pieces (many independent loads in flight). Values: each warp sums a
+// quarter of the keys for every dimension (lane l owns dimensions l, l+32, ...), then the warps' partial sums are added.
+// D % 8 == 0 and D <= 256.
 extern "C" __global__ void decode_attention(const bf16_t* __restrict__ q, const bf16_t* __restrict__ k_cache,
     const bf16_t* __restrict__ v_cache, const int* __restrict__ state, const int* __restrict__ pads, int heads,
     int kv_heads, int dim, int capacity, float scale, bf16_t* __restrict__ out)
 {
     extern __shared__ float scores[];
     __shared__ float qs[256];
+    __shared__ float partial[4][256];
     __shared__ float scratch[32];
     int b = blockIdx.x / heads, h = blockIdx.x % heads;
     int kh = h / (heads / kv_heads);
     int slot = state[0], first = pads[b];
     int length = slot - first + 1;
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const bf16_t* qr = q + ((long long)b * heads + h) * dim;
     for (int c = threadIdx.x; c < dim; c += blockDim.x) qs[c] = bf16_to_float(qr[c]);
     __syncthreads();
-    const bf16_t* keys = k_cache + ((long long)b * kv_heads + kh) * capacity * dim;
-    const bf16_t* values = v_cache + ((long long)b * kv_heads + kh) * capacity * dim;
+    const bf16_t* keys = k_cache + (((long long)b * kv_heads + kh) * capacity + first) * dim;
+    const bf16_t* values = v_cache + (((long long)b * kv_heads + kh) * capacity + first) * dim;
     float local_max = __int_as_float(0xff800000);
-    for (int j = warp; j < length; j += warps)
+    for (int j = threadIdx.x; j < length; j += blockDim.x)
     {
-        const bf16_t* kr = keys + (long long)(first + j) * dim;
+        const bf16_t* kr = keys + (long long)j * dim;
         float s = 0.f;
-        for (int c = lane; c < dim; c += 32) s += qs[c] * bf16_to_float(kr[c]);
-        s = warp_sum(s) * scale;
-        if (lane == 0) scores[j] = s;
+        for (int c = 0; c < dim; c += 8)
+        {
+            u32x4 kv = load16(kr + c);
+            float kf[8];
+            bf16x8_to_float(kv, kf);
+#pragma unroll
+            for (int i = 0; i < 8; i++) s += qs[c + i] * kf[i];
+        }
+        s *= scale;
+        scores[j] = s;
         local_max = fmaxf(local_max, s);
     }
     float m = block_reduce(local_max, scratch, true);
@@ -147,25 +158,46 @@ extern "C" __global__ void decode_attention(const bf16_t* __restrict__ q, const 
         local_sum += p;
     }
     float total = block_reduce(local_sum, scratch, false);
+    float acc[8];
+#pragma unroll
+    for (int i = 0; i < 8; i++) acc[i] = 0.f;
+    int per_lane = dim >> 5;  // dimensions per lane (D / 32, at most 8); D < 32 is handled below
+    if (per_lane > 0)
+    {
+#pragma unroll 4
+        for (int j = warp; j < length; j += 4)
+        {
+            float p = scores[j];
+            const bf16_t* vr = values + (long long)j * dim + lane;
+#pragma unroll
+            for (int i = 0; i < 8; i++)
+                if (i < per_lane) acc[i] += p * bf16_to_float(vr[32 * i]);
+        }
+#pragma unroll
+        for (int i = 0; i < 8; i++)
+            if (i < per_lane) partial[warp][lane + 32 * i] = acc[i];
+    }
+    __syncthreads();
     for (int c = threadIdx.x; c < dim; c += blockDim.x)
     {
-        const bf16_t* vc = values + (long long)first * dim + c;
-        float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
-        int j = 0;
-        for (; j + 4 <= length; j += 4)
+        float v;
+        if (per_lane > 0) v = (partial[0][c] + partial[1][c]) + (partial[2][c] + partial[3][c]);
+        else
         {
-            a0 += scores[j] * bf16_to_float(vc[(long long)j * dim]);
-            a1 += scores[j + 1] * bf16_to_float(vc[(long long)(j + 1) * dim]);
-            a2 += scores[j + 2] * bf16_to_float(vc[(long long)(j + 2) * dim]);
-            a3 += scores[j + 3] * bf16_to_float(vc[(long long)(j + 3) * dim]);
+            v = 0.f;
+            for (int j = 0; j < length; j++) v += scores[j] * bf16_to_float(values[(long long)j * dim + c]);
         }
-        for (; j < length; j++) a0 += scores[j] * bf16_to_float(vc[(long long)j * dim]);
-        out[(long long)b * heads * dim + (long long)h * dim + c] = float_to_bf16(((a0 + a1) + (a2 + a3)) / total);
+        out[(long long)b * heads * dim + (long long)h * dim + c] = float_to_bf16(v / total);
     }
 }
 
 // Greedy choice per row over bf16 logits [B, V]: the largest value, the lowest index among equals (torch.argmax's
-// rule). One block per row; next[b] gets the id.
+// rule). One block per row; next[b] gets the id. V % 8 == 0: each thread reads 16 bytes at a time.
+__device__ __forceinline__ void better(float& v, int& index, float ov, int oi)
+{
+    if (ov > v || (ov == v && oi < index)) { v = ov; index = oi; }
+}
+
 extern "C" __global__ void decode_argmax(const bf16_t* __restrict__ logits, int vocab, int* __restrict__ next)
 {
     __shared__ float best_v[32];
@@ -174,24 +206,26 @@ extern "C" __global__ void decode_argmax(const bf16_t* __restrict__ logits, int 
     const bf16_t* row = logits + (long long)b * vocab;
     float v = __int_as_float(0xff800000);
     int index = 0x7fffffff;
-    for (int c = threadIdx.x; c < vocab; c += blockDim.x)
+#pragma unroll 4
+    for (int c = threadIdx.x * 8; c < vocab; c += blockDim.x * 8)
     {
-        float x = bf16_to_float(row[c]);
-        if (x > v) { v = x; index = c; }  // c rises: the first maximum of this thread's share is kept
+        float x[8];
+        bf16x8_to_float(load16(row + c), x);
+#pragma unroll
+        for (int i = 0; i < 8; i++) better(v, index, x[i], c + i);
     }
     for (int o = 16; o > 0; o >>= 1)
     {
         float ov = __shfl_xor_sync(0xffffffffu, v, o);
         int oi = __shfl_xor_sync(0xffffffffu, index, o);
-        if (ov > v || (ov == v && oi < index)) { v = ov; index = oi; }
+        better(v, index, ov, oi);
     }
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     if (lane == 0) { best_v[warp] = v; best_i[warp] = index; }
     __syncthreads();
     if (threadIdx.x == 0)
     {
-        for (int w = 1; w < (int)(blockDim.x >> 5); w++)
-            if (best_v[w] > v || (best_v[w] == v && best_i[w] < index)) { v = best_v[w]; index = best_i[w]; }
+        for (int w = 1; w < (int)(blockDim.x >> 5); w++) better(v, index, best_v[w], best_i[w]);
         next[b] = index == 0x7fffffff ? 0 : index;
     }
 }
