@@ -111,7 +111,7 @@ static class DecodeBench
         model.Forward(ids, cache: cache, logitsToKeep: 1);
         using var session = CudaDecodeSession.TryOpen(model, new int[b], width + steps + 2, out var why)
             ?? throw new InvalidOperationException($"no session: {why}");
-        session.Start(cache);
+        session.Start(cache, ids);
         var tokens = Enumerable.Repeat(1L, b).ToArray();
         for (int i = 0; i < 5; i++) tokens = session.Next(tokens);
         var clock = Stopwatch.StartNew();

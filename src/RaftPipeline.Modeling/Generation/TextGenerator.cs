@@ -92,7 +92,7 @@ public static class TextGenerator
             // Greedy steps after the prompt may run on a decode accelerator (DecodeAccelerators: the CUDA decode
             // session), fed each row's last token; null keeps every step on the libtorch path below.
             using var accelerator = DecodeAccelerators.Open(model, rows.Select(r => width - r.PromptIds.Count).ToArray(), capacity,
-                greedy: rows.All(r => !r.Options.DoSample && r.Options.RepetitionPenalty == 1.0));
+                rows.Select(r => r.Options).ToArray());
             long[] picked = [];
 
             int length = width;
@@ -123,7 +123,7 @@ public static class TextGenerator
                     picked = shared is not null
                         ? PickShared(scores, allIds, shared, generators[0])
                         : PickPerRow(scores, allIds, rows, done, generators, padId);
-                    if (step == 0) accelerator?.Start(cache);
+                    if (step == 0) accelerator?.Start(cache, allIds);
                 }
 
                 for (int i = 0; i < batch; i++)

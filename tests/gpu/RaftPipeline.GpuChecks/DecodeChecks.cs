@@ -161,6 +161,18 @@ static class DecodeChecks
         check($"{c.Name}_greedy_tokens_batch8_padded", (prompts.Count - same) / (double)prompts.Count, 0.25,
             $"share of {prompts.Count} rows of one padded batch whose tokens differ from the libtorch path's batch ({same} identical; earliest difference at step {firstDiff})");
 
+        // 2b. Greedy with a repetition penalty (applied on the device before the argmax), padded batch.
+        var penalised = options with { RepetitionPenalty = 1.3 };
+        IReadOnlyList<GeneratedSequence> GeneratePenalised(string? decode)
+        {
+            Environment.SetEnvironmentVariable("RAFT_CUDA_DECODE", decode);
+            try { return TextGenerator.Generate(model, prompts, penalised); }
+            finally { Environment.SetEnvironmentVariable("RAFT_CUDA_DECODE", null); }
+        }
+        (same, firstDiff) = Compare(GeneratePenalised("0"), GeneratePenalised(null));
+        check($"{c.Name}_greedy_repetition_penalty_batch8", (prompts.Count - same) / (double)prompts.Count, 0.25,
+            $"share of {prompts.Count} rows (padded batch, repetition penalty 1.3) whose tokens differ from the libtorch path ({same} identical; earliest difference at step {firstDiff})");
+
         // 3. Graph replay vs the same kernels launched one by one: the same arithmetic, so identical tokens.
         var noGraph = Generate(prompts, null, "0");
         (same, firstDiff) = Compare(fastBatch, noGraph);
@@ -182,10 +194,11 @@ static class DecodeChecks
             using var scope = NewDisposeScope();
             var maskAll = torch.tensor(mask, [b, width + steps]).to(gpu);
             using var cache = new KvCache(c.Config.NumHiddenLayers, width + steps + 1);
-            var logits = model.Forward(torch.tensor(ids, [b, width]).to(gpu), maskAll.narrow(1, 0, width), cache: cache, logitsToKeep: 1).Logits;
+            var prompt = torch.tensor(ids, [b, width]).to(gpu);
+            var logits = model.Forward(prompt, maskAll.narrow(1, 0, width), cache: cache, logitsToKeep: 1).Logits;
             using var session = CudaDecodeSession.TryOpen(model, pads, width + steps + 1, out var why)
                 ?? throw new InvalidOperationException($"no session: {why}");
-            session.Start(cache);
+            session.Start(cache, prompt);
             var tokens = logits.select(1, 0).argmax(-1).cpu().data<long>().ToArray();
             for (int s = 0; s < steps; s++)
             {

@@ -39,6 +39,8 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
     readonly Tensor _next;    // int32 [B]
     readonly Tensor _h, _xn, _qkv, _q, _attn, _act, _logits, _cos, _sin;
     readonly Tensor[] _keys, _values;
+    readonly Tensor? _seen;   // uint8 [B, vocab]: ids of each row so far (only with a repetition penalty)
+    readonly float _penalty;
 
     // Pinned host buffers for the per-step copies.
     readonly IntPtr _hostState, _hostNext;
@@ -50,7 +52,7 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
 
     /// <param name="padCounts">left padding of each row: its first real token sits at this slot</param>
     /// <param name="capacity">slots of the static cache: prompt width + new tokens</param>
-    CudaDecodeSession(CausalLM model, IReadOnlyList<int> padCounts, int capacity)
+    CudaDecodeSession(CausalLM model, IReadOnlyList<int> padCounts, int capacity, double repetitionPenalty)
     {
         var config = model.Config;
         _model = model;
@@ -66,6 +68,7 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
         _layers = config.NumHiddenLayers;
         _eps = (float)config.RmsNormEps;
         _scale = (float)config.AttentionScale;
+        _penalty = (float)repetitionPenalty;
         _useGraph = Environment.GetEnvironmentVariable("RAFT_CUDA_GRAPH") is not ("0" or "false" or "off");
         int ordinal = Math.Max(0, model.Device.index);
         _kernels = DecodeKernels.For(ordinal);
@@ -100,6 +103,7 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
             _attn = Keep(torch.empty([_batch, (long)_heads * _headDim], ScalarType.BFloat16, device));
             _act = Keep(torch.empty([_batch, _inner], ScalarType.BFloat16, device));
             _logits = Keep(torch.empty([_batch, _vocab], ScalarType.BFloat16, device));
+            _seen = _penalty != 1f ? Keep(torch.zeros([_batch, _vocab], ScalarType.Byte, device)) : null;
             _keys = new Tensor[_layers];
             _values = new Tensor[_layers];
             for (int i = 0; i < _layers; i++)
@@ -131,13 +135,15 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
     /// A session for <paramref name="model"/>, or null with the reason in <paramref name="why"/> when the kernels do not
     /// cover the model or the run (the caller then stays on the libtorch path).
     /// </summary>
-    public static CudaDecodeSession? TryOpen(CausalLM model, IReadOnlyList<int> padCounts, int capacity, out string? why)
+    /// <param name="repetitionPenalty">1: off; else applied on the device before the argmax, as transformers' processor</param>
+    public static CudaDecodeSession? TryOpen(CausalLM model, IReadOnlyList<int> padCounts, int capacity, out string? why,
+        double repetitionPenalty = 1.0)
     {
         why = CudaDecodeSupport.WhyNot(model, padCounts.Count, capacity);
         if (why is not null) return null;
         try
         {
-            return new CudaDecodeSession(model, padCounts, capacity);
+            return new CudaDecodeSession(model, padCounts, capacity, repetitionPenalty);
         }
         catch (Exception e) when (e is NotSupportedException or InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
         {
@@ -161,7 +167,7 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
         return _logits.to(ScalarType.Float32).cpu();
     }
 
-    public void Start(KvCache cache)
+    public void Start(KvCache cache, Tensor idsSoFar)
     {
         int length = checked((int)cache.Length);
         if (length <= 0 || length >= _capacity) throw new ArgumentException($"the prompt fills {length} of {_capacity} cache slots");
@@ -179,6 +185,14 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
                 kd.copy_(ks);
                 vd.copy_(vs);
             }
+        }
+        if (_seen is not null)
+        {
+            using var noGrad = torch.no_grad();
+            using var ids = idsSoFar.to(ScalarType.Int64, _seen.device);
+            using var ones = torch.ones(ids.shape, ScalarType.Byte, _seen.device);
+            _seen.zero_();
+            _seen.scatter_(1, ids, ones);
         }
         // Our stream does not wait on libtorch's: the copies (and the prompt's forward pass) finish first.
         torch.cuda.synchronize();
@@ -219,7 +233,8 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
         IntPtr ids = TensorMemory.Address(_state) + 4, state = TensorMemory.Address(_state), pads = TensorMemory.Address(_pads);
         IntPtr h = Ptr(_h), xn = Ptr(_xn), qkv = Ptr(_qkv), q = Ptr(_q), attn = Ptr(_attn), act = Ptr(_act);
         int qkvWidth = (_heads + 2 * _kvHeads) * _headDim;
-        Launch("decode_embed", _batch, 256, 0, _embedTable, ids, _hidden, h);
+        IntPtr seen = _seen is null ? IntPtr.Zero : Ptr(_seen);
+        Launch("decode_embed", _batch, 256, 0, _embedTable, ids, _hidden, h, seen, _vocab);
         for (int i = 0; i < _layers; i++)
         {
             var w = _layerWeights[i];
@@ -237,7 +252,7 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
         }
         Launch("decode_rms_norm", _batch, 256, 0, h, _finalNorm, xn, _hidden, _eps);
         Gemm(_head, xn, _hidden, Ptr(_logits), _vocab, IntPtr.Zero);
-        Launch("decode_argmax", _batch, 1024, 0, Ptr(_logits), _vocab, Ptr(_next));
+        Launch("decode_argmax", _batch, 1024, 0, Ptr(_logits), _vocab, seen, _penalty, Ptr(_next));
     }
 
     void Gemm(ProjectionGroup g, IntPtr x, int ldx, IntPtr y, int ldy, IntPtr residual)

@@ -19,10 +19,16 @@ public static class CudaDecodeSupport
 
     public static string? WhyNot(CausalLM model, int batch, int capacity)
     {
-        var c = model.Config;
-        var d = c.Descriptor;
         if (model.Device.type != DeviceType.CUDA) return "the model is not on a CUDA device";
         if (model.Dtype != ScalarType.BFloat16) return $"the model's dtype is {model.Dtype}; the decode kernels are bf16";
+        if (model.lm_head?.bias is not null) return "an output head with a bias is not covered";
+        return WhyNotForConfig(model.Config, batch, capacity);
+    }
+
+    /// <summary>The rules that depend on the architecture and the run only (no weights, no device).</summary>
+    public static string? WhyNotForConfig(ModelConfig c, int batch, int capacity)
+    {
+        var d = c.Descriptor;
         if (batch < 1 || batch > DecodeKernels.MaxBatch) return $"batch {batch} is outside 1–{DecodeKernels.MaxBatch}";
         if (capacity > MaxCapacity) return $"{capacity} cache slots exceed the attention kernel's {MaxCapacity}";
         if (c.Family is not (DecoderFamily.Qwen3 or DecoderFamily.Llama))
@@ -40,7 +46,6 @@ public static class CudaDecodeSupport
         if (c.HiddenSize > MaxHidden || c.HiddenSize % 8 != 0) return $"hidden size {c.HiddenSize} is not covered (a multiple of 8, ≤ {MaxHidden})";
         if (c.IntermediateSize % 8 != 0 || c.HeadDim * c.NumAttentionHeads % 8 != 0) return "projection widths must be multiples of 8";
         if (c.NumAttentionHeads % c.NumKeyValueHeads != 0) return "query heads must be a multiple of key/value heads";
-        if (model.lm_head?.bias is not null) return "an output head with a bias is not covered";
         return null;
     }
 }

@@ -7,7 +7,7 @@ namespace RaftPipeline.Modeling.Native.Cuda.Decode;
 /// by NVRTC once per GPU and launched on the session's own stream. The skinny GEMMs come in batch forms 1, 2, 4, 8 and
 /// 16 (the accumulators of every row stay in registers); a batch runs on the smallest form that holds it.
 /// </summary>
-sealed class DecodeKernels
+public sealed class DecodeKernels
 {
     static readonly ConcurrentDictionary<int, Lazy<DecodeKernels>> ByDevice = new();
 
@@ -18,10 +18,10 @@ sealed class DecodeKernels
 
     DecodeKernels(CudaKernelModule module) => Module = module;
 
-    public CudaKernelModule Module { get; }
+    internal CudaKernelModule Module { get; }
 
     /// <summary>The compiled kernels for GPU <paramref name="ordinal"/> (compiled on first use; a failure throws with NVRTC's log).</summary>
-    public static DecodeKernels For(int ordinal) => ByDevice.GetOrAdd(ordinal, o => new Lazy<DecodeKernels>(() =>
+    internal static DecodeKernels For(int ordinal) => ByDevice.GetOrAdd(ordinal, o => new Lazy<DecodeKernels>(() =>
         new DecodeKernels(CudaKernelModule.Load(Source(), "raft_decode.cu", o)))).Value;
 
     public static string Source() => FusedKernels.Sources("Native.Cuda.Kernels.00_common.cu", "Native.Cuda.Decode.Kernels.");
@@ -29,14 +29,14 @@ sealed class DecodeKernels
     /// <summary>The GEMM kernel form for <paramref name="batch"/> rows.</summary>
     public static int FormFor(int batch) => BatchForms.First(f => f >= batch);
 
-    public void Launch(IntPtr stream, string kernel, long blocks, int threads, int sharedBytes, params object[] arguments)
+    internal void Launch(IntPtr stream, string kernel, long blocks, int threads, int sharedBytes, params object[] arguments)
     {
         if (blocks <= 0 || blocks > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(blocks), $"{kernel}: grid of {blocks} blocks");
         Module.LaunchOn(stream, kernel, (uint)blocks, (uint)threads, (uint)sharedBytes, arguments);
     }
 
     /// <summary>Lets <paramref name="kernel"/> take up to <paramref name="bytes"/> of dynamic shared memory (past the default 48 KB).</summary>
-    public void AllowSharedMemory(string kernel, int bytes) =>
+    internal void AllowSharedMemory(string kernel, int bytes) =>
         CudaDriverApi.Check(CudaDriverApi.cuFuncSetAttribute(Module.Function(kernel), CudaDriverApi.FuncAttributeMaxDynamicSharedBytes, bytes),
             $"cuFuncSetAttribute({kernel}, max dynamic shared memory {bytes})");
 }

@@ -2,11 +2,13 @@
 // (state[0] = the cache slot of the new token, ids = the new tokens, pads[b] = the first real slot of row b), so the
 // launches take the same arguments every step and one captured CUDA graph replays the whole step.
 
-// h[b, :] = table[ids[b], :]. One block per row.
+// h[b, :] = table[ids[b], :]. One block per row. With a repetition penalty, the new token joins the row's seen set
+// (seen [B, vocab], null otherwise), as the reference penalises every id of the sequence so far.
 extern "C" __global__ void decode_embed(const bf16_t* __restrict__ table, const int* __restrict__ ids, int hidden,
-    bf16_t* __restrict__ h)
+    bf16_t* __restrict__ h, unsigned char* __restrict__ seen, int vocab)
 {
     int b = blockIdx.x;
+    if (seen != nullptr && threadIdx.x == 0) seen[(long long)b * vocab + ids[b]] = 1;
     const bf16_t* src = table + (long long)ids[b] * hidden;
     for (int c = threadIdx.x; c < hidden; c += blockDim.x) h[(long long)b * hidden + c] = src[c];
 }
@@ -192,13 +194,15 @@ extern "C" __global__ void decode_attention(const bf16_t* __restrict__ q, const 
 }
 
 // Greedy choice per row over bf16 logits [B, V]: the largest value, the lowest index among equals (torch.argmax's
-// rule). One block per row; next[b] gets the id. V % 8 == 0: each thread reads 16 bytes at a time.
+// rule). One block per row; next[b] gets the id. V % 8 == 0: each thread reads 16 bytes at a time. With seen (null:
+// none), the repetition penalty first, in fp32 as transformers' processor: a seen score s becomes s < 0 ? s·p : s / p.
 __device__ __forceinline__ void better(float& v, int& index, float ov, int oi)
 {
     if (ov > v || (ov == v && oi < index)) { v = ov; index = oi; }
 }
 
-extern "C" __global__ void decode_argmax(const bf16_t* __restrict__ logits, int vocab, int* __restrict__ next)
+extern "C" __global__ void decode_argmax(const bf16_t* __restrict__ logits, int vocab, const unsigned char* __restrict__ seen,
+    float penalty, int* __restrict__ next)
 {
     __shared__ float best_v[32];
     __shared__ int best_i[32];
@@ -211,6 +215,16 @@ extern "C" __global__ void decode_argmax(const bf16_t* __restrict__ logits, int 
     {
         float x[8];
         bf16x8_to_float(load16(row + c), x);
+        if (seen != nullptr)
+        {
+            u32x2 mark = load8(seen + (long long)b * vocab + c);
+#pragma unroll
+            for (int i = 0; i < 8; i++)
+            {
+                unsigned int byte = ((i < 4 ? mark.x : mark.y) >> (8 * (i & 3))) & 0xffu;
+                if (byte != 0) x[i] = x[i] < 0.f ? __fmul_rn(x[i], penalty) : __fdiv_rn(x[i], penalty);
+            }
+        }
 #pragma unroll
         for (int i = 0; i < 8; i++) better(v, index, x[i], c + i);
     }
