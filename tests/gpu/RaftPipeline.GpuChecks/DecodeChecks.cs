@@ -211,6 +211,8 @@ static class DecodeChecks
                 worst = Math.Max(worst, diff);
                 tokens = expected.argmax(-1).data<long>().ToArray();
             }
+            report($"{c.Name}_graph_captured_batch{b}", session.GraphCaptured ? "PASS" : "FAIL",
+                session.GraphCaptured ? "steps 2.. replayed one captured CUDA graph" : $"no graph: {session.GraphFailure ?? "not captured"}");
         }
         check($"{c.Name}_step_logits", worst, 3e-2, "max |session − libtorch| / max |logit| over 6 steps fed the same tokens, batch 1 and a padded batch of 8 (bf16)");
         Console.WriteLine($"     {c.Name}: {clock.Elapsed.TotalSeconds:F1} s");

@@ -44,7 +44,8 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
 
     // Pinned host buffers for the per-step copies.
     readonly IntPtr _hostState, _hostNext;
-    int _slot = -1;
+    int _slot = -1, _steps;
+    string? _graphFailure;
     bool _disposed;
 
     sealed record LayerWeights(IntPtr InputNorm, IntPtr PostNorm, IntPtr QNorm, IntPtr KNorm, ProjectionGroup Qkv,
@@ -154,8 +155,11 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
 
     public int Batch => _batch;
 
-    /// <summary>Whether the step replays a captured graph (false: RAFT_CUDA_GRAPH=0, or before the first step).</summary>
+    /// <summary>Whether the steps replay a captured graph (false: RAFT_CUDA_GRAPH=0, before the second step, or the capture failed).</summary>
     public bool GraphCaptured => _graph.Captured;
+
+    /// <summary>Why the capture failed, if it did (the steps then launch the kernels one by one).</summary>
+    public string? GraphFailure => _graphFailure;
 
     /// <summary>Extra device bytes for merged or dequantized weight copies.</summary>
     public long OwnedWeightBytes => _weights.OwnedBytes;
@@ -211,14 +215,28 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
             if (id < 0 || id >= _vocab) throw new ArgumentOutOfRangeException(nameof(lastTokens), id, $"token id outside the vocabulary of {_vocab}");
             Marshal.WriteInt32(_hostState, 4 * (1 + b), (int)id);
         }
+        _graph.MakeCurrent();
         var stream = _graph.Stream;
         CudaDriverApi.Check(CudaDriverApi.cuMemcpyHtoDAsync(TensorMemory.Address(_state), _hostState, (nuint)(4 * (1 + _batch)), stream), "cuMemcpyHtoDAsync");
-        if (_useGraphOverride ?? _useGraph)
+        // The first step launches the kernels directly (every kernel is loaded by then, so nothing loads during the
+        // capture); the second captures the step once and every later step replays it. A capture the driver refuses
+        // leaves this session on direct launches (same kernels, same results) and says why once.
+        if ((_useGraphOverride ?? _useGraph) && _graphFailure is null && _steps > 0)
         {
-            if (!_graph.Captured) _graph.Capture(EnqueueStep);
-            _graph.Launch();
+            if (!_graph.Captured)
+            {
+                try { _graph.Capture(EnqueueStep); }
+                catch (InvalidOperationException e)
+                {
+                    _graphFailure = e.Message;
+                    Console.Error.WriteLine($"raft: CUDA graph capture of the decode step failed, launching its kernels one by one: {e.Message}");
+                }
+            }
+            if (_graph.Captured) _graph.Launch();
+            else EnqueueStep();
         }
         else EnqueueStep();
+        _steps++;
         CudaDriverApi.Check(CudaDriverApi.cuMemcpyDtoHAsync(_hostNext, TensorMemory.Address(_next), (nuint)(4 * _batch), stream), "cuMemcpyDtoHAsync");
         _graph.Synchronize();
         _slot++;

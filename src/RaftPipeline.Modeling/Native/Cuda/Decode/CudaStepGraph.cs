@@ -51,6 +51,8 @@ sealed class CudaStepGraph : IDisposable
         }
     }
 
+    public void MakeCurrent() => PrimaryContext.MakeCurrent(_context);
+
     public void Launch()
     {
         PrimaryContext.MakeCurrent(_context);
