@@ -277,7 +277,10 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
     {
         int n = g.TotalRows;
         int n0 = g.Rows[0], n01 = g.Rows.Length > 1 ? n0 + g.Rows[1] : n;
-        long blocks = (n + 7) / 8;
+        // Rows per warp (decode_gemv.cu: 2 from batch form 4 up); every stacked weight's rows must divide by it.
+        int perWarp = _form >= 4 ? 2 : 1;
+        if (g.Rows.Any(r => r % perWarp != 0)) throw new NotSupportedException($"projection rows {string.Join("+", g.Rows)} are not multiples of {perWarp}");
+        long blocks = (n + 8L * perWarp - 1) / (8L * perWarp);
         if (g.IsNf4)
         {
             int d0 = g.Nf4[0], d1 = g.Nf4.Length > 1 ? g.Nf4[1] : -1, d2 = g.Nf4.Length > 2 ? g.Nf4[2] : -1;

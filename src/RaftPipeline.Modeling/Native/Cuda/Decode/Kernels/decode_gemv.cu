@@ -47,62 +47,72 @@ __device__ __forceinline__ void bf16x8_to_float(u32x4 v, float* f)
     f[6] = __uint_as_float(v.w << 16); f[7] = __uint_as_float(v.w & 0xffff0000u);
 }
 
-// acc[b] += W[row, :] . x[b, :] over this lane's share of K (K % 8 == 0, 16-byte aligned rows).
-template <int BM>
-__device__ __forceinline__ void warp_dot_bf16(const bf16_t* __restrict__ wrow, const bf16_t* __restrict__ x, int ldx,
-    int K, int batch, int lane, float* acc)
+// acc[r][b] += W_r[:] . x[b, :] over this lane's share of K for R weight rows at once (K % 8 == 0, 16-byte aligned
+// rows): each x piece is read once for the R rows, which halves the x traffic through L1 for R = 2 (what bounds the
+// larger batches).
+template <int BM, int R>
+__device__ __forceinline__ void warp_dot_bf16(const bf16_t* const* wrows, const bf16_t* __restrict__ x, int ldx,
+    int K, int batch, int lane, float (*acc)[BM])
 {
 #pragma unroll 2
     for (int k = lane * 8; k < K; k += 256)
     {
-        u32x4 wv = load16(wrow + k);
-        float w[8];
-        bf16x8_to_float(wv, w);
+        float w[R][8];
+#pragma unroll
+        for (int r = 0; r < R; r++) bf16x8_to_float(load16(wrows[r] + k), w[r]);
 #pragma unroll
         for (int b = 0; b < BM; b++)
         {
             if (b < batch)
             {
-                u32x4 xv = load16(x + (long long)b * ldx + k);
                 float xf[8];
-                bf16x8_to_float(xv, xf);
-                float s = acc[b];
+                bf16x8_to_float(load16(x + (long long)b * ldx + k), xf);
 #pragma unroll
-                for (int i = 0; i < 8; i++) s = fmaf(w[i], xf[i], s);
-                acc[b] = s;
+                for (int r = 0; r < R; r++)
+                {
+                    float s = acc[r][b];
+#pragma unroll
+                    for (int i = 0; i < 8; i++) s = fmaf(w[r][i], xf[i], s);
+                    acc[r][b] = s;
+                }
             }
         }
     }
 }
 
-// The NF4 weight dequantized element by element exactly as nf4_dequantize_bf16 does (same roundings: identical bf16
-// values), then the same dot product. Each lane takes 16 consecutive elements (8 bytes of codes) per iteration, all
-// inside one 64-block (K % 64 == 0), so one scale per lane per iteration.
-template <int BM>
-__device__ __forceinline__ void warp_dot_nf4(const Nf4Weight& q, const float* map, long long row, const bf16_t* __restrict__ x,
-    int ldx, int K, int batch, int lane, float* acc)
+// The 16 weights of one lane's piece of an NF4 row, dequantized exactly as nf4_dequantize_bf16 does (same roundings:
+// identical bf16 values). e is the piece's first element (a multiple of 16, inside one 64-block).
+__device__ __forceinline__ void nf4_piece(const Nf4Weight& q, const float* map, long long e, float* w)
 {
-    long long base = row * K;
+    long long block = e / q.block_size;
+    float scale = q.absmax != nullptr
+        ? q.absmax[block]
+        : __fadd_rn(__fmul_rn(q.nested_map[q.codes[block]], q.nested_absmax[block / q.nested_block]), q.nested_offset);
+    u32x2 packed = load8(q.packed + e / 2);
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+    {
+        unsigned int word = i < 2 ? (i == 0 ? packed.x : packed.x >> 16) : (i == 2 ? packed.y : packed.y >> 16);
+        unsigned int b0 = word & 0xffu, b1 = (word >> 8) & 0xffu;
+        w[4 * i + 0] = round_bf16(__fmul_rn(map[b0 >> 4], scale));
+        w[4 * i + 1] = round_bf16(__fmul_rn(map[b0 & 15], scale));
+        w[4 * i + 2] = round_bf16(__fmul_rn(map[b1 >> 4], scale));
+        w[4 * i + 3] = round_bf16(__fmul_rn(map[b1 & 15], scale));
+    }
+}
+
+// The same dot products for R NF4 rows (descriptor qs[r], its map maps[r], row index rows[r]); each lane takes 16
+// consecutive elements (8 bytes of codes) per iteration, K % 64 == 0.
+template <int BM, int R>
+__device__ __forceinline__ void warp_dot_nf4(const Nf4Weight* qs, const float* const* maps, const long long* rows,
+    const bf16_t* __restrict__ x, int ldx, int K, int batch, int lane, float (*acc)[BM])
+{
 #pragma unroll 2
     for (int k = lane * 16; k < K; k += 512)
     {
-        long long e = base + k;
-        long long block = e / q.block_size;
-        float scale = q.absmax != nullptr
-            ? q.absmax[block]
-            : __fadd_rn(__fmul_rn(q.nested_map[q.codes[block]], q.nested_absmax[block / q.nested_block]), q.nested_offset);
-        u32x2 packed = load8(q.packed + e / 2);
-        float w[16];
+        float w[R][16];
 #pragma unroll
-        for (int i = 0; i < 4; i++)
-        {
-            unsigned int word = i < 2 ? (i == 0 ? packed.x : packed.x >> 16) : (i == 2 ? packed.y : packed.y >> 16);
-            unsigned int b0 = word & 0xffu, b1 = (word >> 8) & 0xffu;
-            w[4 * i + 0] = round_bf16(__fmul_rn(map[b0 >> 4], scale));
-            w[4 * i + 1] = round_bf16(__fmul_rn(map[b0 & 15], scale));
-            w[4 * i + 2] = round_bf16(__fmul_rn(map[b1 >> 4], scale));
-            w[4 * i + 3] = round_bf16(__fmul_rn(map[b1 & 15], scale));
-        }
+        for (int r = 0; r < R; r++) nf4_piece(qs[r], maps[r], rows[r] * K + k, w[r]);
 #pragma unroll
         for (int b = 0; b < BM; b++)
         {
@@ -112,57 +122,77 @@ __device__ __forceinline__ void warp_dot_nf4(const Nf4Weight& q, const float* ma
                 float xf[16];
                 bf16x8_to_float(load16(xr), xf);
                 bf16x8_to_float(load16(xr + 8), xf + 8);
-                float s = acc[b];
 #pragma unroll
-                for (int i = 0; i < 16; i++) s = fmaf(w[i], xf[i], s);
-                acc[b] = s;
+                for (int r = 0; r < R; r++)
+                {
+                    float s = acc[r][b];
+#pragma unroll
+                    for (int i = 0; i < 16; i++) s = fmaf(w[r][i], xf[i], s);
+                    acc[r][b] = s;
+                }
             }
         }
     }
 }
 
-template <int BM>
-__device__ __forceinline__ void reduce_all(float* acc)
+template <int BM, int R>
+__device__ __forceinline__ void reduce_all(float (*acc)[BM])
 {
 #pragma unroll
-    for (int b = 0; b < BM; b++) acc[b] = warp_sum(acc[b]);
+    for (int r = 0; r < R; r++)
+#pragma unroll
+        for (int b = 0; b < BM; b++) acc[r][b] = warp_sum(acc[r][b]);
 }
 
-// Lane b writes row b's value (all lanes hold every sum after the butterfly).
-template <int BM>
-__device__ __forceinline__ void store_rows(const float* acc, int lane, int batch, long long col, bf16_t* y, int ldy,
+template <int BM, int R>
+__device__ __forceinline__ void zero_all(float (*acc)[BM])
+{
+#pragma unroll
+    for (int r = 0; r < R; r++)
+#pragma unroll
+        for (int b = 0; b < BM; b++) acc[r][b] = 0.f;
+}
+
+// Lane b writes row b's value for each of the R output columns col0 + r (all lanes hold every sum after the butterfly).
+template <int BM, int R>
+__device__ __forceinline__ void store_rows(float (*acc)[BM], int lane, int batch, long long col0, bf16_t* y, int ldy,
     const bf16_t* resid)
 {
 #pragma unroll
-    for (int b = 0; b < BM; b++)
-    {
-        if (lane == b && b < batch)
+    for (int r = 0; r < R; r++)
+#pragma unroll
+        for (int b = 0; b < BM; b++)
         {
-            long long at = (long long)b * ldy + col;
-            float v = round_bf16(acc[b]);
-            if (resid != nullptr) v = bf16_to_float(resid[at]) + v;
-            y[at] = float_to_bf16(v);
+            if (lane == b && b < batch)
+            {
+                long long at = (long long)b * ldy + col0 + r;
+                float v = round_bf16(acc[r][b]);
+                if (resid != nullptr) v = bf16_to_float(resid[at]) + v;
+                y[at] = float_to_bf16(v);
+            }
         }
-    }
 }
 
 // Up to three weights stacked along N (q | k | v): rows [0, n0) of w0, [n0, n01) of w1, [n01, N) of w2; output column =
-// the stacked row. resid may alias y (each element is read and written by the same lane).
-template <int BM>
+// the stacked row. Each warp takes R consecutive rows (n0, n01 and N are multiples of R, so they share a segment).
+// resid may alias y (each element is read and written by the same lane).
+template <int BM, int R>
 __device__ void gemv_bf16(const bf16_t* __restrict__ w0, const bf16_t* __restrict__ w1, const bf16_t* __restrict__ w2,
     int n0, int n01, int N, int K, const bf16_t* __restrict__ x, int ldx, int batch, bf16_t* y, int ldy, const bf16_t* resid)
 {
     int lane = threadIdx.x & 31;
-    int row = blockIdx.x * DECODE_WARPS + (threadIdx.x >> 5);
+    int row = (blockIdx.x * DECODE_WARPS + (threadIdx.x >> 5)) * R;
     if (row >= N) return;
-    const bf16_t* wrow = row < n0 ? w0 + (long long)row * K
+    const bf16_t* base = row < n0 ? w0 + (long long)row * K
         : row < n01 ? w1 + (long long)(row - n0) * K : w2 + (long long)(row - n01) * K;
-    float acc[BM];
+    const bf16_t* wrows[R];
 #pragma unroll
-    for (int b = 0; b < BM; b++) acc[b] = 0.f;
-    warp_dot_bf16<BM>(wrow, x, ldx, K, batch, lane, acc);
-    reduce_all<BM>(acc);
-    store_rows<BM>(acc, lane, batch, row, y, ldy, resid);
+    for (int r = 0; r < R; r++) wrows[r] = base + (long long)r * K;
+    float acc[R][BM];
+    zero_all<BM, R>(acc);
+    warp_dot_bf16<BM, R>(wrows, x, ldx, K, batch, lane, acc);
+    reduce_all<BM, R>(acc);
+    store_rows<BM, R>(acc, lane, batch, row, y, ldy, resid);
 }
 
 // gate and up rows n of one warp, out[b, n] = bf16(bf16(silu(bf16(gate))) * bf16(up)) as swiglu_forward_bf16 rounds.
@@ -173,6 +203,7 @@ __device__ __forceinline__ float swiglu_value(float gate_acc, float up_acc)
     return round_bf16(s) * round_bf16(up_acc);
 }
 
+// gate and up of one output column per warp, read together (the x pieces once for both rows).
 template <int BM>
 __device__ void gemv_swiglu_bf16(const bf16_t* __restrict__ wg, const bf16_t* __restrict__ wu, int N, int K,
     const bf16_t* __restrict__ x, int batch, bf16_t* __restrict__ out)
@@ -180,38 +211,39 @@ __device__ void gemv_swiglu_bf16(const bf16_t* __restrict__ wg, const bf16_t* __
     int lane = threadIdx.x & 31;
     int row = blockIdx.x * DECODE_WARPS + (threadIdx.x >> 5);
     if (row >= N) return;
-    float g[BM], u[BM];
-#pragma unroll
-    for (int b = 0; b < BM; b++) { g[b] = 0.f; u[b] = 0.f; }
-    warp_dot_bf16<BM>(wg + (long long)row * K, x, K, K, batch, lane, g);
-    warp_dot_bf16<BM>(wu + (long long)row * K, x, K, K, batch, lane, u);
-    reduce_all<BM>(g);
-    reduce_all<BM>(u);
+    const bf16_t* wrows[2] = { wg + (long long)row * K, wu + (long long)row * K };
+    float acc[2][BM];
+    zero_all<BM, 2>(acc);
+    warp_dot_bf16<BM, 2>(wrows, x, K, K, batch, lane, acc);
+    reduce_all<BM, 2>(acc);
 #pragma unroll
     for (int b = 0; b < BM; b++)
-        if (lane == b && b < batch) out[(long long)b * N + row] = float_to_bf16(swiglu_value(g[b], u[b]));
+        if (lane == b && b < batch) out[(long long)b * N + row] = float_to_bf16(swiglu_value(acc[0][b], acc[1][b]));
 }
 
 // NF4 forms: the weights as descriptors in device memory (d0..d2 index the stacked segments; -1 unused).
-template <int BM>
+template <int BM, int R>
 __device__ void gemv_nf4(const Nf4Weight* __restrict__ descs, int d0, int d1, int d2, int n0, int n01, int N, int K,
     const bf16_t* __restrict__ x, int ldx, int batch, bf16_t* y, int ldy, const bf16_t* resid)
 {
     __shared__ float maps[DECODE_WARPS][16];
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    int row = blockIdx.x * DECODE_WARPS + warp;
+    int row = (blockIdx.x * DECODE_WARPS + warp) * R;
     if (row >= N) return;
     int d = row < n0 ? d0 : row < n01 ? d1 : d2;
     long long local = row < n0 ? row : row < n01 ? row - n0 : row - n01;
-    const Nf4Weight q = descs[d];
-    if (lane < 16) maps[warp][lane] = q.quant_map[lane];
-    __syncwarp();
-    float acc[BM];
+    Nf4Weight qs[R];
+    const float* mp[R];
+    long long rows[R];
 #pragma unroll
-    for (int b = 0; b < BM; b++) acc[b] = 0.f;
-    warp_dot_nf4<BM>(q, maps[warp], local, x, ldx, K, batch, lane, acc);
-    reduce_all<BM>(acc);
-    store_rows<BM>(acc, lane, batch, row, y, ldy, resid);
+    for (int r = 0; r < R; r++) { qs[r] = descs[d]; mp[r] = maps[warp]; rows[r] = local + r; }
+    if (lane < 16) maps[warp][lane] = qs[0].quant_map[lane];
+    __syncwarp();
+    float acc[R][BM];
+    zero_all<BM, R>(acc);
+    warp_dot_nf4<BM, R>(qs, mp, rows, x, ldx, K, batch, lane, acc);
+    reduce_all<BM, R>(acc);
+    store_rows<BM, R>(acc, lane, batch, row, y, ldy, resid);
 }
 
 template <int BM>
@@ -222,34 +254,33 @@ __device__ void gemv_swiglu_nf4(const Nf4Weight* __restrict__ descs, int dg, int
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     int row = blockIdx.x * DECODE_WARPS + warp;
     if (row >= N) return;
-    const Nf4Weight qg = descs[dg];
-    const Nf4Weight qu = descs[du];
-    if (lane < 16) maps[warp][0][lane] = qg.quant_map[lane];
-    else maps[warp][1][lane - 16] = qu.quant_map[lane - 16];
+    Nf4Weight qs[2] = { descs[dg], descs[du] };
+    if (lane < 16) maps[warp][0][lane] = qs[0].quant_map[lane];
+    else maps[warp][1][lane - 16] = qs[1].quant_map[lane - 16];
     __syncwarp();
-    float g[BM], u[BM];
-#pragma unroll
-    for (int b = 0; b < BM; b++) { g[b] = 0.f; u[b] = 0.f; }
-    warp_dot_nf4<BM>(qg, maps[warp][0], row, x, K, K, batch, lane, g);
-    warp_dot_nf4<BM>(qu, maps[warp][1], row, x, K, K, batch, lane, u);
-    reduce_all<BM>(g);
-    reduce_all<BM>(u);
+    const float* mp[2] = { maps[warp][0], maps[warp][1] };
+    long long rows[2] = { row, row };
+    float acc[2][BM];
+    zero_all<BM, 2>(acc);
+    warp_dot_nf4<BM, 2>(qs, mp, rows, x, K, K, batch, lane, acc);
+    reduce_all<BM, 2>(acc);
 #pragma unroll
     for (int b = 0; b < BM; b++)
-        if (lane == b && b < batch) out[(long long)b * N + row] = float_to_bf16(swiglu_value(g[b], u[b]));
+        if (lane == b && b < batch) out[(long long)b * N + row] = float_to_bf16(swiglu_value(acc[0][b], acc[1][b]));
 }
 
+// Rows per warp of the stacked GEMMs: 2 from batch 4 up (x read once for two rows), 1 below (more warps in flight).
 #define DECODE_GEMV_FORMS(BM)                                                                                              \
     extern "C" __global__ void __launch_bounds__(256) decode_gemv_bf16_b##BM(const bf16_t* w0, const bf16_t* w1,            \
         const bf16_t* w2, int n0, int n01, int N, int K, const bf16_t* x, int ldx, int batch, bf16_t* y, int ldy,          \
         const bf16_t* resid)                                                                                               \
-    { gemv_bf16<BM>(w0, w1, w2, n0, n01, N, K, x, ldx, batch, y, ldy, resid); }                                            \
+    { gemv_bf16<BM, (BM >= 4 ? 2 : 1)>(w0, w1, w2, n0, n01, N, K, x, ldx, batch, y, ldy, resid); }                        \
     extern "C" __global__ void __launch_bounds__(256) decode_gemv_swiglu_bf16_b##BM(const bf16_t* wg, const bf16_t* wu,     \
         int N, int K, const bf16_t* x, int batch, bf16_t* out)                                                             \
     { gemv_swiglu_bf16<BM>(wg, wu, N, K, x, batch, out); }                                                                 \
     extern "C" __global__ void __launch_bounds__(256) decode_gemv_nf4_b##BM(const Nf4Weight* descs, int d0, int d1, int d2, \
         int n0, int n01, int N, int K, const bf16_t* x, int ldx, int batch, bf16_t* y, int ldy, const bf16_t* resid)       \
-    { gemv_nf4<BM>(descs, d0, d1, d2, n0, n01, N, K, x, ldx, batch, y, ldy, resid); }                                      \
+    { gemv_nf4<BM, (BM >= 4 ? 2 : 1)>(descs, d0, d1, d2, n0, n01, N, K, x, ldx, batch, y, ldy, resid); }                  \
     extern "C" __global__ void __launch_bounds__(256) decode_gemv_swiglu_nf4_b##BM(const Nf4Weight* descs, int dg, int du,  \
         int N, int K, const bf16_t* x, int batch, bf16_t* out)                                                             \
     { gemv_swiglu_nf4<BM>(descs, dg, du, N, K, x, batch, out); }
