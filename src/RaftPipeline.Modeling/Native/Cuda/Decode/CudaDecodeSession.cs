@@ -146,9 +146,11 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
         {
             return new CudaDecodeSession(model, padCounts, capacity, repetitionPenalty);
         }
-        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            why = e.Message;
+            // Whatever stops the session (a model it cannot read, NVRTC or the driver missing, a kernel that does not
+            // compile) leaves the generation on the libtorch path; the reason is kept for the caller to say.
+            why = e is NotSupportedException ? e.Message : $"{e.GetType().Name}: {e.Message}";
             return null;
         }
     }
@@ -309,6 +311,13 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
         if (_profile is null)
         {
             _kernels.Launch(_graph.Stream, kernel, blocks, threads, shared, arguments);
+            // The first step (never captured) waits for each kernel, so a failing one is named: a fault inside a
+            // graph replay only surfaces at the end of the step.
+            if (_steps == 0)
+            {
+                try { _graph.Synchronize(); }
+                catch (InvalidOperationException e) { throw new InvalidOperationException($"decode kernel {kernel} failed: {e.Message}", e); }
+            }
             return;
         }
         CudaDriverApi.Check(CudaDriverApi.cuEventCreate(out var start, 0), "cuEventCreate");
