@@ -35,6 +35,7 @@ static class DecodeBench
         using (no_grad())
             foreach (var (name, p) in model.named_parameters())
                 if (name.EndsWith("norm.weight", StringComparison.Ordinal)) p.fill_(1.0); else p.normal_(0, 0.02);
+        foreach (var p in model.parameters()) p.requires_grad = false; // inference: frozen, as a loaded model
         model.eval();
         var rnd = new Random(5);
         foreach (var weights in new[] { "bf16", "nf4" })

@@ -89,10 +89,11 @@ static class DecodeChecks
         foreach (var (name, p) in model.named_parameters())
             if (name.EndsWith("norm.weight", StringComparison.Ordinal)) p.normal_(1.0, 0.1); else p.normal_(0, c.Std);
         }
+        // An inference model: frozen weights (the libtorch path then uses its fused norm kernels, as after loading).
+        foreach (var p in model.parameters()) p.requires_grad = false;
         if (c.Nf4) Nf4ModelStore.QuantizeInPlace(model, ScalarType.BFloat16, doubleQuant: true);
         if (c.Lora)
         {
-            foreach (var p in model.parameters()) p.requires_grad = false;
             LoraInjector.Apply(model, new LoraConfig { R = 8, Alpha = 16, Targets = LoraTargets.AllLinear(), Seed = 3, Init = LoraInit.Random });
         }
         model.eval();
