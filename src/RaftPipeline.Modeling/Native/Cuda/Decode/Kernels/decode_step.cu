@@ -4,7 +4,7 @@
 
 // h[b, :] = table[ids[b], :]. One block per row. With a repetition penalty, the new token joins the row's seen set
 // (seen [B, vocab], null otherwise), as the reference penalises every id of the sequence so far.
-extern "C" __global__ void decode_embed(const bf16_t* __restrict__ table, const int* __restrict__ ids, int hidden,
+extern "C" __global__ void __launch_bounds__(256) decode_embed(const bf16_t* __restrict__ table, const int* __restrict__ ids, int hidden,
     bf16_t* __restrict__ h, unsigned char* __restrict__ seen, int vocab)
 {
     int b = blockIdx.x;
@@ -16,7 +16,7 @@ extern "C" __global__ void decode_embed(const bf16_t* __restrict__ table, const 
 // RMSNorm of one row per block, bit-identical to rms_norm_forward_bf16 (the reference's kernel): the row is staged in
 // shared memory by the whole block, then warp 0 sums the squares in that kernel's order (lane l takes l, l+32, ...,
 // then the butterfly), and every thread writes bf16(w * bf16(x * r)). cols <= 8192 (the shared buffer).
-extern "C" __global__ void decode_rms_norm(const bf16_t* __restrict__ x, const bf16_t* __restrict__ weight,
+extern "C" __global__ void __launch_bounds__(256) decode_rms_norm(const bf16_t* __restrict__ x, const bf16_t* __restrict__ weight,
     bf16_t* __restrict__ y, int cols, float eps)
 {
     __shared__ float row[8192];
@@ -43,7 +43,7 @@ extern "C" __global__ void decode_rms_norm(const bf16_t* __restrict__ x, const b
 // weights are given; same order of sums as the reference kernel), RoPE at the row's position (cos/sin tables [slots, D],
 // the reference's bf16 values; rope_forward_bf16's roundings), q to q_out [B, H, D], k and v into the static cache
 // [B, KVH, capacity, D] at the step's slot. D <= 256 and even.
-extern "C" __global__ void decode_qk_rope_cache(const bf16_t* __restrict__ qkv, const bf16_t* __restrict__ q_norm,
+extern "C" __global__ void __launch_bounds__(256) decode_qk_rope_cache(const bf16_t* __restrict__ qkv, const bf16_t* __restrict__ q_norm,
     const bf16_t* __restrict__ k_norm, float eps, const bf16_t* __restrict__ cos_t, const bf16_t* __restrict__ sin_t,
     const int* __restrict__ state, const int* __restrict__ pads, int batch, int heads, int kv_heads, int dim, int capacity,
     bf16_t* __restrict__ q_out, bf16_t* __restrict__ k_cache, bf16_t* __restrict__ v_cache)
@@ -116,7 +116,7 @@ __device__ __forceinline__ float block_reduce(float v, float* scratch, bool is_m
 // Scores: one key per thread, read in 16-byte pieces (many independent loads in flight). Values: each warp sums a
 // quarter of the keys for every dimension (lane l owns dimensions l, l+32, ...), then the warps' partial sums are added.
 // D % 8 == 0 and D <= 256.
-extern "C" __global__ void decode_attention(const bf16_t* __restrict__ q, const bf16_t* __restrict__ k_cache,
+extern "C" __global__ void __launch_bounds__(128) decode_attention(const bf16_t* __restrict__ q, const bf16_t* __restrict__ k_cache,
     const bf16_t* __restrict__ v_cache, const int* __restrict__ state, const int* __restrict__ pads, int heads,
     int kv_heads, int dim, int capacity, float scale, bf16_t* __restrict__ out)
 {
@@ -201,7 +201,7 @@ __device__ __forceinline__ void better(float& v, int& index, float ov, int oi)
     if (ov > v || (ov == v && oi < index)) { v = ov; index = oi; }
 }
 
-extern "C" __global__ void decode_argmax(const bf16_t* __restrict__ logits, int vocab, const unsigned char* __restrict__ seen,
+extern "C" __global__ void __launch_bounds__(1024) decode_argmax(const bf16_t* __restrict__ logits, int vocab, const unsigned char* __restrict__ seen,
     float penalty, int* __restrict__ next)
 {
     __shared__ float best_v[32];
