@@ -121,7 +121,8 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
                 _sin = Keep(sin.squeeze(0).contiguous().MoveToOuterDisposeScope());
             }
             int attentionShared = _capacity * sizeof(float);
-            if (attentionShared > 48 * 1024) _kernels.AllowSharedMemory("decode_attention", attentionShared);
+            // Past 48 KB of shared memory a block needs the opt-in (the kernel also holds ~5 KB of static arrays).
+            if (attentionShared > 40 * 1024) _kernels.AllowSharedMemory("decode_attention", attentionShared);
             CudaDriverApi.Check(CudaDriverApi.cuMemAllocHost(out _hostState, (nuint)(4 * (1 + _batch))), "cuMemAllocHost");
             CudaDriverApi.Check(CudaDriverApi.cuMemAllocHost(out _hostNext, (nuint)(4 * _batch)), "cuMemAllocHost");
         }
