@@ -71,3 +71,29 @@ public class CudaDecodeSupportTests
         Assert.Equal([1, 1, 2, 4, 4, 8, 8, 8, 8, 16, 16], new[] { 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16 }.Select(DecodeKernels.FormFor));
     }
 }
+
+/// <summary>
+/// The decode kernels' sources, compiled for the CPU (tests/gpu/emulate: g++, every GPU thread an OS thread) and run
+/// against plain loops: their indexing, segments, NF4 layout, padding, reductions. The GPU checks prove the rest.
+/// </summary>
+public class DecodeKernelEmulationTests
+{
+    [Fact]
+    public async Task Every_decode_kernel_matches_its_plain_loop_on_the_cpu()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("bash", "tests/gpu/emulate/run.sh")
+        {
+            WorkingDirectory = RaftPipeline.Modeling.Tests.Support.RepoPaths.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}:\n{output}\n{await stderr}");
+        Assert.Equal(15, output.Split('\n').Count(l => l.StartsWith("PASS ", StringComparison.Ordinal)));
+        Assert.DoesNotContain("FAIL", output);
+        Assert.Contains("all emulated kernel checks passed", output);
+    }
+}

@@ -5,6 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../../../src/RaftPipeline.Modeling/Native/Cuda" && pwd)
 build=$(mktemp -d)
+trap 'rm -rf "$build"' EXIT
 # The sources as they are, except the two inline-PTX loads (plain copies on the CPU) and the dynamic shared array.
 cat "$src/Kernels/00_common.cu" "$src/Decode/Kernels/"*.cu | python3 -c '
 import re, sys
