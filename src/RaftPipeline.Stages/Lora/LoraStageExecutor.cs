@@ -68,6 +68,7 @@ public sealed class LoraStageExecutor : IStageExecutor
         Targets = p.TargetModules is [var single] && string.Equals(single, LoraTargets.AllLinearShorthand, StringComparison.OrdinalIgnoreCase)
             ? LoraTargets.AllLinear()
             : LoraTargets.FromNames([.. p.TargetModules]),
+        TargetParameters = p.TargetParameters ?? [],
         Init = p.Init switch
         {
             SpecLoraInit.Kaiming => ModelingLoraInit.Kaiming,

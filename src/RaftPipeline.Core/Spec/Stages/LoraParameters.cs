@@ -25,6 +25,10 @@ public sealed record LoraParameters : StageParameters
     public IReadOnlyList<string> TargetModules { get; init; } =
         ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
 
+    [Description("Expert tensors to adapt (peft's target_parameters), matched against the end of each parameter path: for Qwen3-MoE mlp.experts.gate_up_proj and mlp.experts.down_proj (target_modules never reaches an expert). Unset: none.")]
+    [SingleValueAllowed]
+    public IReadOnlyList<string>? TargetParameters { get; init; }
+
     [Description("Rank-stabilized LoRA: scale by lora_alpha / sqrt(r).")]
     public bool UseRslora { get; init; }
 

@@ -83,7 +83,7 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
             {
                 var l = layers[i];
                 var a = l.self_attn;
-                var m = l.mlp;
+                var m = l.mlp as Mlp ?? throw new NotSupportedException($"layer {i}'s feed-forward block is a {l.mlp.GetType().Name}, not a dense MLP");
                 _layerWeights[i] = new LayerWeights(Bf16(l.input_layernorm.weight), Bf16(l.post_attention_layernorm.weight),
                     a.q_norm is null ? IntPtr.Zero : Bf16(a.q_norm.weight), a.k_norm is null ? IntPtr.Zero : Bf16(a.k_norm.weight),
                     _weights.Group(a.q_proj!, a.k_proj!, a.v_proj!), _weights.Group(a.o_proj),

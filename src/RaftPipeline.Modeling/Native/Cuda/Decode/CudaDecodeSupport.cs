@@ -35,6 +35,7 @@ public static class CudaDecodeSupport
             return $"the {c.Family} family is not covered by the decode kernels (Qwen3 and Llama are)";
         if (d.FusedProjections || d.SandwichNorms || d.ScaleEmbeddings || d.NormWeightOffset != 0)
             return $"the {c.Family} block layout is not covered";
+        if (c.Moe is not null) return "mixture-of-experts layers are not covered (dense MLPs only)";
         if (c.QkvBias || c.OutputBias || c.MlpBias) return "projection biases are not covered";
         if (c.HiddenAct != "silu") return $"activation {c.HiddenAct} is not covered (SwiGLU only)";
         if (c.AttnLogitSoftcapping is not null || c.FinalLogitSoftcapping is not null) return "soft-capping is not covered";
