@@ -73,6 +73,12 @@ sealed class DecodeWeights : IDisposable
             throw new NotSupportedException("projections with a bias are not covered by the CUDA decode kernels");
         if (slot is LoraLinear { BaseLayer: Linear { bias: not null } } or LoraLinear { BaseLayer: Nf4Linear { HasBias: true } })
             throw new NotSupportedException("projections with a bias are not covered by the CUDA decode kernels");
+        // A merged copy costs out × in bf16 values of device memory (plus an fp32 intermediate while merging): leave
+        // the session, and so the generation to the libtorch path, rather than run the device out of memory.
+        long bytes = slot.OutFeatures * slot.InFeatures * 2;
+        int ordinal = Math.Max(0, slot.parameters().Concat(slot.buffers()).First().device.index);
+        if (CudaMemory.FreeBytes(ordinal) < 3 * bytes + (1L << 30))
+            throw new NotSupportedException($"not enough free GPU memory for the session's merged copy of a {slot.OutFeatures}×{slot.InFeatures} projection");
         using var noGrad = torch.no_grad();
         var dense = slot.DenseWeight(ScalarType.BFloat16).contiguous().DetachFromDisposeScope();
         _owned.Add(dense);
