@@ -8,8 +8,9 @@ using RaftPipeline.Modeling.Presets;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// Usage: dotnet run -c Release --project bench/Modeling -- [tiny|0.5b|4b|all] [torch-threads] [cpu|cuda]
+// Usage: dotnet run -c Release --project bench/Modeling -- [tiny|0.5b|4b|all|decode] [torch-threads] [cpu|cuda]
 //        dotnet run -c Release --project bench/Modeling -- decode-cost [torch-threads]
+// decode (cuda): issue 18's CUDA decode session against the libtorch path (DecodeBench.cs).
 // Random weights; fp32 on CPU, bf16 on CUDA. Prints a markdown table row per measurement (and, on CUDA, one JSON
 // line per shape for bench/gpu/run-inference.sh, which runs transformers on the same shapes in the same call).
 // decode-cost: the tiny preset on CPU, what one decode step costs the host (DecodeCost.cs).
@@ -18,12 +19,18 @@ int threads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
 if (which == "decode-cost")
 {
     DecodeCost.Run(args.Length > 1 ? threads : 1);
-    return;
+    return 0;
 }
 var deviceType = args.Length > 2 && args[2] == "cuda" ? DeviceType.CUDA : DeviceType.CPU;
 TorchRuntime.EnsureInitialized(deviceType);
 torch.set_num_threads(threads);
 var device = new Device(deviceType);
+if (which == "decode")
+{
+    if (deviceType != DeviceType.CUDA) { Console.Error.WriteLine("the decode bench needs cuda"); return 2; }
+    DecodeBench.Run(device); // DecodeBench.cs: issue 18's rows
+    return 0;
+}
 var dtype = deviceType == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
 void Sync() { if (deviceType == DeviceType.CUDA) cuda.synchronize(); }
 Console.WriteLine($"# {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, torch threads {threads}, {deviceType} {dtype}, load {File.ReadAllText("/proc/loadavg").Trim()}");
@@ -81,3 +88,4 @@ foreach (var (name, config) in shapes)
     if (deviceType == DeviceType.CUDA)
         Console.WriteLine($"{{\"impl\":\"raftpipeline\",\"shape\":\"{name}\",\"dtype\":\"bf16\",\"forward_1x128_ms\":{forwardMs:F2},\"decode_tokens_per_s\":{decodeTps:F1},\"new_tokens\":{generated.NewIds.Count}}}");
 }
+return 0;

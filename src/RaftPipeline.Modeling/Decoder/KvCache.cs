@@ -55,6 +55,11 @@ public sealed class KvCache : IDisposable
         return (_keys[layer]!.narrow(2, 0, needed), _values[layer]!.narrow(2, 0, needed));
     }
 
+    /// <summary>Layer <paramref name="layer"/>'s key and value buffers [B, kvHeads, capacity, d] (positions past
+    /// <see cref="Length"/> unwritten), or null before its first update; owned by the cache.</summary>
+    public (Tensor Keys, Tensor Values)? Layer(int layer) =>
+        _keys[layer] is { } k && _values[layer] is { } v ? (k, v) : null;
+
     /// <summary>Called once per forward pass, after every layer has stored its <paramref name="positions"/> new positions.</summary>
     public void Advance(long positions) => Length += positions;
 

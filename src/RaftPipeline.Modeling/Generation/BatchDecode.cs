@@ -53,6 +53,10 @@ internal sealed class BatchDecode : IDisposable
     Tensor _positions;
     Tensor? _finishedMask;
     readonly KvCache _cache;
+    // The steps after the prompt's may run on a decode accelerator (DecodeAccelerators: the CUDA decode session) that
+    // keeps every row of the batch, finished ones fed the pad id; _lastTokens is indexed by row.
+    IDecodeAccelerator? _accelerator;
+    readonly long[] _lastTokens;
 
     /// <param name="shared">One set of options and one sampling generator for the whole batch, or null: each row's own.</param>
     /// <param name="sequenceIds">The <see cref="GeneratedToken.Sequence"/> reported for each row (default: its index).</param>
@@ -111,6 +115,9 @@ internal sealed class BatchDecode : IDisposable
         _keyMask = padded ? torch.tensor(keysHost, [batch, 1, 1, _capacity], device: model.Device).DetachFromDisposeScope() : null;
         _positions = torch.tensor(positionsHost, [batch, 1], device: model.Device).DetachFromDisposeScope();
         _cache = new KvCache(model.Config.NumHiddenLayers, _capacity);
+        _lastTokens = new long[batch];
+        _accelerator = DecodeAccelerators.Open(model, rows.Select(r => _width - r.PromptIds.Count).ToArray(), _capacity,
+            rows.Select(r => r.Options).ToArray());
     }
 
     static bool SameProcessors(GenerationOptions a, GenerationOptions b) =>
@@ -142,7 +149,14 @@ internal sealed class BatchDecode : IDisposable
             if (finished) OnRowsFinished();
             if (!AnyRunning()) break;
 
-            using (var scope = torch.NewDisposeScope())
+            if (step > 0 && _accelerator is not null)
+            {
+                using var scope = torch.NewDisposeScope();
+                var all = _accelerator.Next(_lastTokens);
+                for (int s = 0; s < _count; s++) _picked[s] = all[_slotRow[s]];
+                _ids.narrow(1, length, 1).copy_(FromPicked().view(_count, 1));
+            }
+            else using (var scope = torch.NewDisposeScope())
             {
                 var logits = step == 0
                     ? _model.Forward(_ids.narrow(1, 0, _width), _keyMask is null ? null : KeyMask(_width).reshape(_count, _width),
@@ -155,8 +169,23 @@ internal sealed class BatchDecode : IDisposable
                 if (scores.dtype != ScalarType.Float32) scores = scores.to(ScalarType.Float32);
                 var next = Pick(scores, _ids.narrow(1, 0, length));
                 _ids.narrow(1, length, 1).copy_(next.view(_count, 1));
+                // The accelerator takes over from the prompt's cache while it still holds every row.
+                if (step == 0 && _accelerator is not null)
+                {
+                    if (_count == _rows.Count) _accelerator.Start(_cache, _ids.narrow(1, 0, _width));
+                    else
+                    {
+                        _accelerator.Dispose();
+                        _accelerator = null;
+                    }
+                }
             }
             length++;
+            if (_accelerator is not null)
+            {
+                Array.Fill(_lastTokens, _padId);
+                for (int s = 0; s < _count; s++) _lastTokens[_slotRow[s]] = _picked[s];
+            }
 
             finished = false;
             for (int s = 0; s < _count; s++)
@@ -298,6 +327,7 @@ internal sealed class BatchDecode : IDisposable
 
     public void Dispose()
     {
+        _accelerator?.Dispose();
         _ids.Dispose();
         _keyMask?.Dispose();
         _positions.Dispose();

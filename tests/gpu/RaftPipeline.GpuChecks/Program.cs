@@ -13,7 +13,7 @@ using RaftPipeline.Training.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-// usage (GPU machine): bash .gpu/run.sh RaftPipeline.GpuChecks.dll REPO_ROOT OUT.json [cpu]
+// usage (GPU machine): bash .gpu/run.sh RaftPipeline.GpuChecks.dll REPO_ROOT OUT.json [cpu|cuda] [--decode]
 // Runs each check on CUDA against the committed fixtures or against the same computation on CPU; prints one line per
 // check, writes all of them to OUT.json, exits 1 if any failed. Tolerances are stated per check.
 string repo = args.Length > 0 ? args[0] : ".";
@@ -22,6 +22,8 @@ string? outPath = args.Length > 1 ? args[1] : null;
 var gpuType = args.Length > 2 && args[2] == "cpu" ? DeviceType.CPU : DeviceType.CUDA;
 TorchRuntime.EnsureInitialized(gpuType);
 var gpu = new Device(gpuType);
+// "--decode" (after the device argument) runs only the CUDA decode session's checks (DecodeChecks.cs).
+if (args.Contains("--decode")) return DecodeChecks.Run(gpu, outPath);
 var results = new JsonArray();
 bool allPassed = true;
 

@@ -26,6 +26,33 @@ static class CudaDriverApi
     [DllImport(Lib)] public static extern int cuDeviceGetName(byte[] name, int length, int device);
     [DllImport(Lib)] public static extern int cuDeviceTotalMem_v2(out nuint bytes, int device);
 
+    // Streams, stream capture and graphs, copies (the CUDA decode session: Native/Cuda/Decode).
+    [DllImport(Lib)] public static extern int cuStreamCreate(out IntPtr stream, uint flags);
+    [DllImport(Lib, EntryPoint = "cuStreamDestroy_v2")] public static extern int cuStreamDestroy(IntPtr stream);
+    [DllImport(Lib)] public static extern int cuStreamSynchronize(IntPtr stream);
+    [DllImport(Lib)] public static extern int cuCtxSynchronize();
+    [DllImport(Lib, EntryPoint = "cuStreamBeginCapture_v2")] public static extern int cuStreamBeginCapture(IntPtr stream, int mode);
+    [DllImport(Lib)] public static extern int cuStreamEndCapture(IntPtr stream, out IntPtr graph);
+    [DllImport(Lib)] public static extern int cuGraphInstantiateWithFlags(out IntPtr exec, IntPtr graph, ulong flags);
+    [DllImport(Lib)] public static extern int cuGraphLaunch(IntPtr exec, IntPtr stream);
+    [DllImport(Lib)] public static extern int cuGraphExecDestroy(IntPtr exec);
+    [DllImport(Lib)] public static extern int cuGraphDestroy(IntPtr graph);
+    [DllImport(Lib, EntryPoint = "cuMemAllocHost_v2")] public static extern int cuMemAllocHost(out IntPtr pointer, nuint bytes);
+    [DllImport(Lib)] public static extern int cuMemFreeHost(IntPtr pointer);
+    [DllImport(Lib, EntryPoint = "cuMemcpyHtoDAsync_v2")] public static extern int cuMemcpyHtoDAsync(IntPtr device, IntPtr host, nuint bytes, IntPtr stream);
+    [DllImport(Lib, EntryPoint = "cuMemcpyDtoHAsync_v2")] public static extern int cuMemcpyDtoHAsync(IntPtr host, IntPtr device, nuint bytes, IntPtr stream);
+    [DllImport(Lib)] public static extern int cuFuncSetAttribute(IntPtr function, int attribute, int value);
+    [DllImport(Lib)] public static extern int cuGetErrorName(int error, out IntPtr name);
+
+    [DllImport(Lib)] public static extern int cuEventCreate(out IntPtr evt, uint flags);
+    [DllImport(Lib, EntryPoint = "cuEventDestroy_v2")] public static extern int cuEventDestroy(IntPtr evt);
+    [DllImport(Lib)] public static extern int cuEventRecord(IntPtr evt, IntPtr stream);
+    [DllImport(Lib)] public static extern int cuEventElapsedTime(out float milliseconds, IntPtr start, IntPtr end);
+
+    public const uint StreamNonBlocking = 1;
+    public const int CaptureModeThreadLocal = 1;
+    public const int FuncAttributeMaxDynamicSharedBytes = 8;
+
     [DllImport(Lib)]
     public static extern int cuLaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY,
         uint blockZ, uint sharedMemBytes, IntPtr stream, IntPtr[] kernelParams, IntPtr extra);
@@ -39,6 +66,7 @@ static class CudaDriverApi
         if (result == 0) return;
         string message = cuGetErrorString(result, out var text) == 0 && text != IntPtr.Zero
             ? Marshal.PtrToStringAnsi(text) ?? "" : "";
-        throw new InvalidOperationException($"CUDA driver: {call} failed with error {result} ({message})");
+        string name = cuGetErrorName(result, out var n) == 0 && n != IntPtr.Zero ? Marshal.PtrToStringAnsi(n) ?? "" : "";
+        throw new InvalidOperationException($"CUDA driver: {call} failed with error {result} {name} ({message})");
     }
 }

@@ -45,11 +45,20 @@ sealed class CudaKernelModule
     {
         if (blocks <= 0) return;
         if (blocks > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(blocks), $"{kernel}: grid of {blocks} blocks");
-        var function = _functions.GetOrAdd(kernel, k =>
-        {
-            CudaDriverApi.Check(CudaDriverApi.cuModuleGetFunction(out var f, _module, k), $"cuModuleGetFunction({k})");
-            return f;
-        });
+        LaunchOn(IntPtr.Zero, kernel, (uint)blocks, (uint)threads, (uint)sharedBytes, arguments);
+    }
+
+    /// <summary>The loaded function <paramref name="kernel"/> (for attributes such as its shared-memory limit).</summary>
+    public IntPtr Function(string kernel) => _functions.GetOrAdd(kernel, k =>
+    {
+        CudaDriverApi.Check(CudaDriverApi.cuModuleGetFunction(out var f, _module, k), $"cuModuleGetFunction({k})");
+        return f;
+    });
+
+    /// <summary>Launches <paramref name="kernel"/> on <paramref name="stream"/> (IntPtr.Zero: the legacy default stream).</summary>
+    public void LaunchOn(IntPtr stream, string kernel, uint blocks, uint threads, uint sharedBytes, object[] arguments)
+    {
+        var function = Function(kernel);
         PrimaryContext.MakeCurrent(_context);
         // kernelParams is an array of pointers to each argument's value: the values sit in one 8-byte slot each of a
         // single native block (one allocation per launch: this runs thousands of times per training step).
@@ -69,8 +78,8 @@ sealed class CudaKernelModule
                     default: throw new ArgumentException($"{kernel}: argument {i} has unsupported type {arguments[i]?.GetType().Name}");
                 }
             }
-            CudaDriverApi.Check(CudaDriverApi.cuLaunchKernel(function, (uint)blocks, 1, 1, (uint)threads, 1, 1,
-                (uint)sharedBytes, IntPtr.Zero, slots, IntPtr.Zero), $"cuLaunchKernel({kernel})");
+            CudaDriverApi.Check(CudaDriverApi.cuLaunchKernel(function, blocks, 1, 1, threads, 1, 1,
+                sharedBytes, stream, slots, IntPtr.Zero), $"cuLaunchKernel({kernel})");
         }
         finally
         {

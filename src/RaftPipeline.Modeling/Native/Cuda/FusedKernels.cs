@@ -47,11 +47,16 @@ public sealed partial class FusedKernels
         }
     }
 
-    /// <summary>All embedded kernel sources, concatenated into one translation unit (one compile, one module).</summary>
-    public static string Source()
+    /// <summary>The training kernels' sources (Native/Cuda/Kernels/*.cu), concatenated into one translation unit (one compile, one module).</summary>
+    public static string Source() => Sources("Native.Cuda.Kernels.");
+
+    /// <summary>The embedded .cu sources whose resource names contain one of <paramref name="folders"/> (dotted paths), in that order.</summary>
+    internal static string Sources(params string[] folders)
     {
         var assembly = typeof(FusedKernels).Assembly;
-        var parts = assembly.GetManifestResourceNames().Where(n => n.EndsWith(".cu", StringComparison.Ordinal)).Order()
+        var parts = assembly.GetManifestResourceNames()
+            .Where(n => n.EndsWith(".cu", StringComparison.Ordinal) && folders.Any(f => n.Contains("." + f, StringComparison.Ordinal)))
+            .OrderBy(n => Array.FindIndex(folders, f => n.Contains("." + f, StringComparison.Ordinal))).ThenBy(n => n, StringComparer.Ordinal)
             .Select(n =>
             {
                 using var stream = assembly.GetManifestResourceStream(n)!;
