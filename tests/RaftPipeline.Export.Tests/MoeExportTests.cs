@@ -10,8 +10,8 @@ namespace RaftPipeline.Export.Tests;
 
 /// <summary>
 /// Qwen3-MoE (qwen3moe) on the transformers-written fixture: the GGUF layout (experts stacked expert-first, router
-/// F32), the adapter cases (the expert LoRA merged first; an attention-only LoRA as a llama.cpp adapter), and the
-/// settings llama.cpp's graph cannot run, refused. Greedy parity of the plain export is in <see cref="LlamaCppParityTests"/>.
+/// F32), peft's adapter merged or kept apart as a llama.cpp adapter (experts and attention), and the settings
+/// llama.cpp's graph cannot run, refused. Greedy parity of the plain export is in <see cref="LlamaCppParityTests"/>.
 /// </summary>
 public sealed class MoeExportTests(ITestOutputHelper output)
 {
@@ -64,14 +64,18 @@ public sealed class MoeExportTests(ITestOutputHelper output)
         AssertCloseButForRoutingFlips(oursLogits, theirLogits, agreement);
     }
 
-    [Fact]
-    public void Attention_only_lora_is_applied_by_llama_cpp_as_the_merged_model()
+    /// <summary>peft's adapter kept apart as a llama.cpp adapter: the fixture's own (LoRA on the expert tensors through
+    /// target_parameters, written per expert as ffn_*_exps lora_a/lora_b, and on q/k/v/o) and an attention-only one.</summary>
+    [Theory]
+    [InlineData("experts", "blk.0.ffn_up_exps.weight.lora_b", new ulong[] { 4, 16, 4 })]
+    [InlineData("attention", "blk.0.attn_q.weight.lora_b", new ulong[] { 4, 32 })]
+    public void Lora_gguf_applied_by_llama_cpp_gives_the_merged_models_tokens(string adapter, string tensor, ulong[] dims)
     {
         var baseDir = ModelFolders.Folder(Family);
-        var adapterDir = AttentionOnlyAdapter(ModelFolders.NewTempDirectory("moe-attn-adapter"));
-        var mergedDir = ModelFolders.NewTempDirectory("moe-attn-merged");
+        var adapterDir = adapter == "experts" ? FixtureFamilies.Adapter(Family) : AttentionOnlyAdapter(ModelFolders.NewTempDirectory("moe-attn-adapter"));
+        var mergedDir = ModelFolders.NewTempDirectory("moe-lora-merged");
         AdapterMerger.Merge(baseDir, adapterDir, mergedDir, dtype: ScalarType.Float32);
-        var result = GgufExport.Run(new GgufExportRequest(baseDir, ModelFolders.NewTempDirectory("moe-attn-out"), GgufFileType.F32) { AdapterFolder = adapterDir });
+        var result = GgufExport.Run(new GgufExportRequest(baseDir, ModelFolders.NewTempDirectory("moe-lora-out"), GgufFileType.F32) { AdapterFolder = adapterDir });
         var prompt = Prompts.ChatIds(baseDir);
         var merged = Ours.Greedy(mergedDir, prompt, 16);
         var baseOnly = Ours.Greedy(baseDir, prompt, 16);
@@ -79,25 +83,14 @@ public sealed class MoeExportTests(ITestOutputHelper output)
         var theirs = llama.Greedy(prompt, 16);
         var (oursLogits, theirLogits) = (Ours.Logits(mergedDir, [.. prompt, .. merged]), llama.Logits([.. prompt, .. merged]));
         var agreement = Agreement.Measure(oursLogits, theirLogits);
-        output.WriteLine($"base   {string.Join(' ', baseOnly)}");
-        output.WriteLine($"merged {string.Join(' ', merged)}");
-        output.WriteLine($"llama.cpp base + LoRA {string.Join(' ', theirs)}; {agreement}");
+        output.WriteLine($"{adapter}: base   {string.Join(' ', baseOnly)}");
+        output.WriteLine($"{adapter}: merged {string.Join(' ', merged)}");
+        output.WriteLine($"{adapter}: llama.cpp base + LoRA {string.Join(' ', theirs)}; {agreement}");
         Assert.NotEqual(baseOnly, merged);
         LlamaCppParityTests.AssertSameGreedy(mergedDir, merged, theirs);
         AssertCloseButForRoutingFlips(oursLogits, theirLogits, agreement);
-        var adapter = GgufHeader.Read(result.AdapterPath!);
-        Assert.Contains(adapter.Tensors, t => t.Name == "blk.0.attn_q.weight.lora_b" && t.Dims.SequenceEqual(new ulong[] { 4, 32 }));
-    }
-
-    [Fact]
-    public void Expert_lora_adapter_alone_is_refused_telling_to_merge_first()
-    {
-        var outDir = Path.Combine(ModelFolders.NewTempDirectory("moe-refused"), "out");
-        var e = Assert.Throws<ExportException>(() => GgufExport.Run(new GgufExportRequest(ModelFolders.Folder(Family), outDir, GgufFileType.F32)
-            { AdapterFolder = FixtureFamilies.Adapter(Family) }));
-        Assert.Contains("model.layers.0.mlp.experts", e.Message);
-        Assert.Contains("merge the adapter into the model first", e.Message);
-        Assert.False(Directory.Exists(outDir));
+        var gguf = GgufHeader.Read(result.AdapterPath!);
+        Assert.Contains(gguf.Tensors, t => t.Name == tensor && t.Dims.SequenceEqual(dims));
     }
 
     [Theory]

@@ -25,6 +25,7 @@ public static class LoraGgufWriter
         int rank;
         double alpha;
         bool rslora;
+        IReadOnlyList<string> targetParameters = [];
         using (var doc = JsonDocument.Parse(File.ReadAllText(configPath)))
         {
             var root = doc.RootElement;
@@ -38,6 +39,8 @@ public static class LoraGgufWriter
                     throw new ExportException(configPath, $"\"{key}\" is set: llama.cpp adapters carry one alpha and rank per file");
             if (root.TryGetProperty("use_dora", out var dora) && dora.ValueKind == JsonValueKind.True)
                 throw new ExportException(configPath, "DoRA adapters cannot be exported (llama.cpp applies plain LoRA)");
+            if (root.TryGetProperty("target_parameters", out var tp) && tp.ValueKind == JsonValueKind.Array)
+                targetParameters = [.. tp.EnumerateArray().Select(t => t.GetString() ?? "")];
         }
         // llama.cpp scales by alpha / r; rsLoRA scales by alpha / sqrt(r): write the alpha that gives the same scale.
         double ggufAlpha = rslora ? alpha * Math.Sqrt(rank) : alpha;
@@ -56,12 +59,11 @@ public static class LoraGgufWriter
             if (keyA is null || keyB is null) throw new ExportException(adapterFolder, $"module '{module}' has only one of lora_A / lora_B");
             if (module.EndsWith("embed_tokens", StringComparison.Ordinal) || module.EndsWith("lm_head", StringComparison.Ordinal))
                 throw new ExportException(adapterFolder, $"module '{module}': llama.cpp adapters cannot adapt the embeddings or the output head");
-            // peft's target_parameters LoRA on the stacked expert weights (mlp.experts.gate_up_proj / down_proj): one A and B
-            // over all experts together that this writer does not yet re-express as llama.cpp's per-expert
-            // ffn_*_exps.lora_a / lora_b; the merged model exports exactly.
-            if (module.Contains(".mlp.experts", StringComparison.Ordinal))
-                throw new ExportException(adapterFolder, $"module '{module}': a LoRA on the MoE experts (peft target_parameters) cannot be exported " +
-                    "as a separate llama.cpp adapter yet; merge the adapter into the model first (raft merge) and export the merged model");
+            if (ExpertLoraGguf.IsExpertModule(module))
+            {
+                plans.AddRange(ExpertLoraGguf.Plans(module, tensors, tensors.Get(keyA), tensors.Get(keyB), targetParameters, rank, architecture, adapterFolder));
+                continue;
+            }
             var baseName = architecture.GgufWeightName(module);
             var a = tensors.Get(keyA);
             var b = tensors.Get(keyB);
