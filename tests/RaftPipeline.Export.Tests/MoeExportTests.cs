@@ -93,6 +93,21 @@ public sealed class MoeExportTests(ITestOutputHelper output)
         Assert.Contains(gguf.Tensors, t => t.Name == tensor && t.Dims.SequenceEqual(dims));
     }
 
+    [Fact]
+    public void Expert_lora_whose_target_parameters_do_not_name_its_tensors_is_refused()
+    {
+        var dir = ModelFolders.NewTempDirectory("moe-bad-adapter");
+        foreach (var f in Directory.GetFiles(FixtureFamilies.Adapter(Family))) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "adapter_config.json")))!.AsObject();
+        config["target_parameters"] = new JsonArray("mlp.experts.down_proj"); // the file also holds gate_up_proj's factors
+        File.WriteAllText(Path.Combine(dir, "adapter_config.json"), config.ToJsonString());
+        var outDir = Path.Combine(ModelFolders.NewTempDirectory("moe-bad-adapter-out"), "out");
+        var e = Assert.Throws<ExportException>(() => GgufExport.Run(new GgufExportRequest(ModelFolders.Folder(Family), outDir, GgufFileType.F32) { AdapterFolder = dir }));
+        Assert.Contains("module 'model.layers.0.mlp.experts.base_layer'", e.Message);
+        Assert.Contains("target_parameters [mlp.experts.down_proj] do not name the expert tensor", e.Message);
+        Assert.False(Directory.Exists(outDir));
+    }
+
     [Theory]
     [InlineData("norm_topk_prob", "false", "always renormalises the top-k")]
     [InlineData("decoder_sparse_step", "2", "sparse MoE block in every layer")]
