@@ -105,7 +105,7 @@ public class TextGeneratorTests
     /// thread (exact: every tensor a step creates must be gone when the step ends), and the process's resident
     /// set less the managed heap's committed bytes, after a full GC (coarse: it also sees allocator caching;
     /// measured here it creeps by about 4 KiB per token with a flat tensor count, so the bound is 16 KiB per
-    /// token: leaking one step's activations of this model, about 40 KiB, would exceed it).
+    /// token: leaking one step's activations of this model, about 40 KiB, would exceed it in both halves of the run).
     /// </summary>
     [Fact]
     public void Native_memory_stays_flat_over_1000_generated_tokens()
@@ -117,12 +117,13 @@ public class TextGeneratorTests
         var clock = Stopwatch.StartNew();
         long liveBefore = stats.ThreadTotalLiveCount;
         var liveAt = new Dictionary<int, long>();
-        long rssAt100 = 0, rssAt1000 = 0;
+        long rssAt100 = 0, rssAt550 = 0, rssAt1000 = 0;
         var options = new GenerationOptions { MaxNewTokens = 1000, DoSample = true, Seed = 1, Temperature = 1.0 };
         var result = TextGenerator.Generate(model, [[1, 2, 3]], options, token =>
         {
             if (token.Step is 10 or 500 or 999) liveAt[token.Step] = stats.ThreadTotalLiveCount;
             if (token.Step == 100) rssAt100 = NativeResidentBytes();
+            if (token.Step == 550) rssAt550 = NativeResidentBytes();
             if (token.Step == 999) rssAt1000 = NativeResidentBytes();
         }).Single();
         Assert.Equal(1000, result.NewIds.Count);
@@ -130,8 +131,11 @@ public class TextGeneratorTests
         Assert.Equal(liveAt[10], liveAt[500]);
         Assert.Equal(liveAt[10], liveAt[999]);
         Assert.Equal(liveBefore, stats.ThreadTotalLiveCount);
-        long growth = rssAt1000 - rssAt100;
-        Assert.True(growth < 900L * 16 * 1024, $"native resident memory grew by {growth / 1024} KiB over 900 tokens");
+        // A leak grows in both halves; a one-off step (the allocator opening another arena for a thread that a loaded
+        // machine scheduled differently) shows in one half only, so the smaller half's growth is what is bounded.
+        long first = rssAt550 - rssAt100, second = rssAt1000 - rssAt550;
+        Assert.True(Math.Min(first, second) < 450L * 16 * 1024,
+            $"native resident memory grew by {first / 1024} KiB over tokens 100-550 and {second / 1024} KiB over 550-1000");
     }
 
     static long NativeResidentBytes()
