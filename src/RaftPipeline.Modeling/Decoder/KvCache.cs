@@ -58,6 +58,9 @@ public sealed class KvCache : IDisposable
     /// <summary>Called once per forward pass, after every layer has stored its <paramref name="positions"/> new positions.</summary>
     public void Advance(long positions) => Length += positions;
 
+    /// <summary>Forgets every stored position (the buffers stay for the re-encoding that follows).</summary>
+    public void Rewind() => Length = 0;
+
     Tensor Allocate(Tensor like) =>
         torch.zeros([like.shape[0], like.shape[1], _capacity, like.shape[3]], like.dtype, like.device).DetachFromDisposeScope();
 

@@ -88,6 +88,7 @@ public static class TextGenerator
         try
         {
             using var cache = new KvCache(model.Config.NumHiddenLayers, capacity);
+            var rotary = model.model.Rotary;
             using var noGrad = torch.no_grad();
 
             int length = width;
@@ -107,7 +108,12 @@ public static class TextGenerator
                 using var scope = torch.NewDisposeScope();
                 var allIds = idsBuffer.narrow(1, 0, length);
                 var mask = maskBuffer.narrow(1, 0, length);
-                var input = step == 0 ? allIds : allIds.narrow(1, length - 1, 1);
+                // longrope turns every position with the long factors once the sequence passes the original context:
+                // the keys cached with the short ones are stale, so the sequence is encoded again from the start, as
+                // transformers' Phi3ForCausalLM.prepare_inputs_for_generation drops its cache at that step.
+                bool reencode = step > 0 && rotary.UsesLongFactors(length) && !rotary.UsesLongFactors(length - 1);
+                if (reencode) cache.Rewind();
+                var input = step == 0 || reencode ? allIds : allIds.narrow(1, length - 1, 1);
 
                 var logits = model.Forward(input, mask, cache: cache, logitsToKeep: 1).Logits;
                 // transformers processes the last position's logits in fp32.
