@@ -76,8 +76,12 @@ CONVERSATIONS = {
     "multi_turn": [{"role": "user", "content": "Hello!"}, {"role": "assistant", "content": "Hi, how are you?"},
                    {"role": "user", "content": "Fine, thank you. And the weather?"}],
 }
-PROBES = [w1 + " " + w2 for w1 in ["Hello", "Tell me", "What is", "Answer", "Say", "Write", "Explain", "Read"]
-          for w2 in ["the document.", "a story.", "the weather?", "the capital of France.", "something short."]]
+# One-turn conversations tried in this order (first word, object, ending) until one's greedy answer ends on a stop id.
+PROBES = [f"{a} {b}{c}"
+          for a in ["Hello", "Tell me", "What is", "Answer", "Say", "Write", "Explain", "Read", "Find", "Give me", "Show", "Name"]
+          for b in ["the document.", "a story.", "the weather?", "the capital of France.", "something short.",
+                    "a cat and a dog", "the report", "page 12", "Friday", "the model"]
+          for c in ["", " Please.", " Now!"]]
 
 
 def base_alphabet():
