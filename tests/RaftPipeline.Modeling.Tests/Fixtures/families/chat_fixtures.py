@@ -9,7 +9,8 @@ Two commands (from the repository root):
                                   merges learned on it; the family's special tokens at fixed ids (0 pad, 1 bos, 255 eos
                                   as the tiny configs have them, the turn markers at 250-254)
           tokenizer_config.json   the named special tokens and the family's chat template: ours, written in that
-                                  family's style (tests/RaftPipeline.Text.Tests/Fixtures/chat_templates/templates/)
+                                  family's style (tests/RaftPipeline.Text.Tests/Fixtures/chat_templates/templates/:
+                                  llama3, mistral, gemma; PHI3_TEMPLATE below for Phi-3)
           generation_config.json  eos_token_id as the family's instruct models list them (Llama 3.1: end_of_text,
                                   eom, eot; Gemma: eos, end_of_turn; Phi-3.5: endoftext, assistant, end; Mistral: eos)
         The tokenizer shape is the same for every family (the families' own tokenizer algorithms are proven in
@@ -46,7 +47,7 @@ FAMILIES = {
                 {0: "<unk>", 1: "<s>", 253: "[/INST]", 254: "[INST]", 255: "</s>"},
                 {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"},
                 [255], True),
-    "phi3": ("phi.jinja",
+    "phi3": (None,
              {0: "<unk>", 1: "<s>", 250: "</s>", 251: "<|system|>", 252: "<|user|>", 253: "<|assistant|>", 254: "<|end|>",
               255: "<|endoftext|>"},
              {"bos_token": "<s>", "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "unk_token": "<unk>"},
@@ -56,6 +57,17 @@ FAMILIES = {
               {"bos_token": "<bos>", "eos_token": "<eos>", "pad_token": "<pad>", "unk_token": "<unk>"},
               [255, 253], False),
 }
+# Phi-3's shape, written here: phi.jinja (the Jinja tests' template) puts a newline after the generation prompt, so its
+# prompt is not a prefix of the answered conversation, which a chat model's template is (the eval stage relies on it).
+PHI3_TEMPLATE = (
+    "{%- for m in messages -%}"
+    "{%- if m['role'] in ['system', 'user', 'assistant'] -%}"
+    "{{ '<|' + m['role'] + '|>\n' + m['content'] + '<|end|>\n' }}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{ '<|assistant|>\n' }}{%- else -%}{{ eos_token }}{%- endif -%}"
+)
+
 CASE_FAMILY = {"llama3": "llama3", "mistral": "mistral", "phi3": "phi3", "phi3_longrope": "phi3", "gemma2": "gemma",
                "gemma3_text": "gemma"}
 
@@ -162,8 +174,11 @@ def write(case_dir):
     family = CASE_FAMILY[case]
     template_file, specials, names, eos_ids, prefix = FAMILIES[family]
     model = os.path.join(case_dir, "model")
-    with open(os.path.join(TEMPLATES, template_file), encoding="utf-8") as f:
-        template = f.read()
+    if template_file is None:
+        template = PHI3_TEMPLATE
+    else:
+        with open(os.path.join(TEMPLATES, template_file), encoding="utf-8") as f:
+            template = f.read()
     with open(os.path.join(model, "tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(tokenizer_json(specials, prefix), f, ensure_ascii=False, indent=1)
         f.write("\n")
@@ -182,7 +197,7 @@ def write(case_dir):
     with open(gen_path, "w", encoding="utf-8") as f:
         json.dump(gen, f, indent=2)
         f.write("\n")
-    print(f"{case}: tokenizer ({family}), template {template_file}, eos {eos_ids}")
+    print(f"{case}: tokenizer ({family}), template {template_file or 'PHI3_TEMPLATE'}, eos {eos_ids}")
 
 
 def reference(out_path, case_dirs):
