@@ -4,7 +4,6 @@ using RaftPipeline.Modeling.Config;
 using RaftPipeline.Modeling.Decoder;
 using RaftPipeline.Modeling.Lora;
 using RaftPipeline.Modeling.Native;
-using RaftPipeline.Modeling.Presets;
 using RaftPipeline.Modeling.Quantization;
 using RaftPipeline.Training.Data;
 using RaftPipeline.Training.Loop;
@@ -15,7 +14,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // Training throughput of our decoder + LoRA (bf16 base) or QLoRA (NF4 base), random weights of a given shape.
-// usage: dotnet RaftPipeline.Bench.Training.dll --shape 4b|tiny --mode lora|qlora [--device cuda|cpu] [--steps 8]
+// usage: dotnet RaftPipeline.Bench.Training.dll --shape 4b|tiny|llama3-8b|gemma3-4b|llama3-tiny|gemma3-tiny --mode lora|qlora [--device cuda|cpu] [--steps 8]
 //        [--warmup 2] [--batch 2] [--seq 1000] [--ckpt on|off] [--optim adamw|adamw8bit] [--out results.jsonl]
 // One JSON line per run (also appended to --out): tokens/s over the measured steps, step time, model-FLOPs
 // utilisation (4·N FLOPs per token: forward 2N + backward through activations 2N; the frozen base gets no weight
@@ -36,17 +35,8 @@ int? ckptLayers = int.TryParse(ckptArg, out var k) ? k : null;
 int lossChunk = int.Parse(a.Get("loss-chunk", CausalLmLoss.DefaultChunkRows.ToString()));
 var optim = a.Get("optim", mode == "qlora" ? "adamw8bit" : "adamw") == "adamw8bit" ? OptimizerKind.AdamW8bit : OptimizerKind.AdamW;
 
-var config = shape switch
-{
-    "tiny" => TinyPreset.Config,
-    // Qwen3-4B-Instruct-2507's exact shape.
-    "4b" => TinyPreset.Config with
-    {
-        HiddenSize = 2560, IntermediateSize = 9728, NumHiddenLayers = 36, NumAttentionHeads = 32,
-        NumKeyValueHeads = 8, HeadDim = 128, RopeTheta = 5_000_000,
-    },
-    _ => throw new ArgumentException($"--shape: expected tiny or 4b, got '{shape}'"),
-};
+var benchShape = BenchShape.Of(shape);
+var config = benchShape.Config;
 
 var build = Stopwatch.StartNew();
 CausalLM model;
@@ -81,34 +71,36 @@ if (mode == "qlora")
         model.ReplaceLinear(path, new Nf4Linear(onDevice, null, ScalarType.BFloat16)).Dispose();
     }
     model.to(dev);
-    InitDense(model);
+    InitDense(model, config);
     KbitTraining.Prepare(model, device == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32);
 }
 else
 {
     model = new CausalLM(config, ScalarType.BFloat16, dev);
-    InitDense(model);
+    InitDense(model, config);
     foreach (var p in model.parameters()) p.requires_grad = false;
 }
-long baseParameters = config.VocabSize * (long)config.HiddenSize + config.NumHiddenLayers * (long)(
+// Embedding (also the head when tied) + an untied lm_head + the seven projections of each layer: what transformers'
+// parameter count gives, norms aside, so MFU is computed on the same N on both sides.
+long baseParameters = (config.TieWordEmbeddings ? 1 : 2) * config.VocabSize * (long)config.HiddenSize + config.NumHiddenLayers * (long)(
     config.HiddenSize * (config.NumAttentionHeads + 2 * config.NumKeyValueHeads) * config.HeadDim
     + config.NumAttentionHeads * config.HeadDim * config.HiddenSize + 3L * config.HiddenSize * config.IntermediateSize);
 LoraInjector.Apply(model, new LoraConfig
 {
-    R = 4, Alpha = 8, Targets = LoraTargets.FromNames("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"), Seed = 1,
+    R = 4, Alpha = 8, Targets = LoraTargets.FromNames(config.Descriptor.LoraTargetNames.ToArray()), Seed = 1,
 });
 if (device == DeviceType.CUDA) cuda.synchronize();
 double buildSeconds = build.Elapsed.TotalSeconds;
 double? builtGib = device == DeviceType.CUDA ? RaftPipeline.Modeling.Native.Cuda.CudaMemory.UsedBytes() / 1073741824.0 : null;
 if (builtGib is not null) Console.Error.WriteLine($"device memory used after build: {builtGib:F2} GiB");
 
-// Rows of `seq` random ids with the response template a third of the way in: the loss covers two thirds.
-int[] template = [TinyPreset.ImStartId, 77091];
-var collator = new CompletionOnlyCollator(new CollatorOptions(template, seq, TinyPreset.EndOfTextId));
+// Rows of `seq` random ids with the family's response template a third of the way in: the loss covers two thirds.
+int[] template = benchShape.ResponseTemplate;
+var collator = new CompletionOnlyCollator(new CollatorOptions(template, seq, benchShape.PadId));
 var rnd = new Random(7);
 var rows = Enumerable.Range(0, batch * (steps + warmup)).Select(_ =>
 {
-    var ids = Enumerable.Range(0, seq).Select(_ => rnd.Next(1000, 150000)).ToArray();
+    var ids = Enumerable.Range(0, seq).Select(_ => rnd.Next(1000, benchShape.MaxRandomId)).ToArray();
     template.CopyTo(ids, seq / 3);
     return collator.Label(ids);
 }).ToList();
@@ -188,7 +180,8 @@ double tokensPerSecond = steps * batch * (double)seq / seconds;
 double tflops = 4.0 * baseParameters * tokensPerSecond / 1e12;
 var line = new JsonObject
 {
-    ["impl"] = "raftpipeline", ["shape"] = shape, ["mode"] = mode, ["device"] = device.ToString().ToLowerInvariant(),
+    ["impl"] = "raftpipeline", ["shape"] = shape, ["model_type"] = config.ModelType, ["mode"] = mode,
+    ["rope_type"] = config.RopeScaling?.Type ?? "default", ["sliding_layers"] = Enumerable.Range(0, config.NumHiddenLayers).Count(config.IsSlidingLayer), ["device"] = device.ToString().ToLowerInvariant(),
     ["loss_chunk_rows"] = lossChunk, ["checkpointing"] = ckpt, ["checkpointed_layers"] = ckpt ? ckptLayers ?? config.NumHiddenLayers : 0,
     ["fused_kernels"] = device == DeviceType.CUDA && RaftPipeline.Modeling.Native.Cuda.FusedKernels.For(dev) is not null, ["optimizer"] = optim.ToString(), ["batch"] = batch, ["seq"] = seq,
     ["measured_steps"] = steps, ["tokens_per_second"] = Math.Round(tokensPerSecond, 1),
@@ -202,11 +195,12 @@ var line = new JsonObject
 Console.WriteLine(line);
 if (a.TryGet("out") is { } outPath) File.AppendAllText(outPath, line + "\n");
 
-static void InitDense(CausalLM model)
+// Norms at identity, as transformers initialises them: weight 1, or 0 where the family multiplies by (1 + weight).
+static void InitDense(CausalLM model, ModelConfig config)
 {
     using var _ = no_grad();
     foreach (var (name, p) in model.named_parameters())
-        if (name.EndsWith("norm.weight", StringComparison.Ordinal)) p.fill_(1.0);
+        if (name.EndsWith("norm.weight", StringComparison.Ordinal)) p.fill_(1.0 - config.Descriptor.NormWeightOffset);
         else p.normal_(0, 0.02);
 }
 

@@ -13,26 +13,7 @@ results="$out/training.jsonl"; log="$out/training.log"
 steps=${STEPS:-8}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee -a "$log"
 
-measure() { # name, command...
-  local name=$1; shift
-  local samples; samples=$(mktemp)
-  nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 > "$samples" &
-  local sampler=$!
-  local start=$SECONDS
-  "$@" > "$samples.stdout" 2>> "$log"; local rc=$?
-  kill $sampler 2>/dev/null; wait $sampler 2>/dev/null
-  local peak; peak=$(sort -n "$samples" | tail -1)
-  cat "$samples.stdout" >> "$log"
-  local json; json=$(grep '^{' "$samples.stdout" | tail -1)
-  [ -n "$json" ] || json='{}'
-  python3 - "$name" "$rc" "${peak:-0}" "$((SECONDS-start))" "$json" >> "$results" <<'PY'
-import json, sys
-name, rc, peak, wall, line = sys.argv[1:6]
-r = json.loads(line); r.update(config=name, exit_code=int(rc), nvidia_smi_peak_gib=round(int(peak) / 1024, 2), wall_s=int(wall))
-print(json.dumps(r))
-PY
-  tail -1 "$results"
-}
+source "$(dirname "$0")/measure.sh"
 
 bench="bash .gpu/run.sh RaftPipeline.Bench.Training.dll --device cuda --shape 4b --steps $steps"
 for cfg in ${CONFIGS:-baseline_sdpa_ckpt ours_lora_ckpt ours_qlora_ckpt ours_lora_nockpt baseline_sdpa_nockpt}; do

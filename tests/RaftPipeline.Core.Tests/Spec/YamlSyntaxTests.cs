@@ -28,6 +28,18 @@ public class YamlSyntaxTests
         Assert.Equal($"YAML syntax: this '{bracket}' is never closed; expected ',' or '{(bracket == '{' ? '}' : ']')}' before the next key", error.Message);
     }
 
+    [Theory]
+    [InlineData("name: x\nstages: {a: [\n", 2, 9, '{')]
+    [InlineData("name: x\nstages:\n  a: [1, 2\n", 3, 6, '[')]
+    [InlineData("name: x\nstages:\n  a: {kind: model,\n\n# trailing comment\n", 3, 6, '{')]
+    public void An_unclosed_flow_collection_at_the_end_of_the_file_is_located_at_its_bracket(string yaml, int line, int column, char bracket)
+    {
+        // The parser itself only notices at the end of the text; the error points at the bracket left open.
+        var error = Single(yaml);
+        Assert.Equal(new SourceLocation(File, line, column), error.Location);
+        Assert.Equal($"YAML syntax: this '{bracket}' is never closed; expected ',' or '{(bracket == '{' ? '}' : ']')}' before the end of the file", error.Message);
+    }
+
     [Fact]
     public void A_tab_used_for_indentation_on_line_42_is_reported_on_line_42()
     {

@@ -67,6 +67,11 @@ static class YamlPrecheck
                         : $"the spec has more than {MaxExpandedNodes} nodes (expected a spec of a reasonable size)");
             }
         }
+        catch (YamlException e) when (e.Start.Index >= yaml.TrimEnd().Length && UnclosedFlow(yaml) is { } opener)
+        {
+            // The parser only notices an unclosed '[' or '{' at the end of the text; the bracket is where to look.
+            return Unclosed(opener, "the end of the file");
+        }
         catch (YamlException)
         {
             return null; // the loader reports it, located
@@ -75,12 +80,15 @@ static class YamlPrecheck
         {
             // YamlDotNet's scanner fails this way on some unclosed flow collections.
             if (UnclosedFlow(yaml) is { } opener)
-                return (opener.Line, opener.Column,
-                    $"YAML syntax: this '{opener.Bracket}' is never closed; expected ',' or '{(opener.Bracket == '{' ? '}' : ']')}' before the next key");
+                return Unclosed(opener, "the next key");
             return At(last, "YAML syntax: cannot parse the text after this point");
         }
         return null;
     }
+
+    static (int, int, string) Unclosed((int Line, int Column, char Bracket) opener, string before) =>
+        (opener.Line, opener.Column,
+            $"YAML syntax: this '{opener.Bracket}' is never closed; expected ',' or '{(opener.Bracket == '{' ? '}' : ']')}' before {before}");
 
     static (int, int, string) At(Mark mark, string message) => ((int)Math.Max(1, mark.Line), (int)Math.Max(1, mark.Column), message);
 
