@@ -17,6 +17,10 @@ Two commands (from the repository root):
         tests/RaftPipeline.Text.Tests/Fixtures/tokenizer_families); what differs per family is what chat needs: the
         template, the special tokens and the ids that end an answer.
 
+    python tests/RaftPipeline.Modeling.Tests/Fixtures/families/chat_fixtures.py prompts OUT.json CASE_DIR [...]
+        jinja2 only (runs anywhere): the prompt of each conversation below (and of the first 12 probes) rendered by jinja2 in the
+        environment transformers' apply_chat_template builds. Committed as chat_prompts.json.
+
     python tests/RaftPipeline.Modeling.Tests/Fixtures/families/chat_fixtures.py reference OUT.json CASE_DIR [...]
         On the GPU machine (transformers 5.17, tokenizers; CPU, fp32, eager). For each case and each conversation of
         CONVERSATIONS: AutoTokenizer.apply_chat_template(add_generation_prompt=True) as text and as ids, the ids
@@ -200,6 +204,45 @@ def write(case_dir):
     print(f"{case}: tokenizer ({family}), template {template_file or 'PHI3_TEMPLATE'}, eos {eos_ids}")
 
 
+def prompts(out_path, case_dirs):
+    """The prompts of CONVERSATIONS and PROBES rendered by jinja2 itself, in the environment transformers' apply_chat_template
+    builds (chat_template_utils._compile_jinja_template: an ImmutableSandboxedEnvironment with trim_blocks, lstrip_blocks
+    and loopcontrols, its own tojson filter, raise_exception and strftime_now; variables messages, tools=None,
+    documents=None, add_generation_prompt and the tokenizer's special tokens)."""
+    from datetime import datetime
+
+    import jinja2
+    from jinja2.ext import loopcontrols
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def raise_exception(message):
+        raise jinja2.exceptions.TemplateError(message)
+
+    def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+        return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+    result = {"jinja2": jinja2.__version__, "cases": {}}
+    for case_dir in case_dirs:
+        case = os.path.basename(os.path.normpath(case_dir))
+        with open(os.path.join(case_dir, "model", "tokenizer_config.json"), encoding="utf-8") as f:
+            config = json.load(f)
+        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
+        env.filters["tojson"] = tojson
+        env.globals["raise_exception"] = raise_exception
+        env.globals["strftime_now"] = lambda fmt: datetime.now().strftime(fmt)
+        template = env.from_string(config["chat_template"])
+        special = {k: config[k] for k in ("bos_token", "eos_token", "unk_token", "pad_token") if k in config}
+        conversations = dict(CONVERSATIONS)
+        conversations.update({f"probe {p}": [{"role": "user", "content": p}] for p in PROBES[:12]})
+        result["cases"][case] = {
+            name: {"messages": messages,
+                   "text": template.render(messages=messages, tools=None, documents=None, add_generation_prompt=True, **special)}
+            for name, messages in conversations.items()}
+    with open(out_path, "w", encoding="utf-8") as f:
+        json.dump(result, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+
+
 def reference(out_path, case_dirs):
     import tokenizers
     import torch
@@ -256,6 +299,8 @@ if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "write":
         for d in sys.argv[2:]:
             write(d)
+    elif len(sys.argv) >= 4 and sys.argv[1] == "prompts":
+        prompts(sys.argv[2], sys.argv[3:])
     elif len(sys.argv) >= 4 and sys.argv[1] == "reference":
         reference(sys.argv[2], sys.argv[3:])
     else:
