@@ -102,7 +102,7 @@ public sealed class InitPipelineFamiliesTests(ITestOutputHelper output, InitPipe
             Assert.Equal(File.ReadAllText(Path.Combine(model, "tokenizer_config.json")), File.ReadAllText(Path.Combine(merged, "tokenizer_config.json")));
         }
 
-        // generate: every probe answered by the base and the tuned model, with text.
+        // generate: every probe answered by the base and the tuned model, with text ...
         var samples = File.ReadAllLines(Path.Combine(Artifact("probes"), "samples.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
         Assert.Equal(["in-domain", "general"], samples.Select(s => s["probe"]!.GetValue<string>()));
         Assert.All(samples, s =>
@@ -110,6 +110,8 @@ public sealed class InitPipelineFamiliesTests(ITestOutputHelper output, InitPipe
             Assert.False(string.IsNullOrEmpty(s["base"]?.GetValue<string>()), s.ToJsonString());
             Assert.False(string.IsNullOrEmpty(s["tuned"]?.GetValue<string>()), s.ToJsonString());
         });
+        // ... and the tuned model ends at least one of them on one of those stop ids, before max_new_tokens.
+        Assert.Matches(@"\[tuned\] [\w-]+: \d+ tokens \(EndOfSequence\)", writer.ToString());
         // eval ran the held-out rows through both models.
         var eval = JsonNode.Parse(File.ReadAllText(Path.Combine(Artifact("scores"), "eval.json")))!;
         Assert.NotNull(eval["models"]!["tuned"]!["loss"]);
