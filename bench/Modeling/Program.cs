@@ -9,10 +9,17 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // Usage: dotnet run -c Release --project bench/Modeling -- [tiny|0.5b|4b|all] [torch-threads] [cpu|cuda]
+//        dotnet run -c Release --project bench/Modeling -- decode-cost [torch-threads]
 // Random weights; fp32 on CPU, bf16 on CUDA. Prints a markdown table row per measurement (and, on CUDA, one JSON
 // line per shape for bench/gpu/run-inference.sh, which runs transformers on the same shapes in the same call).
+// decode-cost: the tiny preset on CPU, what one decode step costs the host (DecodeCost.cs).
 var which = args.Length > 0 ? args[0] : "all";
 int threads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
+if (which == "decode-cost")
+{
+    DecodeCost.Run(args.Length > 1 ? threads : 1);
+    return;
+}
 var deviceType = args.Length > 2 && args[2] == "cuda" ? DeviceType.CUDA : DeviceType.CPU;
 TorchRuntime.EnsureInitialized(deviceType);
 torch.set_num_threads(threads);

@@ -88,6 +88,7 @@ long baseParameters = (config.TieWordEmbeddings ? 1 : 2) * config.VocabSize * (l
 LoraInjector.Apply(model, new LoraConfig
 {
     R = 4, Alpha = 8, Targets = LoraTargets.FromNames(config.Descriptor.LoraTargetNames.ToArray()), Seed = 1,
+    TargetParameters = config.Descriptor.LoraTargetParameters, // Qwen3-MoE's experts, as peft reaches them
 });
 if (device == DeviceType.CUDA) cuda.synchronize();
 double buildSeconds = build.Elapsed.TotalSeconds;

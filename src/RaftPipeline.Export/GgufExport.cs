@@ -40,6 +40,7 @@ public static partial class GgufExport
         var tokenizer = GgufTokenizer.FromFolder(request.ModelFolder, config);
         var tensors = SafetensorsTensors.Open(request.ModelFolder);
         var name = Sanitize(request.Name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.ModelFolder))));
+        CheckName(name, request.Name is null ? request.ModelFolder : "name");
         var plans = PlanTensors(architecture, tensors, request.Type);
         var writeLora = request.AdapterFolder is null ? null
             : LoraGgufWriter.Prepare(request.AdapterFolder, architecture, Path.Combine(request.OutputFolder, $"{name}-lora.gguf"), name + "-lora");
@@ -62,7 +63,8 @@ public static partial class GgufExport
         var lora = writeLora?.Invoke();
 
         var template = tokenizer.ChatTemplates.FirstOrDefault(t => t.Name == "default").Template;
-        var eosTexts = config.EosTokenIds.Concat(tokenizer.EosId is { } e ? [e] : [])
+        // generate() stops at generation_config.json's eos ids (Llama 3 Instruct lists three), config.json's otherwise.
+        var eosTexts = config.EosTokenIds.Concat(GenerationEosIds(request.ModelFolder)).Concat(tokenizer.EosId is { } e ? [e] : [])
             .Where(id => id >= 0 && id < tokenizer.Tokens.Count).Select(id => tokenizer.Tokens[id]).Distinct().ToList();
         var modelfile = ModelfileWriter.Build("./" + Path.GetFileName(modelPath), lora is null ? null : "./" + Path.GetFileName(lora.Path),
             template, eosTexts, request.ModelFolder);
@@ -79,7 +81,13 @@ public static partial class GgufExport
             ["type"] = typeName,
             ["file_type"] = GgufFileTypes.LlamaFileType(request.Type),
             ["model"] = FileEntry(modelPath),
+            ["model_type"] = config.ModelType,
             ["qk_permuted"] = architecture.PermutesQueryKey,
+            ["norm_weight_offset"] = architecture.Family.NormWeightOffset,
+            ["query_scale"] = architecture.Family.QueryScale(config),
+            ["context_length"] = architecture.Family.ContextLength(config),
+            ["rope"] = config.Rope.Type,
+            ["note"] = architecture.Family.Note(config),
             ["tokenizer"] = new JsonObject
             {
                 ["model"] = tokenizer.Model,
@@ -103,6 +111,8 @@ public static partial class GgufExport
                 {
                     ModelfileWriter.ChatFormat.ChatMl => "chatml",
                     ModelfileWriter.ChatFormat.Llama3 => "llama3",
+                    ModelfileWriter.ChatFormat.Gemma => "gemma",
+                    ModelfileWriter.ChatFormat.Phi3 => "phi3",
                     _ => null,
                 },
                 ["stop"] = new JsonArray(modelfile.Stops.Select(s => (JsonNode)s).ToArray()),
@@ -122,9 +132,10 @@ public static partial class GgufExport
         return new GgufExportResult(modelPath, lora?.Path, modelfilePath, manifestPath, manifest);
     }
 
-    /// <summary>Checks a request without writing: family, tokenizer, tensor names and shapes. Throws <see cref="ExportException"/>.</summary>
-    public static void Check(string modelFolder, GgufFileType type)
+    /// <summary>Checks a request without writing: family, tokenizer, tensor names and shapes, and the GGUF name when given. Throws <see cref="ExportException"/>.</summary>
+    public static void Check(string modelFolder, GgufFileType type, string? name = null)
     {
+        if (name is not null) CheckName(Sanitize(name), "name");
         var config = ExportModelConfig.ReadFolder(modelFolder);
         var architecture = GgufArchitecture.For(config);
         _ = GgufTokenizer.FromFolder(modelFolder, config);
@@ -143,18 +154,15 @@ public static partial class GgufExport
         if (!named.Any(n => n.Gguf == "token_embd.weight")) throw new ExportException("model.embed_tokens.weight", "missing");
         var chooser = new TensorTypeChooser(type, config.NumHiddenLayers, hasOutput);
         var plans = new List<GgufTensorPlan>();
+        foreach (var (name, shape, values) in architecture.ComputedTensors())
+            plans.Add(new GgufTensorPlan(name, shape, GgmlType.F32, () => GgufFileTypes.Encode(GgmlType.F32, values)));
         foreach (var (gguf, entry) in named.OrderBy(n => SortKey(n.Gguf)).ThenBy(n => n.Gguf, StringComparer.Ordinal))
         {
             var ggmlType = chooser.Choose(gguf, entry.Shape);
-            int? heads = architecture.PermuteHeads(gguf);
             var shape = entry.Shape;
             var source = entry.Name;
-            plans.Add(new GgufTensorPlan(gguf, shape, ggmlType, () =>
-            {
-                var values = tensors.ReadFloats(source);
-                if (heads is { } h) values = GgufArchitecture.PermuteRows(values, h, shape.Length == 2 ? (int)shape[1] : 1);
-                return GgufFileTypes.Encode(ggmlType, values);
-            }));
+            plans.Add(new GgufTensorPlan(gguf, shape, ggmlType,
+                () => GgufFileTypes.Encode(ggmlType, architecture.TransformWeight(gguf, shape, tensors.ReadFloats(source)))));
         }
         return plans;
     }
@@ -168,6 +176,35 @@ public static partial class GgufExport
         _ when name.StartsWith("blk.", StringComparison.Ordinal) => (1, int.Parse(name.AsSpan(4, name.IndexOf('.', 4) - 4))),
         _ => (4, 0),
     };
+
+    static IReadOnlyList<int> GenerationEosIds(string folder)
+    {
+        var path = Path.Combine(folder, "generation_config.json");
+        if (!File.Exists(path)) return [];
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            return new ConfigJson(path, doc.RootElement).IntOrIntList("eos_token_id");
+        }
+        catch (JsonException e)
+        {
+            throw new ExportException(path, $"not valid JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// llama.cpp keys one tokenizer quirk on general.name, not on the tokenizer (llama-vocab.cpp: a model name containing
+    /// "phi3" or "phi-3" gets Phi-3's SentencePiece behaviour: whitespace right-stripped after every special token, and
+    /// "&lt;/s&gt;", "&lt;unk&gt;" looked up by text, failing the load when absent). The byte-level tokenizers export writes
+    /// would then tokenize differently from the model's training, so such a name is refused before anything is written.
+    /// </summary>
+    static void CheckName(string name, string source)
+    {
+        if (name.Contains("phi3", StringComparison.OrdinalIgnoreCase) || name.Contains("phi-3", StringComparison.OrdinalIgnoreCase))
+            throw new ExportException(source, $"the GGUF name '{name}' contains 'phi3' or 'phi-3', for which llama.cpp applies Phi-3's " +
+                "SentencePiece tokenizer quirks (whitespace stripped after special tokens) to any tokenizer; choose another name " +
+                "(raft export --name, or the export stage's name parameter)");
+    }
 
     static JsonObject FileEntry(string path)
     {

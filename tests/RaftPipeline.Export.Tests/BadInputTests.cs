@@ -19,12 +19,90 @@ public sealed class BadInputTests
     {
         var folder = CopyOf("qwen2");
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!;
-        config["model_type"] = "mistral";
+        config["model_type"] = "qwen3_moe";
         File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
         var outDir = Path.Combine(folder, "out");
         var e = Assert.Throws<ExportException>(() => GgufExport.Run(new GgufExportRequest(folder, outDir, GgufFileType.F16)));
-        Assert.Contains("model_type 'mistral' cannot be exported (supported: qwen3, qwen2, llama)", e.Message);
+        Assert.Contains("model_type 'qwen3_moe' cannot be exported (supported: qwen3, qwen2, llama, mistral, phi3, gemma2, gemma3_text): " +
+            "the Qwen3-MoE GGUF layout", e.Message);
         Assert.False(Directory.Exists(outDir));
+    }
+
+    /// <summary>Settings of the transformers fixtures that llama.cpp's graphs cannot run are refused with the reason.</summary>
+    [Theory]
+    [InlineData("llama_dynamic", "\"rope_parameters.rope_type\" 'dynamic' cannot be exported for llama (supported: default, linear, llama3, yarn): llama.cpp has no dynamic-NTK RoPE")]
+    [InlineData("gemma3_text_fixture", "\"layer_types\" [sliding_attention, sliding_attention, full_attention] cannot be exported: llama.cpp's gemma3 graph fixes the pattern [sliding_attention, sliding_attention, sliding_attention]")]
+    public void Settings_llama_cpp_cannot_run_are_refused(string fixture, string expected)
+    {
+        var folder = ModelFolders.Folder(fixture);
+        var outDir = ModelFolders.NewTempDirectory("refused");
+        Directory.Delete(outDir);
+        var e = Assert.Throws<ExportException>(() => GgufExport.Run(new GgufExportRequest(folder, outDir, GgufFileType.F16)));
+        Assert.StartsWith(Path.Combine(folder, "config.json"), e.Message);
+        Assert.Contains(expected, e.Message);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    /// <summary>Gemma's released tokenizer shape (SentencePiece BPE in tokenizer.json: "▁" for spaces, byte fallback):
+    /// llama.cpp runs it as an SPM vocabulary with per-token scores, which export does not write; refused by name.</summary>
+    [Fact]
+    public void A_sentencepiece_style_tokenizer_is_refused_with_the_reason()
+    {
+        var folder = CopyOf("gemma2");
+        var path = Path.Combine(folder, "tokenizer.json");
+        var vocab = new JsonObject { ["<pad>"] = 0, ["<bos>"] = 1, ["▁"] = 2, ["a"] = 3, ["▁a"] = 4 };
+        for (int i = 5; i < 256; i++) vocab[$"<0x{i - 5:X2}>"] = i;
+        File.WriteAllText(path, new JsonObject
+        {
+            ["version"] = "1.0",
+            ["added_tokens"] = new JsonArray(
+                new JsonObject { ["id"] = 0, ["content"] = "<pad>", ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true },
+                new JsonObject { ["id"] = 1, ["content"] = "<bos>", ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true }),
+            ["normalizer"] = new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["String"] = " " }, ["content"] = "▁" },
+            ["pre_tokenizer"] = new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["String"] = " " }, ["behavior"] = "MergedWithPrevious", ["invert"] = false },
+            ["post_processor"] = null,
+            ["decoder"] = new JsonObject { ["type"] = "Sequence", ["decoders"] = new JsonArray(
+                new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["String"] = "▁" }, ["content"] = " " },
+                new JsonObject { ["type"] = "ByteFallback" }, new JsonObject { ["type"] = "Fuse" }) },
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null, ["end_of_word_suffix"] = null,
+                ["fuse_unk"] = true, ["byte_fallback"] = true, ["ignore_merges"] = false, ["vocab"] = vocab, ["merges"] = new JsonArray(new JsonArray("▁", "a")),
+            },
+        }.ToJsonString());
+        var outDir = Path.Combine(folder, "out");
+        var e = Assert.Throws<ExportException>(() => GgufExport.Run(new GgufExportRequest(folder, outDir, GgufFileType.F16)));
+        Assert.StartsWith(path, e.Message);
+        Assert.True(e.Message.Contains("SentencePiece-style BPE"), e.Message);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void A_name_that_triggers_llama_cpps_phi3_tokenizer_quirk_is_refused()
+    {
+        var folder = ModelFolders.Folder("phi3");
+        var outDir = ModelFolders.NewTempDirectory("refused");
+        Directory.Delete(outDir);
+        var e = Assert.Throws<ExportException>(() => GgufExport.Run(new GgufExportRequest(folder, outDir, GgufFileType.F16) { Name = "my-Phi-3-sft" }));
+        Assert.Contains("the GGUF name 'my-Phi-3-sft' contains 'phi3' or 'phi-3'", e.Message);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    /// <summary>Mistral or Phi-3 with a sliding window: llama.cpp's llama and phi3 graphs run without one, so the window
+    /// becomes the context length, with a note.</summary>
+    [Theory]
+    [InlineData("mistral_windowed", "mistral", "llama")]
+    [InlineData("phi3_windowed", "phi3", "phi3")]
+    public void A_sliding_window_llama_cpp_does_not_run_becomes_the_context_length(string windowed, string unwindowed, string arch)
+    {
+        var result = GgufExport.Run(new GgufExportRequest(ModelFolders.Folder(windowed), ModelFolders.NewTempDirectory("win"), GgufFileType.F16));
+        var header = GgufHeader.Read(result.ModelPath);
+        Assert.Equal(arch, header.Metadata["general.architecture"]);
+        Assert.Equal(6u, header.Metadata[$"{arch}.context_length"]);
+        Assert.Contains("sliding_window 6", (string)result.Manifest["note"]!);
+        var plain = GgufExport.Run(new GgufExportRequest(ModelFolders.Folder(unwindowed), ModelFolders.NewTempDirectory("win"), GgufFileType.F16));
+        Assert.Equal(512u, GgufHeader.Read(plain.ModelPath).Metadata[$"{arch}.context_length"]);
+        Assert.Null(plain.Manifest["note"]);
     }
 
     [Fact]

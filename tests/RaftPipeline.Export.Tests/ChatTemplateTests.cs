@@ -16,6 +16,10 @@ public sealed class ChatTemplateTests(ITestOutputHelper output)
     [InlineData("qwen3", "qwen2")]
     [InlineData("qwen2", "qwen2")]
     [InlineData("llama", "llama-bpe")]
+    [InlineData("mistral", "llama-bpe")]
+    [InlineData("phi3", "qwen2")]
+    [InlineData("gemma2", "qwen2")]
+    [InlineData("gemma3_text", "qwen2")]
     public void Gguf_tokenizer_and_template_render_as_ours(string family, string pre)
     {
         var folder = ModelFolders.Folder(family);
@@ -28,8 +32,9 @@ public sealed class ChatTemplateTests(ITestOutputHelper output)
         var theirs = llama.ApplyChatTemplate(Prompts.Conversation, addAssistant: true);
         output.WriteLine($"ours:      {ours.Replace("\n", "\\n")}");
         output.WriteLine($"llama.cpp: {theirs.Replace("\n", "\\n")}");
-        // llama.cpp's Llama 3 format leaves BOS to the tokenizer (add_bos_token), where the Jinja template writes it.
-        var bos = family == "llama" ? "<|begin_of_text|>" : "";
+        // llama.cpp's Llama 3, Gemma and Mistral formats leave BOS to the tokenizer (add_bos_token), where these Jinja
+        // templates write it.
+        var bos = family switch { "llama" => "<|begin_of_text|>", "gemma2" or "gemma3_text" => "<bos>", "mistral" => "<s>", _ => "" };
         Assert.Equal(ours, bos + theirs);
 
         var tokenizer = HuggingFaceTokenizer.FromDirectory(folder);
@@ -39,9 +44,17 @@ public sealed class ChatTemplateTests(ITestOutputHelper output)
 
         var modelfile = File.ReadAllText(result.ModelfilePath);
         output.WriteLine(modelfile);
-        Assert.Contains(family == "llama" ? "PARAMETER stop \"<|eot_id|>\"" : "PARAMETER stop \"<|im_end|>\"", modelfile);
-        Assert.Contains(family == "llama" ? "<|start_header_id|>{{ .Role }}<|end_header_id|>" : "<|im_start|>{{ .Role }}", modelfile);
-        if (family != "preset") // the preset's generation_config.json sets ids only; the others, sampling defaults
+        var (stop, marker) = family switch
+        {
+            "llama" => ("<|eot_id|>", "<|start_header_id|>{{ .Role }}<|end_header_id|>"),
+            "gemma2" or "gemma3_text" => ("<end_of_turn>", "<start_of_turn>{{ if eq .Role \"assistant\" }}model"),
+            "phi3" => ("<|end|>", "<|{{ .Role }}|>"),
+            "mistral" => ("</s>", "# No TEMPLATE"), // Mistral's [INST] formats are not translated; Ollama reads the GGUF's
+            _ => ("<|im_end|>", "<|im_start|>{{ .Role }}"),
+        };
+        Assert.Contains($"PARAMETER stop \"{stop}\"", modelfile);
+        Assert.Contains(marker, modelfile);
+        if (!FixtureFamilies.IsFixture(family) && family != "preset") // the preset's generation_config.json sets ids only; the others, sampling defaults
             foreach (var line in new[] { "PARAMETER temperature 0.7", "PARAMETER top_p 0.8", "PARAMETER top_k 20", "PARAMETER repeat_penalty 1.05",
                          family == "llama" ? "PARAMETER stop \"<|end_of_text|>\"" : "PARAMETER stop \"<|endoftext|>\"" })
                 Assert.Contains(line + "\n", modelfile);

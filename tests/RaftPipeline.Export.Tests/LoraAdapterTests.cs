@@ -37,7 +37,8 @@ public sealed class LoraAdapterTests(ITestOutputHelper output)
         output.WriteLine($"{family}: llama.cpp base + LoRA {string.Join(' ', theirs)}; {agreement}");
         Assert.NotEqual(baseOnly, merged); // the adapter changes the model, so agreement below means it was applied
         Assert.Equal(merged, theirs);
-        Assert.True(agreement.MaxRelativeError < 2e-3, agreement.ToString());
+        // qwen2/llama written by transformers: one near-tie flip in ~90 teacher-forced positions (llama, 89/91).
+        Assert.True(agreement.Top1Rate >= 0.97 && agreement.MaxRelativeError < 5e-3, agreement.ToString());
 
         var modelfile = File.ReadAllText(result.ModelfilePath);
         Assert.Contains($"ADAPTER ./{Path.GetFileName(result.AdapterPath)}", modelfile);
@@ -45,8 +46,54 @@ public sealed class LoraAdapterTests(ITestOutputHelper output)
         Assert.Equal("adapter", adapter.Metadata["general.type"]);
         Assert.Equal("lora", adapter.Metadata["adapter.type"]);
         Assert.Equal(8f, adapter.Metadata["adapter.lora.alpha"]);
-        Assert.Contains(adapter.Tensors, t => t.Name == "blk.1.attn_q.weight.lora_b" && t.Dims.SequenceEqual(new ulong[] { 4, 256 }));
-        Assert.Contains(adapter.Tensors, t => t.Name == "blk.0.ffn_down.weight.lora_a" && t.Dims.SequenceEqual(new ulong[] { 256, 4 }));
+        var config = RaftPipeline.Modeling.Config.ModelConfigReader.ReadFolder(baseDir);
+        Assert.Contains(adapter.Tensors, t => t.Name == "blk.1.attn_q.weight.lora_b" && t.Dims.SequenceEqual(new[] { 4ul, (ulong)(config.NumAttentionHeads * config.HeadDim) }));
+        Assert.Contains(adapter.Tensors, t => t.Name == "blk.0.ffn_down.weight.lora_a" && t.Dims.SequenceEqual(new[] { (ulong)config.IntermediateSize, 4ul }));
+    }
+
+    /// <summary>The other families with the adapter peft itself wrote beside each transformers fixture (random non-zero
+    /// A and B on every projection peft targets: fused qkv_proj / gate_up_proj for phi3; q_proj's B also carries Gemma's
+    /// query scale, or for Gemma 3 the scale sits on the q norm).</summary>
+    [Theory]
+    [InlineData("mistral", "blk.0.attn_q.weight.lora_b", new ulong[] { 4, 64 })]
+    [InlineData("phi3", "blk.0.attn_qkv.weight.lora_b", new ulong[] { 4, 64 })]
+    [InlineData("gemma2", "blk.0.attn_q.weight.lora_b", new ulong[] { 4, 64 })]
+    [InlineData("gemma3_text", "blk.0.attn_q.weight.lora_b", new ulong[] { 4, 64 })]
+    [InlineData("llama3", "blk.1.ffn_up.weight.lora_b", new ulong[] { 4, 64 })]
+    public void Peft_written_adapter_as_lora_gguf_gives_the_merged_models_tokens(string family, string tensor, ulong[] dims)
+    {
+        var baseDir = ModelFolders.Folder(family);
+        var adapterDir = FixtureFamilies.Adapter(family);
+        var mergedDir = ModelFolders.NewTempDirectory("merged");
+        AdapterMerger.Merge(baseDir, adapterDir, mergedDir, dtype: ScalarType.Float32);
+
+        var result = GgufExport.Run(new GgufExportRequest(baseDir, ModelFolders.NewTempDirectory("lora-out"), GgufFileType.F32) { AdapterFolder = adapterDir });
+        var prompt = Prompts.ChatIds(baseDir);
+        var merged = Ours.Greedy(mergedDir, prompt, 16);
+        var baseOnly = Ours.Greedy(baseDir, prompt, 16);
+        using var llama = new LlamaCpp(result.ModelPath, result.AdapterPath, flashAttention: LlamaCppParityTests.FlashAttentionFor(family));
+        var theirs = llama.Greedy(prompt, 16);
+        var oursLogits = Ours.Logits(mergedDir, [.. prompt, .. merged]);
+        var agreement = Agreement.Measure(oursLogits, llama.Logits([.. prompt, .. merged]));
+        output.WriteLine($"{family}: base   {string.Join(' ', baseOnly)}");
+        output.WriteLine($"{family}: merged {string.Join(' ', merged)}");
+        output.WriteLine($"{family}: llama.cpp base + LoRA {string.Join(' ', theirs)}; {agreement}");
+        Assert.NotEqual(baseOnly, merged);
+        int same = merged.Zip(theirs).TakeWhile(p => p.First == p.Second).Count();
+        if (same < merged.Count)
+        {
+            // One flip is accepted where our own two candidates are a near tie (phi3: logits 0.2 % of the range apart
+            // after 12 tokens), never an early one; everything before it must match.
+            var row = oursLogits[prompt.Length - 1 + same];
+            double gap = row[merged[same]] - row[theirs[same]], range = row.Max() - row.Min();
+            output.WriteLine($"{family}: first difference at token {same}: our logits for the two tokens are {gap:G3} apart ({gap / range:P2} of the range)");
+            Assert.True(same >= 8 && gap < 5e-3 * range, $"greedy differs at token {same}, our logit gap {gap:G3} of range {range:G3}");
+        }
+        Assert.True(agreement.Top1Rate >= 0.98 && agreement.MaxRelativeError < 1e-2, agreement.ToString());
+        var adapter = GgufHeader.Read(result.AdapterPath!);
+        Assert.Equal("lora", adapter.Metadata["adapter.type"]);
+        Assert.Equal(8f, adapter.Metadata["adapter.lora.alpha"]);
+        Assert.Contains(adapter.Tensors, t => t.Name == tensor && t.Dims.SequenceEqual(dims));
     }
 
     /// <summary>A peft-format adapter (r 4, alpha 8, all seven projections) with random A and B, written with the

@@ -18,6 +18,8 @@ public sealed class QuantizedBlockTests(ITestOutputHelper output)
     [InlineData(GgmlType.Q8_0, 0.01)]
     [InlineData(GgmlType.Q6_K, 0.03)]
     [InlineData(GgmlType.Q5_0, 0.06)]
+    [InlineData(GgmlType.Q5_1, 0.06)]
+    [InlineData(GgmlType.Q5_K, 0.06)]
     [InlineData(GgmlType.Q4_K, 0.12)]
     public void Ggml_dequantizes_our_blocks_to_the_values_we_quantized(GgmlType type, double maxRelativeRms)
     {
@@ -37,7 +39,8 @@ public sealed class QuantizedBlockTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData("qwen3")]
-    [InlineData("qwen2")]
+    [InlineData("qwen2_256")]
+    [InlineData("phi3_256")] // attn_qkv in Q5_K
     public void Llama_cpp_on_q4_k_m_computes_what_we_compute_on_the_weights_ggml_decodes(string family)
     {
         var folder = ModelFolders.Folder(family);
@@ -69,10 +72,11 @@ public sealed class QuantizedBlockTests(ITestOutputHelper output)
         using var llama = new LlamaCpp(result.ModelPath);
         var theirs = llama.Greedy(prompt, 16);
         var agreement = Agreement.Measure(Ours.Logits(decoded, [.. prompt, .. ours]), llama.Logits([.. prompt, .. ours]));
+        output.WriteLine($"{family}: types {result.Manifest["type_counts"]!.ToJsonString()}");
         output.WriteLine($"{family}: ours on decoded weights {string.Join(' ', ours)}");
         output.WriteLine($"{family}: llama.cpp Q4_K_M        {string.Join(' ', theirs)}; {agreement}");
         // What is left is llama.cpp quantizing activations to 8 bits inside its k-quant matmuls (Q8_K). Measured:
-        // top-1 94-98 %, max error 2.7-7.0 % of the logit range (against the original weights: 41-63 %, 25-50 %).
+        // top-1 90-98 %, max error 2.7-7.0 % of the logit range (against the original weights: 39-63 %, 25-50 %).
         Assert.True(agreement.Top1Rate >= 0.88, agreement.ToString());
         Assert.True(agreement.MaxRelativeError < 0.10, agreement.ToString());
     }

@@ -1,15 +1,14 @@
 using System.Text.RegularExpressions;
+using RaftPipeline.Export.Families;
 using RaftPipeline.Export.Source;
 
 namespace RaftPipeline.Export.Gguf;
 
 /// <summary>
-/// How llama.cpp's converter (convert_hf_to_gguf.py; tensor names from gguf-py's tensor_mapping.py) describes the
-/// decoder families the tool loads: the architecture name and its hyper-parameter keys, the Hugging Face → GGUF
-/// tensor names, and the one family difference in weights: for <c>llama</c> the converter permutes the rows of q_proj
-/// and k_proj (LlamaModel.permute) because llama.cpp's llama graph applies RoPE to adjacent pairs (GPT-J style),
-/// while transformers rotates the two halves of each head; qwen2 and qwen3 use the NEOX (halves) RoPE in llama.cpp
-/// and are written as they are.
+/// A model's GGUF description: the keys and tensor layout every family shares (convert_hf_to_gguf's TextModel; tensor
+/// names from gguf-py's tensor_mapping.py), with the family's differences from its <see cref="GgufFamily"/>
+/// descriptor: architecture name and extra keys, layer tensor names, and the value changes applied to a tensor (or to a
+/// LoRA B) before it is written.
 /// </summary>
 public sealed partial class GgufArchitecture
 {
@@ -17,46 +16,40 @@ public sealed partial class GgufArchitecture
 
     public ExportModelConfig Config { get; }
 
-    /// <summary>general.architecture: the model_type, which is llama.cpp's name for all three families.</summary>
-    public string Name => Config.ModelType;
+    public GgufFamily Family => Config.Family;
 
-    public bool PermutesQueryKey => Name == "llama";
+    /// <summary>general.architecture.</summary>
+    public string Name => Family.Architecture;
+
+    public bool PermutesQueryKey => Family.PermutesQueryKey;
 
     public static GgufArchitecture For(ExportModelConfig config) => new(config);
 
-    /// <summary>The {arch}.* keys convert_hf_to_gguf writes for these families.</summary>
+    /// <summary>The {arch}.* keys: the shared ones, the family's, and the RoPE scaling's.</summary>
     public IEnumerable<KeyValuePair<string, GgufValue>> Metadata()
     {
         var c = Config;
-        yield return new($"{Name}.context_length", GgufValue.U32((uint)c.MaxPositionEmbeddings));
+        yield return new($"{Name}.context_length", GgufValue.U32((uint)Family.ContextLength(c)));
         yield return new($"{Name}.embedding_length", GgufValue.U32((uint)c.HiddenSize));
         yield return new($"{Name}.block_count", GgufValue.U32((uint)c.NumHiddenLayers));
         yield return new($"{Name}.feed_forward_length", GgufValue.U32((uint)c.IntermediateSize));
         yield return new($"{Name}.attention.head_count", GgufValue.U32((uint)c.NumAttentionHeads));
         yield return new($"{Name}.attention.head_count_kv", GgufValue.U32((uint)c.NumKeyValueHeads));
-        yield return new($"{Name}.rope.freq_base", GgufValue.F32((float)c.RopeTheta));
+        yield return new($"{Name}.rope.freq_base", GgufValue.F32((float)c.Rope.Theta));
         yield return new($"{Name}.attention.layer_norm_rms_epsilon", GgufValue.F32((float)c.RmsNormEps));
-        // head_dim may differ from hidden / heads (Qwen3): llama.cpp reads it from key_length / value_length.
+        // head_dim may differ from hidden / heads (Qwen3, Gemma): llama.cpp reads it from key_length / value_length.
         yield return new($"{Name}.attention.key_length", GgufValue.U32((uint)c.HeadDim));
         yield return new($"{Name}.attention.value_length", GgufValue.U32((uint)c.HeadDim));
-        yield return new($"{Name}.rope.dimension_count", GgufValue.U32((uint)c.HeadDim));
-        if (Name == "llama") yield return new($"{Name}.vocab_size", GgufValue.U32((uint)c.VocabSize));
+        yield return new($"{Name}.rope.dimension_count", GgufValue.U32((uint)Family.RopeDimensions(c)));
+        foreach (var kv in Family.Metadata(c)) yield return kv;
+        foreach (var kv in GgufRope.Metadata(Name, c)) yield return kv;
     }
 
-    static readonly Dictionary<string, string> LayerNames = new(StringComparer.Ordinal)
+    /// <summary>Tensors the converter computes rather than copies (llama3 RoPE's rope_freqs.weight).</summary>
+    public IEnumerable<(string Name, long[] Shape, float[] Values)> ComputedTensors()
     {
-        ["input_layernorm"] = "attn_norm",
-        ["self_attn.q_proj"] = "attn_q",
-        ["self_attn.k_proj"] = "attn_k",
-        ["self_attn.v_proj"] = "attn_v",
-        ["self_attn.o_proj"] = "attn_output",
-        ["self_attn.q_norm"] = "attn_q_norm",
-        ["self_attn.k_norm"] = "attn_k_norm",
-        ["post_attention_layernorm"] = "ffn_norm",
-        ["mlp.gate_proj"] = "ffn_gate",
-        ["mlp.up_proj"] = "ffn_up",
-        ["mlp.down_proj"] = "ffn_down",
-    };
+        if (GgufRope.FrequencyFactors(Config) is { } factors) yield return ("rope_freqs.weight", [factors.Length], factors);
+    }
 
     [GeneratedRegex(@"^model\.layers\.(\d+)\.(.+)\.(weight|bias)$")]
     private static partial Regex LayerTensor();
@@ -73,23 +66,40 @@ public sealed partial class GgufArchitecture
             case "lm_head.weight": return Config.TieWordEmbeddings ? null : "output.weight";
         }
         var m = LayerTensor().Match(hfName);
-        if (m.Success && LayerNames.TryGetValue(m.Groups[2].Value, out var part))
+        if (m.Success && Family.LayerNames.TryGetValue(m.Groups[2].Value, out var part))
             return $"blk.{m.Groups[1].Value}.{part}.{m.Groups[3].Value}";
-        throw new ExportException(hfName, $"tensor not known to the {Name} GGUF layout (expected embed_tokens, norm, lm_head and " +
-            "model.layers.N.{input_layernorm, self_attn.{q,k,v,o}_proj, self_attn.{q,k}_norm, post_attention_layernorm, mlp.{gate,up,down}_proj})");
+        throw new ExportException(hfName, $"tensor not known to the {Config.ModelType} GGUF layout (expected model.embed_tokens, model.norm, lm_head and " +
+            $"model.layers.N.{{{string.Join(", ", Family.LayerNames.Keys)}}})");
     }
 
     /// <summary>The GGUF name of the base weight a LoRA module path targets (e.g. model.layers.0.self_attn.q_proj).</summary>
     public string GgufWeightName(string modulePath) =>
         GgufName(modulePath + ".weight") ?? throw new ExportException(modulePath, "has no GGUF tensor");
 
-    /// <summary>Number of heads whose rows the llama permutation regroups, for a GGUF tensor name (null: none).</summary>
-    public int? PermuteHeads(string ggufName)
+    /// <summary>A model tensor's values as llama.cpp needs them (PyTorch row-major; <paramref name="shape"/> in PyTorch order).</summary>
+    public float[] TransformWeight(string ggufName, long[] shape, float[] values)
     {
-        if (!PermutesQueryKey) return null;
-        if (ggufName.Contains(".attn_q.", StringComparison.Ordinal)) return Config.NumAttentionHeads;
-        if (ggufName.Contains(".attn_k.", StringComparison.Ordinal)) return Config.NumKeyValueHeads;
-        return null;
+        if (Family.NormWeightOffset != 0 && ggufName.EndsWith("_norm.weight", StringComparison.Ordinal))
+            for (int i = 0; i < values.Length; i++) values[i] += Family.NormWeightOffset;
+        // With a q norm after the projection (Gemma 3), a scale on the attn_q rows would be normalised away: it goes
+        // on the norm's weight, which multiplies the normalised q.
+        if (Family.QueryScaleOnNorm && ggufName.EndsWith(".attn_q_norm.weight", StringComparison.Ordinal) && Family.QueryScale(Config) is var s && s != 1)
+            for (int i = 0; i < values.Length; i++) values[i] = (float)(values[i] * s);
+        return TransformRows(ggufName, values, shape.Length == 2 ? (int)shape[1] : 1);
+    }
+
+    /// <summary>A LoRA B [out, rank] for base weight <paramref name="baseName"/>: its rows are the base weight's output rows,
+    /// so they get the same permutation and scale.</summary>
+    public float[] TransformLoraB(string baseName, float[] values, int rank) => TransformRows(baseName, values, rank);
+
+    float[] TransformRows(string ggufName, float[] values, int rowLength)
+    {
+        bool isQ = ggufName.Contains(".attn_q.", StringComparison.Ordinal), isK = ggufName.Contains(".attn_k.", StringComparison.Ordinal);
+        if (PermutesQueryKey && (isQ || isK))
+            values = PermuteRows(values, isQ ? Config.NumAttentionHeads : Config.NumKeyValueHeads, rowLength);
+        if (isQ && !Family.QueryScaleOnNorm && Family.QueryScale(Config) is var scale && scale != 1)
+            for (int i = 0; i < values.Length; i++) values[i] = (float)(values[i] * scale);
+        return values;
     }
 
     /// <summary>

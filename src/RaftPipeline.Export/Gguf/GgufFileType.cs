@@ -47,7 +47,9 @@ public static class GgufFileTypes
         GgmlType.BF16 => FloatFormats.ToBf16(values),
         GgmlType.Q8_0 => Q8_0.Quantize(values),
         GgmlType.Q5_0 => Q5_0.Quantize(values),
+        GgmlType.Q5_1 => Q5_1.Quantize(values),
         GgmlType.Q4_K => Q4_K.Quantize(values),
+        GgmlType.Q5_K => Q5_K.Quantize(values),
         GgmlType.Q6_K => Q6_K.Quantize(values),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };

@@ -10,8 +10,8 @@ namespace RaftPipeline.Export.Gguf;
 /// <item>Q4_K_M (llama-quant.cpp, llama_tensor_get_type_impl, no importance matrix): Q4_K by default; Q6_K for
 /// output.weight (and token_embd.weight when the embeddings are tied, as there is then no output tensor); Q6_K for
 /// attn_v and ffn_down in the layers use_more_bits picks (the first and last eighth, and every third between);
-/// a tensor whose rows are not a multiple of 256 falls back as tensor_type_fallback does (Q4_K → Q5_0,
-/// Q6_K → Q8_0; output/tied embedding → Q8_0 directly).</item>
+/// Q5_K for a fused attn_qkv (Phi-3); a tensor whose rows are not a multiple of 256 falls back as
+/// tensor_type_fallback does (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0; output/tied embedding → Q8_0 directly).</item>
 /// </list>
 /// </summary>
 public sealed class TensorTypeChooser(GgufFileType fileType, int layerCount, bool hasOutputTensor)
@@ -35,8 +35,10 @@ public sealed class TensorTypeChooser(GgufFileType fileType, int layerCount, boo
         if (layer is { } i && (ggufName.EndsWith(".attn_v.weight", StringComparison.Ordinal) || ggufName.EndsWith(".ffn_down.weight", StringComparison.Ordinal))
             && UseMoreBits(i, layerCount))
             type = GgmlType.Q6_K;
+        // Phi-3's fused attn_qkv (llama-quant's ATTENTION_QKV category): Q5_K in Q4_K_M.
+        if (ggufName.EndsWith(".attn_qkv.weight", StringComparison.Ordinal)) type = GgmlType.Q5_K;
         if (rowLength % 256 != 0)
-            type = type == GgmlType.Q6_K ? GgmlType.Q8_0 : GgmlType.Q5_0;
+            type = type switch { GgmlType.Q6_K => GgmlType.Q8_0, GgmlType.Q5_K => GgmlType.Q5_1, _ => GgmlType.Q5_0 };
         if (rowLength % 32 != 0) type = GgmlType.F16;
         return type;
     }

@@ -9,8 +9,9 @@ namespace RaftPipeline.Export.Lora;
 /// A peft LoRA adapter folder as a llama.cpp LoRA adapter (convert_lora_to_gguf.py; loaded by llama_adapter_lora_init):
 /// general.type = adapter, adapter.type = lora, adapter.lora.alpha; for every adapted base weight W (GGUF name N) the
 /// tensors N.lora_a = A [r, in] and N.lora_b = B [out, r] in F32. llama.cpp adds scale·B·(A·x) with scale = alpha / r
-/// (times the user's scale), as peft does. For llama the rows of B for q_proj/k_proj get the same permutation as the
-/// base weights (convert_lora_to_gguf permutes the LoRA product's output rows, which are B's).
+/// (times the user's scale), as peft does. B's rows are the base weight's output rows, so they get the same row changes
+/// as the base weight (<see cref="GgufArchitecture.TransformLoraB"/>): llama's q/k permutation, as convert_lora_to_gguf
+/// does, and Gemma's query scale.
 /// </summary>
 public static class LoraGgufWriter
 {
@@ -60,13 +61,10 @@ public static class LoraGgufWriter
             var b = tensors.Get(keyB);
             if (a.Shape.Length != 2 || b.Shape.Length != 2 || a.Shape[0] != rank || b.Shape[1] != rank)
                 throw new ExportException(adapterFolder, $"module '{module}': A [{string.Join(", ", a.Shape)}] and B [{string.Join(", ", b.Shape)}] do not have rank {rank}");
-            int? heads = architecture.PermuteHeads(baseName);
             plans.Add(new GgufTensorPlan(baseName + ".lora_a", a.Shape, GgmlType.F32, () => FloatFormats.ToF32(tensors.ReadFloats(keyA))));
             plans.Add(new GgufTensorPlan(baseName + ".lora_b", b.Shape, GgmlType.F32, () =>
             {
-                var values = tensors.ReadFloats(keyB);
-                if (heads is { } h) values = GgufArchitecture.PermuteRows(values, h, rank);
-                return FloatFormats.ToF32(values);
+                return FloatFormats.ToF32(architecture.TransformLoraB(baseName, tensors.ReadFloats(keyB), rank));
             }));
         }
         if (plans.Count == 0) throw new ExportException(adapterFolder, "holds no LoRA weights");

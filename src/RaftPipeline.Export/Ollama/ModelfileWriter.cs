@@ -13,7 +13,7 @@ namespace RaftPipeline.Export.Ollama;
 public static class ModelfileWriter
 {
     /// <summary>A chat format we can write as a Go template, recognised from the Jinja template's markers.</summary>
-    public enum ChatFormat { None, ChatMl, Llama3 }
+    public enum ChatFormat { None, ChatMl, Llama3, Gemma, Phi3 }
 
     public sealed record Content(string Text, ChatFormat Format, IReadOnlyList<string> Stops, IReadOnlyDictionary<string, string> Parameters);
 
@@ -22,8 +22,33 @@ public static class ModelfileWriter
         null => ChatFormat.None,
         _ when jinjaTemplate.Contains("<|im_start|>", StringComparison.Ordinal) && jinjaTemplate.Contains("<|im_end|>", StringComparison.Ordinal) => ChatFormat.ChatMl,
         _ when jinjaTemplate.Contains("<|start_header_id|>", StringComparison.Ordinal) && jinjaTemplate.Contains("<|eot_id|>", StringComparison.Ordinal) => ChatFormat.Llama3,
+        _ when jinjaTemplate.Contains("<start_of_turn>", StringComparison.Ordinal) && jinjaTemplate.Contains("<end_of_turn>", StringComparison.Ordinal) => ChatFormat.Gemma,
+        _ when jinjaTemplate.Contains("<|assistant|>", StringComparison.Ordinal) && jinjaTemplate.Contains("<|end|>", StringComparison.Ordinal) => ChatFormat.Phi3,
         _ => ChatFormat.None,
     };
+
+    /// <summary>The Go TEMPLATE and the end-of-turn stop of a recognised format.</summary>
+    public static (string Template, string Stop)? Translation(ChatFormat format) => format switch
+    {
+        ChatFormat.ChatMl => (ChatMlTemplate, "<|im_end|>"),
+        ChatFormat.Llama3 => (Llama3Template, "<|eot_id|>"),
+        ChatFormat.Gemma => (GemmaTemplate, "<end_of_turn>"),
+        ChatFormat.Phi3 => (Phi3Template, "<|end|>"),
+        _ => null,
+    };
+
+    /// <summary>Gemma: BOS from the runtime (add_bos_token); no system role, so the system message opens the first
+    /// user turn followed by a blank line (Gemma 3's template; llama.cpp's gemma format does the same); the
+    /// assistant's role is "model".</summary>
+    public const string GemmaTemplate =
+        "{{- $system := \"\" }}{{- range .Messages }}{{- if eq .Role \"system\" }}{{- $system = .Content }}{{- else }}" +
+        "<start_of_turn>{{ if eq .Role \"assistant\" }}model{{ else }}{{ .Role }}{{ end }}\n" +
+        "{{ if and $system (eq .Role \"user\") }}{{ $system }}\n\n{{ $system = \"\" }}{{ end }}{{ .Content }}<end_of_turn>\n{{ end }}{{- end }}" +
+        "<start_of_turn>model\n";
+
+    /// <summary>Phi-3: each message as &lt;|role|&gt;\ncontent&lt;|end|&gt;\n, then the assistant tag.</summary>
+    public const string Phi3Template =
+        "{{- range .Messages }}<|{{ .Role }}|>\n{{ .Content }}<|end|>\n{{ end }}<|assistant|>\n";
 
     /// <summary>ChatML (Qwen): each message as &lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;\n, then the assistant prompt.</summary>
     public const string ChatMlTemplate =
@@ -39,8 +64,8 @@ public static class ModelfileWriter
         var format = Recognise(jinjaTemplate);
         var stops = new List<string>();
         void Stop(string s) { if (!stops.Contains(s)) stops.Add(s); }
-        if (format == ChatFormat.ChatMl) Stop("<|im_end|>");
-        if (format == ChatFormat.Llama3) Stop("<|eot_id|>");
+        var translation = Translation(format);
+        if (translation is { } t) Stop(t.Stop);
         foreach (var s in eosTokens) Stop(s);
 
         var parameters = new Dictionary<string, string>();
@@ -69,10 +94,10 @@ public static class ModelfileWriter
         sb.Append("# Written by raft export. Create the model with: ollama create NAME -f Modelfile\n");
         sb.Append($"FROM {from}\n");
         if (adapter is not null) sb.Append($"ADAPTER {adapter}\n");
-        if (format != ChatFormat.None)
-            sb.Append("TEMPLATE \"\"\"").Append(format == ChatFormat.ChatMl ? ChatMlTemplate : Llama3Template).Append("\"\"\"\n");
+        if (translation is { } tr)
+            sb.Append("TEMPLATE \"\"\"").Append(tr.Template).Append("\"\"\"\n");
         else
-            sb.Append("# No TEMPLATE: the chat template is not one this tool translates to Go (ChatML, Llama 3); Ollama reads tokenizer.chat_template from the GGUF.\n");
+            sb.Append("# No TEMPLATE: the chat template is not one this tool translates to Go (ChatML, Llama 3, Gemma, Phi-3); Ollama reads tokenizer.chat_template from the GGUF.\n");
         foreach (var s in stops) sb.Append($"PARAMETER stop \"{s}\"\n");
         foreach (var (k, v) in parameters) sb.Append($"PARAMETER {k} {v}\n");
         return new Content(sb.ToString(), format, stops, parameters);

@@ -52,6 +52,7 @@ public sealed class GgufTokenizer
         var tokenizerPath = Path.Combine(folder, "tokenizer.json");
         if (!File.Exists(tokenizerPath))
             throw new ExportException(tokenizerPath, "not found: a GGUF carries the tokenizer, and export reads it from tokenizer.json");
+        if (LooksSentencePiece(tokenizerPath)) throw SentencePieceRefusal(tokenizerPath);
         TokenizerDefinition def;
         TokenizerConfig tc;
         var configPath = Path.Combine(folder, "tokenizer_config.json");
@@ -66,9 +67,7 @@ public sealed class GgufTokenizer
             throw new ExportException(tokenizerPath, $"cannot be described to llama.cpp: {ex.Message}");
         }
 
-        if (!def.ByteLevel)
-            throw new ExportException(tokenizerPath, "is a SentencePiece-style BPE (\"▁\" spaces, byte fallback); export writes byte-level BPE " +
-                "tokenizers (tokenizer.ggml.model gpt2: Qwen, Llama 3) only");
+        if (!def.ByteLevel) throw SentencePieceRefusal(tokenizerPath);
         if (def.Normalizers.Any(n => n is not NormalizerStep.Nfc))
             throw new ExportException(tokenizerPath, "has a normalizer llama.cpp's gpt2 tokenizer does not apply (only NFC or none can be exported)");
         if (def.SplitPatterns.Count != 1 || !KnownPreTokenizers.TryGetValue(def.SplitPatterns[0], out var pre))
@@ -130,6 +129,37 @@ public sealed class GgufTokenizer
             AddEos = addEos,
             ChatTemplates = ReadChatTemplates(folder),
         };
+    }
+
+    static ExportException SentencePieceRefusal(string tokenizerPath) => new(tokenizerPath,
+        "is a SentencePiece-style BPE (\"▁\" spaces, byte fallback: Gemma's, Mistral's and Phi-3's released tokenizers); llama.cpp " +
+        "runs those as tokenizer.ggml.model \"llama\" with per-token scores from the SentencePiece tokenizer.model, which export does " +
+        "not write: it writes byte-level BPE tokenizers (tokenizer.ggml.model gpt2) only");
+
+    /// <summary>The marks of a SentencePiece vocabulary in tokenizer.json: byte fallback, or "▁" in the normalizer or
+    /// pre-tokenizer (Metaspace, or Replace " " → "▁"). Checked before the full read, whose own errors would not say why.</summary>
+    static bool LooksSentencePiece(string tokenizerPath)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(tokenizerPath));
+            var root = doc.RootElement;
+            if (root.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.Object
+                && model.TryGetProperty("byte_fallback", out var fallback) && fallback.ValueKind == JsonValueKind.True)
+                return true;
+            foreach (var key in new[] { "normalizer", "pre_tokenizer" })
+                if (root.TryGetProperty(key, out var part) && part.ValueKind == JsonValueKind.Object)
+                {
+                    var text = part.GetRawText();
+                    if (text.Contains("Metaspace", StringComparison.Ordinal) || text.Contains("\u2581", StringComparison.Ordinal) || text.Contains('▁'))
+                        return true;
+                }
+            return false;
+        }
+        catch (JsonException)
+        {
+            return false; // the full read reports the file
+        }
     }
 
     /// <summary>convert_hf_to_gguf's does_token_look_special, for the marker shapes of the families we export.</summary>

@@ -16,18 +16,20 @@ public sealed record AdapterConfig
 
     public required LoraConfig Lora { get; init; }
     public string? BaseModelNameOrPath { get; init; }
-    /// <summary>The target_modules value as written: a list of names, or a string (regex or "all-linear").</summary>
-    public required JsonNode TargetModules { get; init; }
+    /// <summary>The target_modules value as written: a list of names, or a string (regex or "all-linear"); null with only target_parameters.</summary>
+    public required JsonNode? TargetModules { get; init; }
 
     public static AdapterConfig From(LoraConfig lora, string? baseModel, IReadOnlyList<string>? wrappedPaths = null)
     {
-        JsonNode targets;
-        if (lora.Targets.Pattern is not null) targets = JsonValue.Create(lora.Targets.Pattern)!;
+        JsonNode? targets;
+        if (lora.Targets.Names is { Count: 0 }) targets = null;
+        else if (lora.Targets.Pattern is not null) targets = JsonValue.Create(lora.Targets.Pattern)!;
         else if (lora.Targets.Names is not null) targets = new JsonArray(lora.Targets.Names.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray());
         else
         {
             // peft expands "all-linear" to the matched modules before saving; it writes their leaf names.
             var leaves = (wrappedPaths ?? throw new ArgumentException("all-linear needs the wrapped module paths to be saved"))
+                .Where(p => !ExpertLora.ParameterNames.Any(e => p.EndsWith(".experts." + e, StringComparison.Ordinal))) // target_parameters, not modules
                 .Select(p => p[(p.LastIndexOf('.') + 1)..]).Distinct().OrderBy(n => n, StringComparer.Ordinal);
             targets = new JsonArray(leaves.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray());
         }
@@ -62,8 +64,9 @@ public sealed record AdapterConfig
             ["r"] = Lora.R,
             ["rank_pattern"] = new JsonObject(),
             ["revision"] = null,
-            ["target_modules"] = TargetModules.DeepClone(),
-            ["target_parameters"] = null,
+            ["target_modules"] = TargetModules?.DeepClone(),
+            ["target_parameters"] = Lora.TargetParameters.Count == 0 ? null
+                : new JsonArray(Lora.TargetParameters.Select(t => (JsonNode)JsonValue.Create(t)!).ToArray()),
             ["task_type"] = "CAUSAL_LM",
             ["trainable_token_indices"] = null,
             ["use_dora"] = false,
@@ -102,9 +105,18 @@ public sealed record AdapterConfig
         Refuse("alpha_pattern", o["alpha_pattern"] is JsonObject ap && ap.Count > 0, "{}");
         Refuse("lora_bias", Get("lora_bias", false), "false");
 
-        var targetsNode = o["target_modules"] ?? throw new InvalidDataException($"{path}: \"target_modules\" is missing");
+        var targetParameters = o["target_parameters"] switch
+        {
+            null => [],
+            JsonArray a when a.All(n => n is JsonValue v && v.TryGetValue<string>(out _)) => a.Select(n => n!.GetValue<string>()).ToList(),
+            var other => throw new InvalidDataException($"{path}: \"target_parameters\" is {other.ToJsonString()}, expected a list of parameter names or null"),
+        };
+        var targetsNode = o["target_modules"];
+        if (targetsNode is null && targetParameters.Count == 0)
+            throw new InvalidDataException($"{path}: \"target_modules\" is missing (and no \"target_parameters\" either)");
         LoraTargets targets = targetsNode switch
         {
+            null => LoraTargets.NoModules(),
             JsonArray a => LoraTargets.FromNames(a.Select(n => n!.GetValue<string>()).ToArray()),
             JsonValue v when v.TryGetValue<string>(out var s) => LoraTargets.FromString(s),
             _ => throw new InvalidDataException($"{path}: \"target_modules\" is {targetsNode.ToJsonString()}, expected a list of names or a string"),
@@ -123,8 +135,9 @@ public sealed record AdapterConfig
             Dropout = Get("lora_dropout", 0.0),
             UseRslora = Get("use_rslora", false),
             Targets = targets,
+            TargetParameters = targetParameters,
             Init = init,
         };
-        return new AdapterConfig { Lora = lora, BaseModelNameOrPath = Get<string?>("base_model_name_or_path", null), TargetModules = targetsNode.DeepClone() };
+        return new AdapterConfig { Lora = lora, BaseModelNameOrPath = Get<string?>("base_model_name_or_path", null), TargetModules = targetsNode?.DeepClone() };
     }
 }

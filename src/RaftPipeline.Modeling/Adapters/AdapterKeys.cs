@@ -3,7 +3,8 @@ namespace RaftPipeline.Modeling.Adapters;
 /// <summary>
 /// peft's saved key names (get_peft_model_state_dict): "base_model.model." + module path + ".lora_A.weight" /
 /// ".lora_B.weight", the adapter name ("default") removed. The one documented renaming between our module tree and
-/// a peft file.
+/// a peft file; Qwen3-MoE's expert tensors add peft's ParamWrapper nesting to the module path
+/// (<see cref="Lora.ExpertLora.SavedModulePath"/>).
 /// </summary>
 public static class AdapterKeys
 {

@@ -172,15 +172,21 @@ public sealed class ChatEngine : IDisposable
         }
     }
 
-    /// <summary>Continues several prompts together with one set of options (left-padded into one batch, one sampling
-    /// generator, as transformers does), on the caller's thread.</summary>
-    public IReadOnlyList<ChatAnswer> GenerateBatch(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options,
+    /// <summary>
+    /// Continues any number of rows, each with its own options and seed, on the caller's thread: sorted by prompt length
+    /// and decoded <paramref name="batchSize"/> at a time (<see cref="TextGenerator.GenerateInBatches"/>); answers in the
+    /// order of <paramref name="rows"/>.
+    /// </summary>
+    /// <param name="onBatchDone">Called after each batch with the number of rows answered so far.</param>
+    public IReadOnlyList<ChatAnswer> GenerateRows(IReadOnlyList<GenerationRow> rows, int batchSize, Action<int>? onBatchDone = null,
         CancellationToken cancellation = default)
     {
+        bool stops = rows.Any(r => r.Options.StopStrings.Count > 0);
         lock (ModelLock)
         {
-            return TextGenerator.Generate(Model, prompts, options, decode: options.StopStrings.Count > 0 ? AnswerText : null, cancellation: cancellation)
-                .Select(s => Answer(s, options.StopStrings)).ToList();
+            return TextGenerator.GenerateInBatches(Model, rows, batchSize, decode: stops ? AnswerText : null, onBatchDone: onBatchDone,
+                    cancellation: cancellation)
+                .Select((s, i) => Answer(s, rows[i].Options.StopStrings)).ToList();
         }
     }
 

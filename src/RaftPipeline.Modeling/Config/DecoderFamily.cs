@@ -20,4 +20,6 @@ public enum DecoderFamily
     Gemma2,
     /// <summary>model_type "gemma3_text": Gemma 2 plus q/k norms and a local RoPE base.</summary>
     Gemma3Text,
+    /// <summary>model_type "qwen3_moe": Qwen3's attention, a routed mixture of SwiGLU experts in place of the MLP.</summary>
+    Qwen3Moe,
 }

@@ -66,6 +66,12 @@ public sealed record ModelConfig
     /// <summary>Gemma 2's final_logit_softcapping: logits = cap · tanh(logits / cap) (see <see cref="Decoder.OutputHead"/>).</summary>
     public double? FinalLogitSoftcapping { get; init; }
 
+    /// <summary>Qwen3-MoE: the routed experts (see <see cref="MoeConfig"/>), or null: every layer has the dense MLP.</summary>
+    public MoeConfig? Moe { get; init; }
+
+    /// <summary>Whether layer <paramref name="layer"/> holds the sparse expert block instead of the dense MLP.</summary>
+    public bool IsSparseLayer(int layer) => Moe?.IsSparseLayer(layer) ?? false;
+
     /// <summary>The MLP activation as config.json names it: silu (SwiGLU) unless the family says otherwise.</summary>
     public string HiddenAct { get; init; } = "silu";
 

@@ -42,7 +42,8 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor inputIds) => Forward(inputIds).Logits;
 
     /// <param name="inputIds">[B, T] int64</param>
-    /// <param name="attentionMask">[B, past+T] 0/1 (1 = real token), or null</param>
+    /// <param name="attentionMask">[B, past+T] 0/1 (1 = real token), or null, or a prepared boolean [B, 1, T, past+T] mask
+    /// (see <see cref="DecoderModel.Forward"/>)</param>
     /// <param name="positionIds">[B, T], or null to derive them from the mask / the cache length</param>
     /// <param name="cache">KV cache to read past positions from and append these to (inference only)</param>
     /// <param name="labels">[B, T] int64 targets aligned with inputIds (shifted inside, −100 ignored), or null</param>
@@ -94,13 +95,17 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
         return host.ReplaceSlot(slot, replacement);
     }
 
-    /// <summary>Every swappable projection path (q,k,v,o,gate,up,down of every layer), in layer order.</summary>
+    /// <summary>Every swappable projection path (q,k,v,o,gate,up,down of every layer and every expert), in layer order.</summary>
     public IEnumerable<string> LinearPaths()
     {
         for (int i = 0; i < model.layers.Count; i++)
         {
             foreach (var s in model.layers[i].self_attn.SlotNames) yield return $"model.layers.{i}.self_attn.{s}";
-            foreach (var s in model.layers[i].mlp.SlotNames) yield return $"model.layers.{i}.mlp.{s}";
+            if (model.layers[i].DenseMlp is { } mlp)
+                foreach (var s in mlp.SlotNames) yield return $"model.layers.{i}.mlp.{s}";
+            if (model.layers[i].Moe is { } moe)
+                for (int e = 0; e < moe.experts.Count; e++)
+                    foreach (var s in moe.experts[e].SlotNames) yield return $"model.layers.{i}.mlp.experts.{e}.{s}";
         }
     }
 

@@ -41,7 +41,11 @@ public sealed class DecoderModel : nn.Module
         (layer, h, cos, sin, mask, isCausal, cache) => layer.Forward(h, cos, sin, mask, isCausal, cache);
 
     /// <param name="inputIds">[B, T] int64</param>
-    /// <param name="attentionMask">[B, past+T] 0/1, or null for no padding</param>
+    /// <param name="attentionMask">
+    /// [B, past+T] 0/1, or null for no padding; or a prepared boolean [B, 1, T, past+T] mask (true = may attend), used as
+    /// is, as transformers takes a 4-D mask: a decode loop keeps one and passes a view, instead of having it rebuilt from
+    /// the 0/1 mask every step. A prepared mask needs <paramref name="positionIds"/>.
+    /// </param>
     /// <param name="positionIds">[B, T], or null: from the mask (see <see cref="AttentionMasks"/>), else past…past+T−1</param>
     /// <param name="segmentIds">
     /// [B, T] int64 for packed rows (equal ids on each packed row's tokens, 0 = padding), or null. When given, attention
@@ -56,20 +60,23 @@ public sealed class DecoderModel : nn.Module
         long b = inputIds.shape[0], t = inputIds.shape[1];
         long past = cache?.Length ?? 0;
         var device = inputIds.device;
-        if (attentionMask is not null && attentionMask.shape[1] != past + t)
-            throw new ArgumentException($"attention mask covers {attentionMask.shape[1]} positions; expected past ({past}) + new ({t})");
+        bool prepared = attentionMask is not null && attentionMask.dim() == 4;
+        if (attentionMask is not null && attentionMask.shape[^1] != past + t)
+            throw new ArgumentException($"attention mask covers {attentionMask.shape[^1]} positions; expected past ({past}) + new ({t})");
+        if (prepared && positionIds is null)
+            throw new ArgumentException("a prepared [B, 1, T, past+T] attention mask needs the position ids");
 
-        bool padded = attentionMask is not null && attentionMask.eq(0).any().item<bool>();
+        bool padded = !prepared && attentionMask is not null && attentionMask.eq(0).any().item<bool>();
         positionIds ??= padded
             ? AttentionMasks.PositionIds(attentionMask!, t)
             : torch.arange(past, past + t, ScalarType.Int64, device).unsqueeze(0).expand(b, t);
 
         // Without padding: SDPA's own causal mask for a fresh prompt, no mask for one new token over a cache;
         // otherwise an explicit boolean mask.
-        Tensor? mask = null;
+        Tensor? mask = prepared ? attentionMask : null;
         bool isCausal = false;
-        if (padded || (past > 0 && t > 1)) mask = AttentionMasks.Causal(padded ? attentionMask : null, b, past, t, device);
-        else if (t > 1) isCausal = true;
+        if (!prepared && (padded || (past > 0 && t > 1))) mask = AttentionMasks.Causal(padded ? attentionMask : null, b, past, t, device);
+        else if (!prepared && t > 1) isCausal = true;
 
         // Sliding layers need their own mask once the keys reach past the window.
         Tensor? windowMask = HasSlidingLayers && past + t > Config.SlidingWindow!.Value

@@ -17,6 +17,8 @@ namespace RaftPipeline.Modeling.Decoder;
 /// <item>SwiGLU: any activation but silu;</item>
 /// <item>attention inputs (q/k norm + RoPE of a q|k|v row): no q/k norm, Gemma's norm form, a trainable norm, a KV cache,
 /// partial rotary, head_dim above the kernel's limit.</item>
+/// <item>Qwen3-MoE's expert block (<see cref="SparseMoeBlock"/>): no kernel; it never calls here and runs its reference math
+/// on every device (the layer's attention and norms still come here).</item>
 /// </list>
 /// </summary>
 public static class FusedPaths

@@ -5,7 +5,7 @@ namespace RaftPipeline.Modeling.Decoder;
 
 /// <summary>
 /// Keys and values of past positions, per layer, in preallocated buffers [B, kvHeads, capacity, headDim] that
-/// grow by doubling. Each step copies the new positions in place and hands attention a view of everything so
+/// grow by doubling (a generator that knows its final width sizes it once: a static cache). Each step copies the new positions in place and hands attention a view of everything so
 /// far, so a generated token allocates nothing that outlives its dispose scope. Inference only (no autograd
 /// through the in-place copies). The buffers belong to the cache, not to any dispose scope: dispose the cache.
 /// </summary>
@@ -60,6 +60,28 @@ public sealed class KvCache : IDisposable
 
     /// <summary>Forgets every stored position (the buffers stay for the re-encoding that follows).</summary>
     public void Rewind() => Length = 0;
+
+    /// <summary>
+    /// Keeps only the batch rows <paramref name="rows"/> (int64 [B'], on the cache's device), in that order: a decode
+    /// loop drops the rows that finished, so later steps compute nothing for them. One copy of the kept rows per layer,
+    /// paid once per drop rather than every step.
+    /// </summary>
+    public void KeepRows(Tensor rows)
+    {
+        using (torch.no_grad())
+        {
+            for (int layer = 0; layer < _keys.Length; layer++)
+            {
+                if (_keys[layer] is null) continue;
+                var keys = _keys[layer]!.index_select(0, rows).DetachFromDisposeScope();
+                var values = _values[layer]!.index_select(0, rows).DetachFromDisposeScope();
+                _keys[layer]!.Dispose();
+                _values[layer]!.Dispose();
+                _keys[layer] = keys;
+                _values[layer] = values;
+            }
+        }
+    }
 
     Tensor Allocate(Tensor like) =>
         torch.zeros([like.shape[0], like.shape[1], _capacity, like.shape[3]], like.dtype, like.device).DetachFromDisposeScope();

@@ -34,11 +34,15 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         if (FusedPaths.RmsNorm(x, weight, _eps, _weightOffset) is { } fused) return fused;
         using var scope = torch.NewDisposeScope();
-        var h = x.to(ScalarType.Float32);
+        // The same ops as transformers, with no tensor created for a cast to the dtype a tensor already has, and the
+        // eps and rsqrt applied in place on the fresh variance (same values; autograd keeps rsqrt's result for backward):
+        // per decode step this module is the most frequent one (every block's norms, q/k norms included).
+        var h = x.dtype == ScalarType.Float32 ? x : x.to(ScalarType.Float32);
         var variance = h.pow(2).mean([-1], keepdim: true);
-        h = h * torch.rsqrt(variance + _eps);
+        variance.add_(_eps).rsqrt_();
+        h = h * variance;
         if (_weightOffset != 0)
             return (h * (weight.to(ScalarType.Float32) + _weightOffset)).to(x.dtype).MoveToOuterDisposeScope();
-        return (weight * h.to(x.dtype)).MoveToOuterDisposeScope();
+        return (weight * (x.dtype == ScalarType.Float32 ? h : h.to(x.dtype))).MoveToOuterDisposeScope();
     }
 }

@@ -14,6 +14,7 @@ public static class DecoderFamilies
         new Phi3Family(),
         new Gemma2Family(),
         new Gemma3TextFamily(),
+        new Qwen3MoeFamily(),
     ];
 
     /// <summary>The supported model_type values, for error messages.</summary>

@@ -31,6 +31,12 @@ public abstract class FamilyDescriptor
         ? ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"]
         : ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
 
+    /// <summary>
+    /// peft's target_parameters for this family's 3-D expert tensors (Qwen3-MoE), empty when it has none: the
+    /// parameters peft wraps one LoRA (A [r·experts, in], B [out, r·experts]) around, per MoE layer.
+    /// </summary>
+    public virtual IReadOnlyList<string> LoraTargetParameters => [];
+
     /// <summary>Gemma: every RMSNorm multiplies by (1 + weight) in fp32 (1), not by weight (0).</summary>
     public virtual double NormWeightOffset => 0;
 

@@ -71,11 +71,7 @@ public static class ModelFolderLoader
     public static AdapterConfig AttachAdapter(CausalLM model, string adapterDir, bool trainable)
     {
         var config = AdapterStore.Load(model, adapterDir);
-        foreach (var (_, layer) in LoraInjector.Adapters(model))
-        {
-            layer.LoraA.requires_grad = trainable;
-            layer.LoraB.requires_grad = trainable;
-        }
+        foreach (var (_, tensor) in LoraInjector.AdapterTensors(model)) tensor.requires_grad = trainable;
         if (trainable) model.train(); else model.eval();
         return config;
     }

@@ -30,7 +30,7 @@ public sealed class LoraComputeWeights : IDisposable
         {
             var masters = new HashSet<IntPtr>();
             var copies = new List<Tensor>();
-            foreach (SlotHostModule host in new SlotHostModule[] { layer.self_attn, layer.mlp })
+            foreach (var host in layer.SlotHosts)
             {
                 var input = Group(host, host.InputSlotNames, dtype);
                 var output = Group(host, [host.OutputSlotName], dtype);

@@ -7,6 +7,11 @@ public sealed record LoraConfig
     public double Alpha { get; init; } = 8;
     public double Dropout { get; init; }
     public required LoraTargets Targets { get; init; }
+    /// <summary>
+    /// peft's target_parameters: 3-D expert tensors to adapt (Qwen3-MoE's "mlp.experts.gate_up_proj",
+    /// "mlp.experts.down_proj"), matched like target_modules names: equal to, or ending in "." + an entry.
+    /// </summary>
+    public IReadOnlyList<string> TargetParameters { get; init; } = [];
     public bool UseRslora { get; init; }
     public LoraInit Init { get; init; } = LoraInit.Kaiming;
     /// <summary>Seeds the adapter's initial weights; each module derives its own stream from this and its path.</summary>

@@ -29,7 +29,7 @@ public sealed class LoraLinear : LinearSlot
         lora_A = nn.Linear(baseLayer.InFeatures, config.R, hasBias: false, device: device, dtype: ScalarType.Float32);
         lora_B = nn.Linear(config.R, baseLayer.OutFeatures, hasBias: false, device: device, dtype: ScalarType.Float32);
         if (config.Dropout > 0) lora_dropout = nn.Dropout(config.Dropout);
-        Initialize(config, modulePath);
+        InitializeFactors(lora_A.weight!, lora_B.weight!, config, modulePath);
         RegisterComponents();
     }
 
@@ -92,14 +92,13 @@ public sealed class LoraLinear : LinearSlot
         return (base_layer.DenseWeight(ScalarType.Float32) + DeltaWeight()).to(dtype).MoveToOuterDisposeScope();
     }
 
-    void Initialize(LoraConfig config, string modulePath)
+    /// <summary>peft's reset_lora_parameters for A [rows, in] and B [out, rows] (also the expert adapters' init).</summary>
+    internal static void InitializeFactors(Tensor a, Tensor b, LoraConfig config, string modulePath)
     {
         using var noGrad = torch.no_grad();
         // A generator per module, seeded from the run seed and the module path, so the init of one module does not
         // depend on which other modules are targeted or in what order they are visited.
         var generator = new torch.Generator(MixSeed(config.Seed, modulePath));
-        var a = lora_A.weight!;
-        var b = lora_B.weight!;
         switch (config.Init)
         {
             case LoraInit.Kaiming:

@@ -34,6 +34,9 @@ public sealed class LoraTargets
 
     public static LoraTargets AllLinear() => new(null, null, true);
 
+    /// <summary>No module (target_modules null): peft allows it when target_parameters names what to adapt.</summary>
+    public static LoraTargets NoModules() => new([], null, false);
+
     /// <summary>peft treats a string target_modules as a regex, except the "all-linear" shorthand (case-insensitive).</summary>
     public static LoraTargets FromString(string value) =>
         string.Equals(value, AllLinearShorthand, StringComparison.OrdinalIgnoreCase) ? AllLinear() : new(null, value, false);

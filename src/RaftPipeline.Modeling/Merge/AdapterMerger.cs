@@ -10,7 +10,9 @@ namespace RaftPipeline.Modeling.Merge;
 /// peft's merge_and_unload into the 16-bit base, streamed: W' = W + scaling · B @ A for every adapted weight,
 /// computed in fp32 and stored in the base's dtype (as peft's in-place "weight.data += delta" on a bf16 base does);
 /// every other tensor is copied as it is. Tensors are read, merged and written one at a time through the
-/// safetensors writer's producers, so host memory stays near one tensor, never the model.
+/// safetensors writer's producers, so host memory stays near one tensor, never the model. Qwen3-MoE's expert adapters
+/// (target_parameters) merge into the checkpoint's per-expert keys: expert e's gate_up_proj update (rows gate | up) into
+/// mlp.experts.e.gate_proj.weight and .up_proj.weight, its down_proj update into .down_proj.weight.
 /// </summary>
 public static class AdapterMerger
 {
@@ -35,10 +37,12 @@ public static class AdapterMerger
         using var adapter = SafetensorsFile.Open(weightsPath);
         using var checkpoint = SafetensorsCheckpoint.Open(baseDir);
 
+        var expertUpdates = ExpertUpdates(config, adapter, checkpoint, weightsPath, baseDir);
         // module path -> (A key, B key), checked against the base's weights before anything is written.
         var modules = new SortedDictionary<string, (string A, string B)>(StringComparer.Ordinal);
         foreach (var entry in adapter.Entries)
         {
+            if (expertUpdates.Keys.Contains(entry.Name)) continue;
             var parsed = AdapterKeys.Parse(entry.Name)
                 ?? throw new InvalidDataException($"{weightsPath}: key '{entry.Name}' is not a LoRA weight");
             var weightKey = parsed.ModulePath + ".weight";
@@ -65,6 +69,16 @@ public static class AdapterMerger
             var entry = checkpoint.Entry(name);
             var outType = dtype is { } d && entry.Dtype is ScalarType.BFloat16 or ScalarType.Float16 or ScalarType.Float32 or ScalarType.Float64
                 ? d : entry.Dtype;
+            if (expertUpdates.Weights.TryGetValue(name, out var update))
+            {
+                merged.Add(name);
+                return new TensorToWrite(name, outType, entry.Shape, () =>
+                {
+                    using var scope = NewDisposeScope();
+                    var w = checkpoint.Read(name, dtype: ScalarType.Float32);
+                    return (w + update.Delta()).to(outType).MoveToOuterDisposeScope();
+                });
+            }
             var module = name.EndsWith(".weight", StringComparison.Ordinal) ? name[..^".weight".Length] : null;
             if (module is null || !modules.TryGetValue(module, out var keys))
                 return new TensorToWrite(name, outType, entry.Shape, () => checkpoint.Read(name, dtype: outType));
@@ -90,5 +104,72 @@ public static class AdapterMerger
             copied.Add(from);
         }
         return new Result(files, merged, copied);
+    }
+
+    /// <summary>The adapter keys of the expert tensors, and for each per-expert base weight how to compute its update.</summary>
+    sealed record ExpertPlan(HashSet<string> Keys, Dictionary<string, ExpertUpdate> Weights);
+
+    /// <summary>One expert weight's update: rows <c>Rows</c> of expert <c>Expert</c>'s scaling · B_e @ A_e.</summary>
+    sealed record ExpertUpdate(SafetensorsFile Adapter, string A, string B, int Expert, int R, int Experts, double Scaling, long RowStart, long Rows)
+    {
+        public Tensor Delta()
+        {
+            using var scope = NewDisposeScope();
+            var a = Adapter.Read(A, dtype: ScalarType.Float32);
+            var b = Adapter.Read(B, dtype: ScalarType.Float32);
+            return ExpertLora.DeltaWeight(a, b, Expert, R, Experts, Scaling).narrow(0, RowStart, Rows).MoveToOuterDisposeScope();
+        }
+    }
+
+    /// <summary>
+    /// Finds the MoE layers in the checkpoint (keys …mlp.experts.N.gate_proj.weight), the expert tensors the adapter's
+    /// target_parameters selects there, and checks their saved A and B against the experts' shapes.
+    /// </summary>
+    static ExpertPlan ExpertUpdates(AdapterConfig config, SafetensorsFile adapter, SafetensorsCheckpoint checkpoint, string weightsPath, string baseDir)
+    {
+        var plan = new ExpertPlan(new HashSet<string>(StringComparer.Ordinal), new Dictionary<string, ExpertUpdate>(StringComparer.Ordinal));
+        if (config.Lora.TargetParameters.Count == 0) return plan;
+        var pattern = new System.Text.RegularExpressions.Regex(@"^(.+\.experts)\.(\d+)\.gate_proj\.weight$");
+        var layers = checkpoint.TensorNames.Select(n => pattern.Match(n)).Where(m => m.Success)
+            .GroupBy(m => m.Groups[1].Value, m => int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        try { ExpertLora.CheckSupported(config.Lora.TargetParameters, layers.Select(l => l.Key).ToList(), Path.Combine(Path.GetDirectoryName(weightsPath)!, AdapterConfig.FileName)); }
+        catch (ArgumentException e) { throw new InvalidDataException(e.Message, e); }
+        int r = config.Lora.R;
+        foreach (var layer in layers)
+        {
+            string path = layer.Key;
+            int experts = layer.Max() + 1;
+            var chosen = ExpertLora.Targeted(path, config.Lora.TargetParameters);
+            foreach (var parameter in chosen)
+            {
+                var (keyA, keyB) = ExpertLora.SavedKeys(path, parameter, chosen);
+                var gate = checkpoint.Entry($"{path}.0.gate_proj.weight");
+                var down = checkpoint.Entry($"{path}.0.down_proj.weight");
+                long inner = gate.Shape[0];
+                var (inFeatures, outFeatures) = parameter == ExpertLora.GateUpProj ? (gate.Shape[1], 2 * inner) : (down.Shape[1], down.Shape[0]);
+                foreach (var (key, shape) in new[] { (keyA, new[] { (long)r * experts, inFeatures }), (keyB, new[] { outFeatures, (long)r * experts }) })
+                {
+                    if (!adapter.Contains(key))
+                        throw new InvalidDataException($"{weightsPath}: key '{key}' is missing: target_parameters selects {path}.{parameter}");
+                    if (!adapter.Entry(key).Shape.SequenceEqual(shape))
+                        throw new InvalidDataException(
+                            $"{weightsPath}: key '{key}' has shape [{string.Join(", ", adapter.Entry(key).Shape)}], {experts} experts of {baseDir} need [{string.Join(", ", shape)}] (r={r})");
+                    plan.Keys.Add(key);
+                }
+                for (int e = 0; e < experts; e++)
+                {
+                    if (parameter == ExpertLora.GateUpProj)
+                    {
+                        plan.Weights[$"{path}.{e}.gate_proj.weight"] = new ExpertUpdate(adapter, keyA, keyB, e, r, experts, config.Lora.Scaling, 0, inner);
+                        plan.Weights[$"{path}.{e}.up_proj.weight"] = new ExpertUpdate(adapter, keyA, keyB, e, r, experts, config.Lora.Scaling, inner, inner);
+                    }
+                    else plan.Weights[$"{path}.{e}.down_proj.weight"] = new ExpertUpdate(adapter, keyA, keyB, e, r, experts, config.Lora.Scaling, 0, outFeatures);
+                }
+            }
+        }
+        if (plan.Keys.Count == 0)
+            throw new InvalidDataException(
+                $"{weightsPath}: target_parameters [{string.Join(", ", config.Lora.TargetParameters)}] matches no expert tensor of {baseDir}");
+        return plan;
     }
 }

@@ -1,5 +1,6 @@
 using RaftPipeline.Core.Engine;
 using RaftPipeline.Core.Spec.Stages;
+using RaftPipeline.Modeling.Generation;
 using RaftPipeline.Modeling.Native;
 using RaftPipeline.Stages.Data;
 using RaftPipeline.Stages.Format;
@@ -20,16 +21,15 @@ public sealed class EvalStageExecutor : IStageExecutor
     public const string AdapterSlot = "adapter";
     public const string DataSlot = "data";
 
-    /// <summary>
-    /// Rows generated together (left-padded, as transformers batches). Fixed, so the answers do not depend on the machine;
-    /// part of the output's identity, so changing it means bumping <see cref="Version"/>.
-    /// </summary>
-    public const int BatchSize = 8;
-
     public string Kind => "eval";
 
-    /// <summary>1: batches of 8, greedy by default, rules as AnswerScorer documents (quote span ≥ 8 chars), token-weighted loss. 2: the loss from the continuation positions' logits only.</summary>
-    public int Version => 2;
+    /// <summary>
+    /// 1: batches of 8, greedy by default, rules as AnswerScorer documents (quote span ≥ 8 chars), token-weighted loss.
+    /// 2: the loss from the continuation positions' logits only. 3: rows length-sorted into batches of batch_size (default
+    /// 8), finished rows leaving their batch, each row's repetition penalty over its own ids only (not the padding) and
+    /// its own sampling seed (from its index): a row answers as it would alone.
+    /// </summary>
+    public int Version => 3;
 
     public Task<StageOutcome> RunAsync(StageContext context, CancellationToken cancellationToken)
     {
@@ -57,6 +57,10 @@ public sealed class EvalStageExecutor : IStageExecutor
         var prompts = users.Select(u => chat.Encode(chat.Renderer.Prompt(system, u))).ToList();
         var references = rows.Select((r, i) => chat.Encode(chat.Renderer.ReferenceContinuation(system, users[i], r.Answer))).ToList();
 
+        // Every row samples with its own seed (from its index), so its answer does not depend on the batching.
+        var options = rows.Select((_, i) => chat.Options(parameters.Sampling, SeedDerivation.Derive(seed, $"row {i}"))).ToList();
+        int batchSize = parameters.BatchSize ?? TextGenerator.DefaultBatchSize;
+
         var answers = new Dictionary<string, AnswerScore[]>();
         if (parameters.CompareBase) answers["base"] = Evaluate("base");
         if (adapter is not null)
@@ -75,21 +79,15 @@ public sealed class EvalStageExecutor : IStageExecutor
 
         AnswerScore[] Evaluate(string label)
         {
+            var generated = chat.GenerateAll(prompts, options, batchSize,
+                done => context.Progress.Report($"eval ({label})", done, rows.Count), cancellationToken);
             var scores = new AnswerScore[rows.Count];
-            for (int start = 0; start < rows.Count; start += BatchSize)
+            for (int i = 0; i < rows.Count; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                int count = Math.Min(BatchSize, rows.Count - start);
-                var options = chat.Options(parameters.Sampling, SeedDerivation.Derive(seed, $"batch {start / BatchSize}"));
-                var generated = chat.GenerateBatch(prompts.GetRange(start, count), options, cancellationToken);
-                for (int k = 0; k < count; k++)
-                {
-                    int i = start + k;
-                    var (lossSum, tokens) = chat.ContinuationLoss(prompts[i], references[i]);
-                    string text = generated[k].Text;
-                    scores[i] = new AnswerScore(text, scorer.HasOpening(text), scorer.QuotedSpan(text, rows[i].Context), scorer.Refuses(text), lossSum, tokens);
-                }
-                context.Progress.Report($"eval ({label})", start + count, rows.Count);
+                var (lossSum, tokens) = chat.ContinuationLoss(prompts[i], references[i]);
+                string text = generated[i].Text;
+                scores[i] = new AnswerScore(text, scorer.HasOpening(text), scorer.QuotedSpan(text, rows[i].Context), scorer.Refuses(text), lossSum, tokens);
             }
             return scores;
         }

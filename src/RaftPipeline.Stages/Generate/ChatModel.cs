@@ -73,13 +73,14 @@ public sealed class ChatModel : IDisposable
         PadTokenId = PadId,
     };
 
-    /// <summary>Continues one prompt; the answer text is decoded without special tokens (the closing &lt;|im_end|&gt;).</summary>
-    public ChatAnswer Generate(IReadOnlyList<int> promptIds, GenerationOptions options, CancellationToken cancellation = default) =>
-        Engine.Generate(promptIds, options, cancellation: cancellation);
-
-    /// <summary>Continues several prompts together (left-padded into one batch, as transformers does).</summary>
-    public IReadOnlyList<ChatAnswer> GenerateBatch(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options,
-        CancellationToken cancellation = default) => Engine.GenerateBatch(prompts, options, cancellation);
+    /// <summary>
+    /// Answers every prompt with its own options (its own seed), length-sorted into batches of
+    /// <paramref name="batchSize"/>; answers in the order of <paramref name="prompts"/>, their text decoded without
+    /// special tokens (the closing &lt;|im_end|&gt;).
+    /// </summary>
+    public IReadOnlyList<ChatAnswer> GenerateAll(IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<GenerationOptions> options,
+        int batchSize, Action<int>? onBatchDone = null, CancellationToken cancellation = default) =>
+        Engine.GenerateRows(prompts.Select((p, i) => new GenerationRow(p, options[i])).ToList(), batchSize, onBatchDone, cancellation);
 
     /// <summary>transformers' decode(ids, skip_special_tokens=True), as the engine shows answers.</summary>
     public string DecodeAnswer(IReadOnlyList<int> ids) => Engine.AnswerText(ids);

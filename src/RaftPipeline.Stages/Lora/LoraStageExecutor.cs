@@ -75,6 +75,7 @@ public sealed class LoraStageExecutor : IStageExecutor
             [var single] when string.Equals(single, LoraTargets.AllLinearShorthand, StringComparison.OrdinalIgnoreCase) => LoraTargets.AllLinear(),
             var names => LoraTargets.FromNames([.. names]),
         },
+        TargetParameters = p.TargetParameters ?? [],
         Init = p.Init switch
         {
             SpecLoraInit.Kaiming => ModelingLoraInit.Kaiming,

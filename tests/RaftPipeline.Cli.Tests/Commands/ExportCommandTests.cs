@@ -55,12 +55,13 @@ public sealed class ExportCommandTests : IDisposable
     {
         var model = Preset();
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config.json")))!;
-        config["model_type"] = "gemma2";
+        config["model_type"] = "qwen3_moe";
         File.WriteAllText(Path.Combine(model, "config.json"), config.ToJsonString());
         var outDir = Path.Combine(_dir, "out");
         var (exit, _, stderr) = Run("export", "--model", model, "--out", outDir);
         Assert.Equal(2, exit);
-        Assert.Equal($"{Path.Combine(model, "config.json")}: model_type 'gemma2' cannot be exported (supported: qwen3, qwen2, llama)", stderr.Trim());
+        Assert.Equal($"{Path.Combine(model, "config.json")}: model_type 'qwen3_moe' cannot be exported (supported: qwen3, qwen2, llama, mistral, phi3, " +
+            "gemma2, gemma3_text): the Qwen3-MoE GGUF layout (qwen3moe: stacked ffn_{gate,up,down}_exps, ffn_gate_inp) is not written yet", stderr.Trim());
         Assert.False(Directory.Exists(outDir));
     }
 }

@@ -4,7 +4,7 @@ using RaftPipeline.Export.Gguf;
 namespace RaftPipeline.Export.Tests.Support;
 
 /// <summary>
-/// ggml's dequantizers (ggml-quants.c: dequantize_row_q8_0, _q5_0, _q4_K, _q6_K), written from the C source,
+/// ggml's dequantizers (ggml-quants.c: dequantize_row_q8_0, _q5_0, _q5_1, _q4_K, _q5_K, _q6_K), written from the C source,
 /// independently of our quantizers: what llama.cpp computes from the bytes we write.
 /// </summary>
 public static class GgmlDequantize
@@ -32,6 +32,36 @@ public static class GgmlDequantize
                         int xh1 = (int)(qh >> (j + 12)) & 0x10;
                         o[j] = (((x[6 + j] & 0x0F) | xh0) - 16) * d;
                         o[j + 16] = (((x[6 + j] >> 4) | xh1) - 16) * d;
+                    }
+                    break;
+                }
+                case GgmlType.Q5_1:
+                {
+                    float d = Half(x), m = Half(x[2..]);
+                    uint qh = BinaryPrimitives.ReadUInt32LittleEndian(x[4..]);
+                    for (int j = 0; j < 16; j++)
+                    {
+                        int xh0 = (int)((qh >> j) << 4) & 0x10;
+                        int xh1 = (int)(qh >> (j + 12)) & 0x10;
+                        o[j] = ((x[8 + j] & 0x0F) | xh0) * d + m;
+                        o[j + 16] = ((x[8 + j] >> 4) | xh1) * d + m;
+                    }
+                    break;
+                }
+                case GgmlType.Q5_K:
+                {
+                    float d = Half(x), min = Half(x[2..]);
+                    var scales = x.Slice(4, 12);
+                    var qh = x.Slice(16, 32);
+                    var ql = x.Slice(48, 128);
+                    int oi = 0, qi = 0, si = 0;
+                    int u1 = 1, u2 = 2;
+                    for (int j = 0; j < 256; j += 64, qi += 32, si += 2, u1 <<= 2, u2 <<= 2)
+                    {
+                        ScaleMin(si, scales, out int sc1, out int m1);
+                        ScaleMin(si + 1, scales, out int sc2, out int m2);
+                        for (int l = 0; l < 32; l++) o[oi++] = d * sc1 * ((ql[qi + l] & 0xF) + ((qh[l] & u1) != 0 ? 16 : 0)) - min * m1;
+                        for (int l = 0; l < 32; l++) o[oi++] = d * sc2 * ((ql[qi + l] >> 4) + ((qh[l] & u2) != 0 ? 16 : 0)) - min * m2;
                     }
                     break;
                 }

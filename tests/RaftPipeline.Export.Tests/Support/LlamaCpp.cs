@@ -24,9 +24,10 @@ public sealed class LlamaCpp : IDisposable
         });
     }
 
-    public LlamaCpp(string ggufPath, string? loraPath = null, float loraScale = 1f)
+    /// <param name="flashAttention">null: llama.cpp's default (auto, on for the CPU backend)</param>
+    public LlamaCpp(string ggufPath, string? loraPath = null, float loraScale = 1f, bool? flashAttention = null)
     {
-        var p = new ModelParams(ggufPath) { ContextSize = 512, GpuLayerCount = 0, BatchSize = 512, Threads = 2 };
+        var p = new ModelParams(ggufPath) { ContextSize = 512, GpuLayerCount = 0, BatchSize = 512, Threads = 2, FlashAttention = flashAttention };
         _weights = LLamaWeights.LoadFromFile(p);
         _context = _weights.CreateContext(p);
         if (loraPath is not null)

@@ -10,9 +10,12 @@ using static TorchSharp.torch;
 namespace RaftPipeline.Export.Tests.Support;
 
 /// <summary>
-/// Small model folders of each family the tool loads (qwen3, qwen2, llama), built once per test run, sized for the
+/// Small model folders built by the repository (qwen3, qwen2_256, llama_256, phi3_256), once per test run, sized for the
 /// k-quants: hidden 256 and intermediate 256 are multiples of ggml's 256-value super-block, so Q4_K and Q6_K blocks
-/// are really used (the tiny preset's hidden 64 would only exercise the fallbacks).
+/// are really used (the transformers-written fixtures' 32-wide rows and the preset's 64 only exercise the fallbacks).
+/// qwen3 also stands for the family in the other export tests (the transformers-written Qwen3 has the real 151,936-token
+/// vocabulary; it is tested against transformers' own outputs in TransformersWeightsTests). Their tokenizer files also
+/// serve the transformers-written qwen2 and llama (same vocab size, 512).
 /// <para>
 /// Weights: the repository's random init (N(0, 0.1), norms and biases jittered) saved by its Hugging Face writer in
 /// bf16. Tokenizer: a 512-token byte-level BPE cut from the real Qwen3 tokenizer (its 256 byte tokens and its first
@@ -38,14 +41,16 @@ public static class TinyFamilies
     static readonly object s_lock = new();
     static readonly Dictionary<string, string> s_built = new();
 
-    public static string Folder(string family)
+    /// <param name="name">qwen3, qwen2_256, llama_256 or phi3_256 (fused attn_qkv: Q5_K in Q4_K_M)</param>
+    public static string Folder(string name)
     {
         lock (s_lock)
         {
-            if (s_built.TryGetValue(family, out var dir)) return dir;
-            dir = Path.Combine(ModelFolders.Root, family);
-            Build(family, dir);
-            s_built[family] = dir;
+            if (s_built.TryGetValue(name, out var dir)) return dir;
+            // The folder name becomes general.name, and llama.cpp keys a Phi-3 tokenizer quirk on "phi3" in it.
+            dir = Path.Combine(ModelFolders.Root, name.Replace("phi3", "p3"));
+            Build(name.Replace("_256", ""), dir);
+            s_built[name] = dir;
             return dir;
         }
     }
@@ -66,7 +71,7 @@ public static class TinyFamilies
 
         var config = new ModelConfig
         {
-            Family = family switch { "qwen3" => DecoderFamily.Qwen3, "qwen2" => DecoderFamily.Qwen2, _ => DecoderFamily.Llama },
+            Family = family switch { "qwen3" => DecoderFamily.Qwen3, "qwen2" => DecoderFamily.Qwen2, "phi3" => DecoderFamily.Phi3, _ => DecoderFamily.Llama },
             VocabSize = Vocab,
             HiddenSize = 256,
             IntermediateSize = 256,

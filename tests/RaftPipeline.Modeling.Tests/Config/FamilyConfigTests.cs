@@ -176,12 +176,50 @@ public class FamilyConfigTests
     [InlineData("\"model_type\": \"mistral\", \"rope_theta\": 1.0, \"sliding_window\": 0", "sliding_window", "positive")]
     [InlineData("\"model_type\": \"qwen2\", \"rope_theta\": 1.0, \"use_sliding_window\": true", "use_sliding_window", "false")]
     [InlineData("\"model_type\": \"mistral\", \"rope_theta\": 1.0, \"hidden_act\": \"gelu\"", "hidden_act", "silu")]
+    [InlineData("\"model_type\": \"qwen3_moe\", \"rope_theta\": 1.0, \"output_router_logits\": true", "output_router_logits", "supported: false")]
+    [InlineData("\"model_type\": \"qwen3_moe\", \"rope_theta\": 1.0, \"shared_expert_intermediate_size\": 64", "shared_expert_intermediate_size", "supported: 0 or absent")]
+    [InlineData("\"model_type\": \"qwen3_moe\", \"rope_theta\": 1.0, \"num_experts\": 4, \"num_experts_per_tok\": 5", "num_experts_per_tok", "supported: 1 to num_experts = 4")]
+    [InlineData("\"model_type\": \"qwen3_moe\", \"rope_theta\": 1.0, \"mlp_only_layers\": [3]", "mlp_only_layers", "integers 0 to 2")]
+    [InlineData("\"model_type\": \"qwen3_moe\", \"rope_theta\": 1.0, \"decoder_sparse_step\": 0", "decoder_sparse_step", "positive")]
+    [InlineData("\"model_type\": \"qwen3_moe\", \"rope_theta\": 1.0, \"use_sliding_window\": true", "use_sliding_window", "false")]
+    [InlineData("\"model_type\": \"qwen3_moe\", \"rope_theta\": 1.0, \"hidden_act\": \"gelu\"", "hidden_act", "silu")]
     public void What_is_not_implemented_is_refused_with_file_key_value_and_the_supported_list(string body, string key, string detail)
     {
         var e = Refused(body);
         Assert.Equal(key, e.Key);
         Assert.StartsWith("/m/config.json: ", e.Message);
         Assert.Contains(detail, e.Message);
+    }
+
+    [Fact]
+    public void Qwen3_moe_reads_its_experts_in_both_layouts_and_writes_them_back()
+    {
+        // transformers 4.x writes num_experts; 5.x num_local_experts (num_experts is its alias).
+        var v4 = Parse("""
+          "model_type": "qwen3_moe", "rope_theta": 1000000.0, "num_experts": 8, "num_experts_per_tok": 2,
+          "norm_topk_prob": true, "moe_intermediate_size": 16, "decoder_sparse_step": 2, "mlp_only_layers": [2]
+        """);
+        var v5 = Parse("""
+          "model_type": "qwen3_moe", "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0}, "num_local_experts": 8,
+          "num_experts_per_tok": 2, "norm_topk_prob": true, "moe_intermediate_size": 16, "decoder_sparse_step": 2, "mlp_only_layers": [2],
+          "output_router_logits": false, "router_aux_loss_coef": 0.001
+        """);
+        Assert.Equal(DecoderFamily.Qwen3Moe, v4.Family);
+        Assert.True(v4.QkNorm);
+        var moe = v4.Moe!;
+        Assert.Equal((8, 2, true, 16, 2), (moe.NumExperts, moe.NumExpertsPerTok, moe.NormTopkProb, moe.MoeIntermediateSize, moe.DecoderSparseStep));
+        Assert.Equal([2], moe.MlpOnlyLayers);
+        Assert.Equal([2], v5.Moe!.MlpOnlyLayers);
+        Assert.Equal((8, 2, true, 16, 2), (v5.Moe.NumExperts, v5.Moe.NumExpertsPerTok, v5.Moe.NormTopkProb, v5.Moe.MoeIntermediateSize, v5.Moe.DecoderSparseStep));
+        // Sparse where (i + 1) % step == 0 and i is not MLP-only: of layers 0, 1, 2 only 1.
+        Assert.Equal([false, true, false], Enumerable.Range(0, 3).Select(v4.IsSparseLayer));
+        var again = ModelConfigReader.Parse(v4.ToJson(), "written.json");
+        Assert.Equal(8, again.Moe!.NumExperts);
+        Assert.Equal([false, true, false], Enumerable.Range(0, 3).Select(again.IsSparseLayer));
+        Assert.Contains("\"num_local_experts\": 8", v4.ToJson());
+        // transformers' defaults when the keys are absent (configuration_qwen3_moe.py).
+        var defaults = Parse("\"model_type\": \"qwen3_moe\", \"rope_theta\": 1.0").Moe!;
+        Assert.Equal((128, 8, false, 768, 1), (defaults.NumExperts, defaults.NumExpertsPerTok, defaults.NormTopkProb, defaults.MoeIntermediateSize, defaults.DecoderSparseStep));
     }
 
     [Fact]

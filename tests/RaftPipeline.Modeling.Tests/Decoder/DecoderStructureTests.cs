@@ -72,12 +72,12 @@ public class DecoderStructureTests
         var doubled = new ScaledSlot(old, 2.0);
         var returned = model.ReplaceLinear(path, doubled);
         Assert.Same(old, returned);
-        Assert.Same(doubled, model.model.layers[1].mlp.up_proj);
+        Assert.Same(doubled, model.model.layers[1].DenseMlp!.up_proj);
         var names = model.named_parameters().Select(p => p.name).ToList();
         Assert.Contains("model.layers.1.mlp.up_proj.inner.weight", names);
         Assert.DoesNotContain("model.layers.1.mlp.up_proj.weight", names);
         // The registered order is kept: up_proj still sits between gate_proj and down_proj.
-        Assert.Equal(["gate_proj", "up_proj", "down_proj"], model.model.layers[1].mlp.named_children().Select(c => c.name));
+        Assert.Equal(["gate_proj", "up_proj", "down_proj"], model.model.layers[1].DenseMlp!.named_children().Select(c => c.name));
         Assert.False(torch.allclose(before, model.Forward(ids).Logits, 1e-4, 1e-4));
 
         model.ReplaceLinear(path, old);

@@ -153,16 +153,23 @@ public class ParityTests
             MaxNewTokens = MaxNewTokens, PadTokenId = pad, EosTokenIds = eos,
             RepetitionPenalty = mode == "greedy_rp" ? 1.1 : 1.0,
         };
-        var got = TextGenerator.Generate(model, prompts, options);
         long total = want.shape[1];
         var wantRows = want.data<long>().ToArray();
-        for (int b = 0; b < batch; b++)
+        // transformers' one left-padded batch, and the stages' length-sorted batches of 2 (finished rows dropped).
+        foreach (var (how, got) in new[]
+                 {
+                     ("one batch", TextGenerator.Generate(model, prompts, options)),
+                     ("length-sorted batches of 2", TextGenerator.GenerateInBatches(model, prompts.Select(p => new GenerationRow(p, options)).ToList(), 2)),
+                 })
         {
-            var expectedNew = wantRows.Skip((int)(b * total + width)).Take((int)(total - width)).ToList();
-            var ours = got[b].NewIds.Select(x => (long)x).ToList();
-            while (ours.Count < expectedNew.Count) ours.Add(pad);
-            Assert.True(expectedNew.SequenceEqual(ours.Take(expectedNew.Count)),
-                $"{key} {mode} row {b}: transformers [{string.Join(", ", expectedNew)}] vs ours [{string.Join(", ", ours)}]");
+            for (int b = 0; b < batch; b++)
+            {
+                var expectedNew = wantRows.Skip((int)(b * total + width)).Take((int)(total - width)).ToList();
+                var ours = got[b].NewIds.Select(x => (long)x).ToList();
+                while (ours.Count < expectedNew.Count) ours.Add(pad);
+                Assert.True(expectedNew.SequenceEqual(ours.Take(expectedNew.Count)),
+                    $"{key} {mode} row {b} ({how}): transformers [{string.Join(", ", expectedNew)}] vs ours [{string.Join(", ", ours)}]");
+            }
         }
     }
 }

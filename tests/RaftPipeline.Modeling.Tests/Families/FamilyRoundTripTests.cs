@@ -109,6 +109,7 @@ public class FamilyRoundTripTests
                 var config = new LoraConfig
                 {
                     R = 4, Alpha = 8, Targets = LoraTargets.FromNames([.. model.Config.Descriptor.LoraTargetNames]), Init = LoraInit.Random, Seed = 77,
+                    TargetParameters = model.Config.Descriptor.LoraTargetParameters,
                 };
                 LoraInjector.Apply(model, config);
                 AdapterStore.Save(model, AdapterConfig.From(config, "model"), ours);

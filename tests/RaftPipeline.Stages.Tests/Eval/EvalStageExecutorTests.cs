@@ -115,6 +115,28 @@ public class EvalStageExecutorTests(TinyModelFolders folders) : IClassFixture<Ti
         Assert.Equal(metrics["models"]!["base"]!.ToJsonString(), metrics["models"]!["tuned"]!.ToJsonString());
     }
 
+    /// <summary>
+    /// Rows are decoded in length-sorted batches, each with its own seed: one row at a time (batch_size 1) and batches
+    /// of 2 (rows of different lengths, so padding) write the same predictions, sampled as well as greedy, in row order.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Answers_do_not_depend_on_the_batch_size(bool greedy)
+    {
+        var sampling = new SamplingOptions { Greedy = greedy, MaxNewTokens = 5, TopK = 0, TopP = 1.0, Temperature = 1.0, RepetitionPenalty = 1.1 };
+        var predictions = new List<string>();
+        foreach (int batchSize in new[] { 1, 2 })
+        {
+            using var temp = new TempFolder();
+            var (output, _, _) = await Run(temp, Parameters() with { Sampling = sampling, BatchSize = batchSize }, null, TestRows);
+            predictions.Add(File.ReadAllText(Path.Combine(output, EvalArtifact.PredictionsFile)));
+        }
+        Assert.Equal(predictions[0], predictions[1]);
+        var questions = predictions[0].Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (string)JsonNode.Parse(l)!["question"]!);
+        Assert.Equal(TestRows.Select(r => r.Question), questions);
+    }
+
     [Fact]
     public async Task An_empty_test_split_is_an_error_that_says_to_set_test_size()
     {

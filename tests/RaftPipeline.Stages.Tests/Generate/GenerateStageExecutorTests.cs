@@ -76,6 +76,24 @@ public class GenerateStageExecutorTests(TinyModelFolders folders) : IClassFixtur
         Assert.Equal(s1.Select(s => s.Base), p2.Select(s => s.Base));
     }
 
+    /// <summary>
+    /// Probes are decoded together in length-sorted batches, each with its own seed: batch_size 1 (one probe at a time,
+    /// what version 1 of the stage did) and the default batch write the same bytes, sampled answers included.
+    /// </summary>
+    [Fact]
+    public async Task Sampled_answers_do_not_depend_on_the_batch_size()
+    {
+        var longer = Sampled with { MaxNewTokens = 10, TopK = 0, TopP = 1.0 };
+        using var alone = new TempFolder();
+        using var together = new TempFolder();
+        var one = await Run(alone, Probes(longer) with { BatchSize = 1 }, folders.RandomAdapter);
+        var all = await Run(together, Probes(longer), folders.RandomAdapter);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(one.Output, SamplesArtifact.SamplesFile)), File.ReadAllBytes(Path.Combine(all.Output, SamplesArtifact.SamplesFile)));
+        var samples = SamplesArtifact.Read(all.Output);
+        Assert.Equal(["in-domain", "general"], samples.Select(s => s.Probe));
+        Assert.NotEqual(samples[0].Base, samples[1].Base);
+    }
+
     [Fact]
     public async Task Greedy_base_answer_equals_a_direct_TextGenerator_call_on_the_hand_rendered_prompt()
     {

@@ -78,4 +78,28 @@ public class LoraStageExecutorTests(TinyModelFolder tiny) : IClassFixture<TinyMo
         var e = await Assert.ThrowsAsync<NotSupportedException>(() => Run(temp, new LoraParameters { Init = LoraInit.Pissa }, tiny.Path));
         Assert.Equal("stage 'lora': init pissa is not implemented; use kaiming or gaussian", e.Message);
     }
+
+    [Fact]
+    public async Task Target_parameters_adapt_qwen3_moe_experts_under_pefts_names()
+    {
+        using var scope = NewDisposeScope();
+        using var temp = new TempFolder();
+        var moe = System.IO.Path.Combine(RepoRoot.Path, "tests", "RaftPipeline.Modeling.Tests", "Fixtures", "families", "qwen3_moe", "model");
+        var (context, outcome) = await Run(temp, new LoraParameters
+        {
+            R = 4, TargetModules = ["q_proj"], TargetParameters = ["mlp.experts.gate_up_proj", "mlp.experts.down_proj"],
+        }, moe);
+        var config = JsonNode.Parse(File.ReadAllText(System.IO.Path.Combine(context.OutputDirectory, "adapter_config.json")))!;
+        Assert.Equal("""["mlp.experts.gate_up_proj","mlp.experts.down_proj"]""", config["target_parameters"]!.ToJsonString());
+        using var weights = SafetensorsFile.Open(System.IO.Path.Combine(context.OutputDirectory, "adapter_model.safetensors"));
+        // 4 experts, hidden 32, moe_intermediate 16: gate|up nested inside (base_layer), down outside, as peft saves them.
+        Assert.Equal(new long[] { 16, 32 }, weights.Entry("base_model.model.model.layers.1.mlp.experts.base_layer.lora_A.weight").Shape);
+        Assert.Equal(new long[] { 32, 16 }, weights.Entry("base_model.model.model.layers.1.mlp.experts.base_layer.lora_B.weight").Shape);
+        Assert.Equal(new long[] { 16, 16 }, weights.Entry("base_model.model.model.layers.1.mlp.experts.lora_A.weight").Shape);
+        Assert.True(weights.Read("base_model.model.model.layers.1.mlp.experts.lora_B.weight").eq(0).all().item<bool>());
+        Assert.Equal(2 * 2 + 2 * 4, weights.Entries.Count);
+        // per layer: q_proj r·(32 + 32), gate_up r·E·32 + 32·r·E, down r·E·16 + 32·r·E
+        long trainable = 2 * (4 * (32 + 32) + 16 * 32 + 32 * 16 + 16 * 16 + 32 * 16);
+        Assert.Equal(trainable, (long)outcome.Metrics["trainable_parameters"]!);
+    }
 }

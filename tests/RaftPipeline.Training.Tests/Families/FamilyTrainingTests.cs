@@ -39,6 +39,7 @@ public class FamilyTrainingTests
     [InlineData("gemma3_text")]
     [InlineData("mistral")]
     [InlineData("llama3")]
+    [InlineData("qwen3_moe")]
     public void Loss_gradients_and_three_adamw_steps_match_transformers_and_peft(string name)
     {
         var dir = Dir(name);
@@ -47,13 +48,11 @@ public class FamilyTrainingTests
         using var model = PretrainedLoader.Load(Path.Combine(dir, "model"), CPU, ScalarType.Float32);
         foreach (var p in model.parameters()) p.requires_grad_(false);
         AdapterStore.Load(model, Path.Combine(dir, "adapter"));
-        var adapters = LoraInjector.Adapters(model);
-        var trainable = new List<(string Name, Tensor Parameter)>();
-        foreach (var (path, layer) in adapters)
-        {
-            trainable.Add(($"base_model.model.{path}.lora_A.default.weight", layer.LoraA.requires_grad_(true)));
-            trainable.Add(($"base_model.model.{path}.lora_B.default.weight", layer.LoraB.requires_grad_(true)));
-        }
+        // peft's parameter names keep the adapter name: "….lora_A.default.weight" (expert tensors included).
+        var trainable = LoraInjector.AdapterTensors(model)
+            .Select(a => (Name: a.Key.Replace(".lora_A.weight", ".lora_A.default.weight").Replace(".lora_B.weight", ".lora_B.default.weight"),
+                          Parameter: (Tensor)a.Tensor.requires_grad_(true)))
+            .ToList();
         Assert.NotEmpty(trainable);
         model.train();
         using var training = new DecoderTrainingModel(model, gradientCheckpointing: false, loraComputeCopies: false);
@@ -94,5 +93,30 @@ public class FamilyTrainingTests
             double miss = (ours - theirs).norm().item<float>(), moved = theirs.norm().item<float>();
             Assert.True(miss <= 1e-2 * moved, $"{name}: {savedKey} moved {moved}, ours misses peft's update by {miss}");
         }
+    }
+
+    [Fact]
+    public void Qwen3_moe_recomputed_layers_give_the_same_loss_and_expert_gradients()
+    {
+        var dir = Dir("qwen3_moe");
+        using var expected = SafetensorsFile.Open(Path.Combine(dir, "expected.safetensors"));
+        var ids = expected.Read("train/input_ids");
+        var labels = expected.Read("train/labels");
+        long count = CausalLmLoss.SupervisedCount(labels);
+        var runs = new List<(double Loss, Dictionary<string, Tensor> Grads)>();
+        foreach (var checkpointing in new[] { false, true })
+        {
+            using var model = PretrainedLoader.Load(Path.Combine(dir, "model"), CPU, ScalarType.Float32);
+            foreach (var p in model.parameters()) p.requires_grad_(false);
+            ModelFolderLoader.AttachAdapter(model, Path.Combine(dir, "adapter"), trainable: true);
+            using var training = new DecoderTrainingModel(model, gradientCheckpointing: checkpointing, loraComputeCopies: false);
+            var loss = CausalLmLoss.SupervisedSum(training.HiddenStates(ids, null), training.Head, labels) / count;
+            loss.backward();
+            runs.Add((loss.item<float>(), LoraInjector.AdapterTensors(model).ToDictionary(t => t.Key, t => t.Tensor.grad!.detach().clone())));
+        }
+        Assert.Equal(runs[0].Loss, runs[1].Loss, 6);
+        Assert.Contains(runs[1].Grads.Keys, k => k.Contains(".experts.", StringComparison.Ordinal));
+        foreach (var (key, grad) in runs[0].Grads)
+            Assert.True(grad.allclose(runs[1].Grads[key], rtol: 1e-5, atol: 1e-7), $"{key}: the recomputed layer's gradient differs");
     }
 }

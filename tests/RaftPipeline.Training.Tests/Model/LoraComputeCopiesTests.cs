@@ -114,11 +114,11 @@ public class LoraComputeCopiesTests
         training.SetTraining(true);
         Assert.NotNull(layer.self_attn.InputLora);
         Assert.Equal(3, layer.self_attn.InputLora!.Members.Count);
-        Assert.NotNull(layer.mlp.OutputLora);
+        Assert.NotNull(layer.DenseMlp!.OutputLora);
         training.SetTraining(false);
         // Generation after training reads the masters through the slots, so it can never see stale copies.
         Assert.Null(layer.self_attn.InputLora);
-        Assert.Null(layer.mlp.InputLora);
+        Assert.Null(layer.DenseMlp!.InputLora);
     }
 
     [Fact]

@@ -408,7 +408,7 @@ if (gpuType == DeviceType.CUDA)
         try { return f(); } finally { Environment.SetEnvironmentVariable("RAFT_FUSED_KERNELS", null); }
     }
     string families = Path.Combine(repo, "tests/RaftPipeline.Modeling.Tests/Fixtures/families");
-    foreach (var name in new[] { "llama3", "llama_yarn", "llama_dynamic", "mistral", "phi3", "gemma2", "gemma3_text" })
+    foreach (var name in new[] { "llama3", "llama_yarn", "llama_dynamic", "mistral", "phi3", "gemma2", "gemma3_text", "qwen3_moe" })
     {
         var dir = Path.Combine(families, name);
         using var expected = SafetensorsFile.Open(Path.Combine(dir, "expected.safetensors"));
@@ -435,7 +435,7 @@ if (gpuType == DeviceType.CUDA)
                 return model.forward(ids.to(gpu)).to(ScalarType.Float32).cpu().data<float>().Select(v => (double)v).ToArray();
             }
             model.train();
-            var trainable = LoraInjector.Adapters(model).SelectMany(a => new[] { a.Layer.LoraA, a.Layer.LoraB }).ToList();
+            var trainable = LoraInjector.AdapterTensors(model).Select(a => a.Tensor).ToList(); // Qwen3-MoE's expert factors included
             foreach (var t in trainable) t.requires_grad_(true);
             var labels = expected.Read("train/labels").to(gpu);
             var hidden = model.model.Forward(expected.Read("train/input_ids").to(gpu));

@@ -40,7 +40,7 @@ public static class ExportCommand
             if (adapterDir is not null && merge)
             {
                 // Checked before the merge spends time: a model export would refuse this family or tokenizer anyway.
-                GgufExport.Check(modelDir, type);
+                GgufExport.Check(modelDir, type, name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDir))));
                 TorchRuntime.EnsureInitialized();
                 scratch = Path.Combine(Path.GetTempPath(), $"raft-export-merge-{Guid.NewGuid():N}");
                 AdapterMerger.Merge(modelDir, adapterDir, scratch, dtype: TorchSharp.torch.ScalarType.Float32);

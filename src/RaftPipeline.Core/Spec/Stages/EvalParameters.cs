@@ -29,6 +29,10 @@ public sealed record EvalParameters : StageParameters
     [Description("Also evaluate the base model (without the adapter).")]
     public bool CompareBase { get; init; } = true;
 
+    [Description("Rows decoded together: sorted by prompt length, this many at a time, finished rows leaving their batch. Absent: 8. On the CPU in fp32 every row's tokens are the same in any batch; on a GPU in bf16 a batch can round differently, so it is part of the stage's key.")]
+    [Range(1, 4096)]
+    public int? BatchSize { get; init; }
+
     [Description("Sampling settings of the generated answers (greedy by default, so metrics are reproducible).")]
     public SamplingOptions Sampling { get; init; } = new() { Greedy = true, MaxNewTokens = 256 };
 }

@@ -24,6 +24,10 @@ public sealed record LoraParameters : StageParameters
     [SingleValueAllowed]
     public IReadOnlyList<string>? TargetModules { get; init; }
 
+    [Description("Expert tensors to adapt (peft's target_parameters), matched against the end of each parameter path: for Qwen3-MoE mlp.experts.gate_up_proj and mlp.experts.down_proj (target_modules never reaches an expert). Unset: none.")]
+    [SingleValueAllowed]
+    public IReadOnlyList<string>? TargetParameters { get; init; }
+
     [Description("Rank-stabilized LoRA: scale by lora_alpha / sqrt(r).")]
     public bool UseRslora { get; init; }
 
