@@ -25,6 +25,7 @@ public class FamilyChatPromptTests
         { "llama3", [255, 253, 254], ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"] },
         { "mistral", [255], ["<s>", "[INST]", "[/INST]", "</s>"] },
         { "phi3", [255, 253, 254], ["<|system|>", "<|user|>", "<|assistant|>", "<|end|>"] },
+        { "phi3_longrope", [255, 253, 254], ["<|system|>", "<|user|>", "<|assistant|>", "<|end|>"] },
         { "gemma2", [255, 253], ["<bos>", "<start_of_turn>", "<end_of_turn>"] },
         { "gemma3_text", [255, 253], ["<bos>", "<start_of_turn>", "<end_of_turn>"] },
     };
