@@ -22,12 +22,13 @@ start=$(date +%s)
 raft run "$spec" train "${common[@]}" --set cache=/tmp/cacheA --run-dir /tmp/runA; echo "exit $? ($(( $(date +%s) - start )) s)"
 
 echo "== stopped by SIGTERM once a checkpoint exists, then rerun"
-raft run "$spec" train "${common[@]}" --set cache=/tmp/cacheB --run-dir /tmp/runB1 & pid=$!
+# The process itself in the background (not the raft() function, whose subshell would take the signal instead).
+/tmp/dotnet/dotnet .gpu/app/raft.dll run "$spec" train "${common[@]}" --set cache=/tmp/cacheB --run-dir /tmp/runB1 & pid=$!
 for _ in $(seq 1 1500); do compgen -G "/tmp/cacheB/checkpoints/*/checkpoint-*[0-9]" >/dev/null && break; sleep 0.2; done
 sleep 0.5; kill -TERM "$pid"; wait "$pid"; echo "exit after SIGTERM $? (143 expected)"
 ls /tmp/cacheB/checkpoints/*/
 raft run "$spec" train "${common[@]}" --set cache=/tmp/cacheB --run-dir /tmp/runB2; echo "rerun exit $?"
-grep -h "resumed from" /tmp/runB2/*.log | head -3
+grep -rh "resum" /tmp/runB2/ 2>/dev/null | head -3
 
 python3 - <<'EOF'
 import glob, json, os, torch

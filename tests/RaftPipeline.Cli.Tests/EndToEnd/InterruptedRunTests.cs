@@ -55,7 +55,7 @@ public sealed class InterruptedRunTests(ITestOutputHelper output) : IDisposable
               train:
                 kind: train
                 inputs: { model: base, adapter: adapter, data: formatted }
-                params: { max_steps: 5, batch_size: 1, max_seq_length: 256, learning_rate: 3e-3, logging_steps: 1, save_steps: 2, optimizer: adamw_8bit }
+                params: { max_steps: 12, batch_size: 1, max_seq_length: 256, learning_rate: 3e-3, logging_steps: 1, save_steps: 2, optimizer: adamw_8bit }
               merged:
                 kind: merge
                 inputs: { model: base, adapter: train }
@@ -150,8 +150,8 @@ public sealed class InterruptedRunTests(ITestOutputHelper output) : IDisposable
             Assert.Equal("cancelled", stopped.Status);
             Assert.Equal(StageStatus.Cancelled, stopped.Stage("train")!.Status);
             stoppedAt = Checkpoints(cache).Max();
-            Assert.InRange(stoppedAt, 1, 4);
-            Assert.Contains($"training cancelled after optimizer step {stoppedAt} of 5", File.ReadAllText(Path.Combine(dir, RunFolder.LogFileName)));
+            Assert.InRange(stoppedAt, 1, 11);
+            Assert.Contains($"training cancelled after optimizer step {stoppedAt} of 12", File.ReadAllText(Path.Combine(dir, RunFolder.LogFileName)));
             output.WriteLine($"attempt {attempt}: SIGTERM after train step 1 → exit 143, checkpoint at step {stoppedAt}");
             AssertCacheClean($"attempt {attempt} (SIGTERM)");
         }
@@ -171,7 +171,7 @@ public sealed class InterruptedRunTests(ITestOutputHelper output) : IDisposable
                 }
                 else Assert.True(await p.WaitAsync(TimeSpan.FromMinutes(2)) == 0, p.Output);
             }
-            Assert.Contains($"resumed from step {stoppedAt} of 5", File.ReadAllText(Path.Combine(dir, RunFolder.LogFileName)));
+            Assert.Contains($"resumed from step {stoppedAt} of 12", File.ReadAllText(Path.Combine(dir, RunFolder.LogFileName)));
             resumedChecked = true;
             AssertCacheClean($"attempt {attempt} (after a checkpoint)");
         }

@@ -49,7 +49,7 @@ public sealed class ValidateVerbTests : IDisposable
         Assert.Equal("", output);
         Assert.Equal(
             "spec.yaml:4:11: error: stages.q.kind: unknown stage kind 'quantise'; did you mean 'quantize'?\n" +
-            "spec.yaml:9:15: error: stages.adapter.params.rank: unknown key; expected one of r, lora_alpha, lora_dropout, target_modules, use_rslora, init\n" +
+            "spec.yaml:9:15: error: stages.adapter.params.rank: unknown key; expected one of r, lora_alpha, lora_dropout, target_modules, target_parameters, use_rslora, init\n" +
             "2 errors; nothing was run.\n",
             error);
     }
