@@ -83,7 +83,7 @@ public sealed class RotaryEmbedding
 
     /// <summary>
     /// longrope: whether a sequence of <paramref name="length"/> tokens turns with the long factors (every position of
-    /// it, cached keys included: generation re-encodes the sequence when it crosses, see TextGenerator).
+    /// it, cached keys included: generation re-encodes the sequence when it crosses, see BatchDecode).
     /// </summary>
     public bool UsesLongFactors(long length) =>
         _scaling?.Type == "longrope" && length > _scaling.OriginalMaxPositionEmbeddings!.Value;
