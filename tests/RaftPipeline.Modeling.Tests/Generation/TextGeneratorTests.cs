@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RaftPipeline.Modeling.Config;
 using RaftPipeline.Modeling.Decoder;
 using RaftPipeline.Modeling.Generation;
 using RaftPipeline.Modeling.Tests.Support;
@@ -40,6 +41,27 @@ public class TextGeneratorTests
         var got = TextGenerator.Generate(model, [prompt], options).Single();
         Assert.Equal(NaiveGreedy(model, prompt, 12, penalty), got.NewIds);
         Assert.Equal(FinishReason.Length, got.Finish);
+    }
+
+    [Fact]
+    public void Longrope_generation_that_crosses_the_original_context_equals_full_recompute()
+    {
+        // Phi-3 with longrope over an original context of 8: the 5-token prompt turns with the short factors until the
+        // sequence reaches 9, then every position (the cached ones too) with the long ones.
+        var config = TinyModels.Config(DecoderFamily.Phi3, tied: false) with
+        {
+            MaxPositionEmbeddings = 64,
+            RopeTheta = 100, // fast rotations, so the factors move these tiny logits
+            RopeScaling = new RopeScaling
+            {
+                Type = "longrope", Factor = 8, FactorDerived = true, OriginalMaxPositionEmbeddings = 8,
+                ShortFactor = [1.0, 1.3, 2.0, 3.5], LongFactor = [3.0, 9.0, 40.0, 160.0],
+            },
+        };
+        using var model = TinyModels.Build(config);
+        int[] prompt = [5, 17, 42, 99, 7];
+        var got = TextGenerator.Generate(model, [prompt], new GenerationOptions { MaxNewTokens = 12 }).Single();
+        Assert.Equal(NaiveGreedy(model, prompt, 12), got.NewIds);
     }
 
     [Fact]
