@@ -55,7 +55,7 @@ static class DecodeBench
                 {
                     try
                     {
-                        Environment.SetEnvironmentVariable("RAFT_CUDA_DECODE", path == "libtorch" ? "0" : null);
+                        Environment.SetEnvironmentVariable("RAFT_CUDA_DECODE", path == "libtorch" ? "0" : "1");
                         int count = path == "libtorch" ? baselineTokens : newTokens;
                         var (total, decodeOnly, produced) = Time(model, prompts, count);
                         Console.WriteLine($"| {weights} | {batch} | {path} | {total:F1} | {decodeOnly:F1} | {1000.0 * batch / decodeOnly:F2} |");

@@ -73,6 +73,14 @@ public sealed class ConfigJsonReader(JsonElement obj, string file, string prefix
         return v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Wrong(key, "strings", e)).ToList();
     }
 
+    /// <summary>A list of numbers (e.g. longrope's short_factor), or null when absent.</summary>
+    public IReadOnlyList<double>? OptionalDoubleList(string key)
+    {
+        if (Get(key) is not { } v) return null;
+        if (v.ValueKind != JsonValueKind.Array) throw Wrong(key, "a list of numbers", v);
+        return v.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.Number ? e.GetDouble() : throw Wrong(key, "numbers", e)).ToList();
+    }
+
     /// <summary>The property names of this object (to refuse options that are not understood).</summary>
     public IEnumerable<string> Keys => obj.EnumerateObject().Select(p => p.Name);
 

@@ -12,6 +12,9 @@ namespace RaftPipeline.Modeling.Config;
 /// </summary>
 public static class ModelConfigReader
 {
+    /// <summary>max_position_embeddings when config.json has none.</summary>
+    const int DefaultMaxPositionEmbeddings = 40960;
+
     public static ModelConfig ReadFile(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"config.json not found: {path}", path);
@@ -45,8 +48,7 @@ public static class ModelConfigReader
             int hidden = r.Int("hidden_size");
             int heads = r.Int("num_attention_heads");
             int kvHeads = r.OptionalInt("num_key_value_heads") ?? heads;
-            int headDim = r.OptionalInt("head_dim") ?? (hidden % heads == 0 ? hidden / heads
-                : throw new ModelConfigException(file, "head_dim", $"absent, and hidden_size {hidden} is not divisible by num_attention_heads {heads}"));
+            int headDim = HeadDim(r);
             if (heads % kvHeads != 0)
                 throw new ModelConfigException(file, "num_key_value_heads", $"{kvHeads} must divide num_attention_heads {heads}");
 
@@ -66,7 +68,7 @@ public static class ModelConfigReader
                 RopeTheta = rope.Theta,
                 RopeScaling = rope.Scaling,
                 PartialRotaryFactor = ReadPartialRotaryFactor(r),
-                MaxPositionEmbeddings = r.OptionalInt("max_position_embeddings") ?? 40960,
+                MaxPositionEmbeddings = r.OptionalInt("max_position_embeddings") ?? DefaultMaxPositionEmbeddings,
                 TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? false,
                 BosTokenId = r.OptionalInt("bos_token_id"),
                 EosTokenIds = r.IntOrIntList("eos_token_id"),
@@ -81,6 +83,14 @@ public static class ModelConfigReader
                     $"'{act}' is not supported for {modelType} (supported: {config.HiddenAct})");
             return config;
         }
+    }
+
+    /// <summary>config's head_dim, else hidden_size / num_attention_heads.</summary>
+    static int HeadDim(ConfigJsonReader r)
+    {
+        int hidden = r.Int("hidden_size"), heads = r.Int("num_attention_heads");
+        return r.OptionalInt("head_dim") ?? (hidden % heads == 0 ? hidden / heads
+            : throw new ModelConfigException(r.File, "head_dim", $"absent, and hidden_size {hidden} is not divisible by num_attention_heads {heads}"));
     }
 
     /// <summary>
@@ -112,6 +122,7 @@ public static class ModelConfigReader
                 throw declared.Error(key, $"option '{key}' of RoPE type '{type}' is not supported (supported: {string.Join(", ", options)})");
         double Required(string key) => declared.OptionalDouble(key) ?? throw new ModelConfigException(r.File, "rope_type",
             $"RoPE type '{type}' needs the option '{key}' (a number), which is missing");
+        if (type == "longrope") return (theta, ReadLongRope(r, declared));
         var scaling = new RopeScaling
         {
             Type = type,
@@ -130,6 +141,42 @@ public static class ModelConfigReader
         if (type == "llama3" && scaling.LowFreqFactor == scaling.HighFreqFactor)
             throw new ModelConfigException(r.File, "rope_type", "RoPE type 'llama3' needs low_freq_factor != high_freq_factor");
         return (theta, scaling);
+    }
+
+    /// <summary>
+    /// longrope (Phi-3.5, Phi-4-mini): short_factor and long_factor, original_max_position_embeddings in the RoPE object
+    /// (5.x) or top-level (4.x Phi-3 configs); the factor, when absent, is max_position_embeddings / original (as
+    /// transformers derives it for the cos/sin scale).
+    /// </summary>
+    static RopeScaling ReadLongRope(ConfigJsonReader r, ConfigJsonReader declared)
+    {
+        int headDim = HeadDim(r);
+        double partial = ReadPartialRotaryFactor(r);
+        int frequencies = (int)(headDim * partial) / 2;
+        IReadOnlyList<double> Factors(string key)
+        {
+            var list = declared.OptionalDoubleList(key) ?? throw declared.Error(key,
+                $"missing: RoPE type 'longrope' needs short_factor and long_factor, {frequencies} numbers each (one per rotary frequency)");
+            return list.Count == frequencies ? list : throw declared.Error(key,
+                $"has {list.Count} numbers; expected {frequencies} (head_dim {headDim} · partial_rotary_factor {partial} / 2)");
+        }
+        var shortFactor = Factors("short_factor");
+        var longFactor = Factors("long_factor");
+        int original = declared.OptionalInt("original_max_position_embeddings") ?? r.OptionalInt("original_max_position_embeddings")
+            ?? throw declared.Error("original_max_position_embeddings",
+                "missing: RoPE type 'longrope' needs the pre-training context length (in the RoPE object or top-level)");
+        if (original <= 0) throw declared.Error("original_max_position_embeddings", $"expected a positive integer, found {original}");
+        var given = declared.OptionalDouble("factor");
+        return new RopeScaling
+        {
+            Type = "longrope",
+            Factor = given ?? (double)(r.OptionalInt("max_position_embeddings") ?? DefaultMaxPositionEmbeddings) / original,
+            FactorDerived = given is null,
+            ShortFactor = shortFactor,
+            LongFactor = longFactor,
+            OriginalMaxPositionEmbeddings = original,
+            AttentionFactor = declared.OptionalDouble("attention_factor"),
+        };
     }
 
     /// <summary>partial_rotary_factor top-level (4.x) or in rope_parameters (5.x); 1 when absent.</summary>

@@ -63,6 +63,9 @@ public sealed class KvCache : IDisposable
     /// <summary>Called once per forward pass, after every layer has stored its <paramref name="positions"/> new positions.</summary>
     public void Advance(long positions) => Length += positions;
 
+    /// <summary>Forgets every stored position (the buffers stay for the re-encoding that follows).</summary>
+    public void Rewind() => Length = 0;
+
     /// <summary>
     /// Keeps only the batch rows <paramref name="rows"/> (int64 [B'], on the cache's device), in that order: a decode
     /// loop drops the rows that finished, so later steps compute nothing for them. One copy of the kept rows per layer,

@@ -21,8 +21,9 @@ public static class RopeFrequencies
     }
 
     /// <summary>
-    /// inv_freq [dim / 2] fp32 and the cos/sin scale for <paramref name="scaling"/> (null: default). For dynamic,
-    /// <paramref name="seqLen"/> is the longest position + 1 of the current call (transformers' dynamic_rope_update).
+    /// inv_freq [dim / 2] fp32 and the cos/sin scale for <paramref name="scaling"/> (null: default). For dynamic and
+    /// longrope, <paramref name="seqLen"/> is the longest position + 1 of the current call (transformers'
+    /// dynamic_rope_update); null means a call within the original context.
     /// </summary>
     public static (Tensor InvFreq, double AttentionScaling) Compute(int dim, double theta, RopeScaling? scaling,
         int maxPositionEmbeddings, long? seqLen = null)
@@ -36,6 +37,7 @@ public static class RopeFrequencies
             "dynamic" => (Dynamic(dim, theta, scaling, maxPositionEmbeddings, seqLen), 1.0),
             "llama3" => (Llama3(dim, theta, scaling), 1.0),
             "yarn" => Yarn(dim, theta, scaling, maxPositionEmbeddings),
+            "longrope" => LongRope(dim, theta, scaling, seqLen),
             _ => throw new InvalidOperationException($"RoPE type '{scaling.Type}' has no implementation"),
         };
         return (inv.MoveToOuterDisposeScope(), att);
@@ -67,6 +69,24 @@ public static class RopeFrequencies
         var smoothed = (1 - smooth) * scaled / factor + smooth * scaled;
         var medium = wavelen.ge(highWavelen).logical_and(wavelen.le(lowWavelen));
         return torch.where(medium, smoothed, scaled).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// LongRoPE (modeling_rope_utils._compute_longrope_parameters): inv_freq = 1 / (ext · θ^(i/d)), ext the long factors
+    /// once the sequence passes original_max_position_embeddings, else the short ones; cos and sin scaled by the
+    /// attention factor, √(1 + ln(factor) / ln(original)) unless given (1 when factor ≤ 1), for both.
+    /// </summary>
+    static (Tensor, double) LongRope(int dim, double theta, RopeScaling s, long? seqLen)
+    {
+        using var scope = torch.NewDisposeScope();
+        int original = s.OriginalMaxPositionEmbeddings!.Value;
+        double attention = s.AttentionFactor ?? (s.Factor <= 1 ? 1.0 : Math.Sqrt(1 + Math.Log(s.Factor) / Math.Log(original)));
+        var factors = seqLen is long l && l > original ? s.LongFactor! : s.ShortFactor!;
+        var ext = torch.tensor(factors.Select(f => (float)f).ToArray(), ScalarType.Float32);
+        // The same fp32 ops as transformers: θ ** (arange / dim), times the factors, reciprocal.
+        var exponent = torch.arange(0, dim, 2, ScalarType.Int64).to(ScalarType.Float32) / dim;
+        var powers = torch.full(exponent.shape, theta, ScalarType.Float32).pow(exponent);
+        return ((1.0 / (ext * powers)).MoveToOuterDisposeScope(), attention);
     }
 
     /// <summary>

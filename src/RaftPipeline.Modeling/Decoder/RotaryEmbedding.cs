@@ -63,8 +63,9 @@ public sealed class RotaryEmbedding
     }
 
     /// <summary>
-    /// Dynamic NTK grows θ with the longest position of the call once it passes the context length (one host read of
-    /// the positions); the other types use the fixed frequencies.
+    /// Dynamic NTK grows θ with the longest position of the call once it passes the context length; longrope turns every
+    /// position of a call with its long factors once the call's longest position passes the original context (one host
+    /// read of the positions each); the other types use the fixed frequencies.
     /// </summary>
     Tensor InvFreqFor(Tensor positionIds)
     {
@@ -74,17 +75,28 @@ public sealed class RotaryEmbedding
             if (seqLen > _maxPositionEmbeddings)
                 return RopeFrequencies.Compute(_dim, _theta, _scaling, _maxPositionEmbeddings, seqLen).InvFreq.to(positionIds.device);
         }
-        return InvFreqOn(positionIds.device);
+        if (_scaling?.Type == "longrope" && UsesLongFactors(positionIds.max().item<long>() + 1))
+            return InvFreqOn(positionIds.device, "long", () => RopeFrequencies.Compute(_dim, _theta, _scaling, _maxPositionEmbeddings,
+                _scaling.OriginalMaxPositionEmbeddings!.Value + 1L).InvFreq);
+        return InvFreqOn(positionIds.device, "", () => _invFreqCpu);
     }
 
-    Tensor InvFreqOn(Device device)
+    /// <summary>
+    /// longrope: whether a sequence of <paramref name="length"/> tokens turns with the long factors (every position of
+    /// it, cached keys included: generation re-encodes the sequence when it crosses, see BatchDecode).
+    /// </summary>
+    public bool UsesLongFactors(long length) =>
+        _scaling?.Type == "longrope" && length > _scaling.OriginalMaxPositionEmbeddings!.Value;
+
+    Tensor InvFreqOn(Device device, string variant, Func<Tensor> cpu)
     {
-        var key = device.ToString();
+        var key = variant + device;
         lock (_byDevice)
         {
             if (!_byDevice.TryGetValue(key, out var t))
             {
-                t = _invFreqCpu.to(device).DetachFromDisposeScope();
+                using var scope = torch.NewDisposeScope();
+                t = cpu().to(device).DetachFromDisposeScope();
                 _byDevice[key] = t;
             }
             return t;

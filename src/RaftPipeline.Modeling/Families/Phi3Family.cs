@@ -6,7 +6,8 @@ namespace RaftPipeline.Modeling.Families;
 /// <summary>
 /// Phi-3 (modeling_phi3.py): Llama's math with q|k|v fused into one qkv_proj and gate|up into one gate_up_proj (the
 /// checkpoint keys and peft's LoRA targets: one LoRA A per fused projection, never split), RoPE on the first
-/// head_dim · partial_rotary_factor dimensions only, sliding window on every layer when set. No biases.
+/// head_dim · partial_rotary_factor dimensions only, sliding window on every layer when set. No biases. Phi-3.5 and
+/// Phi-4-mini scale RoPE with longrope (read with the other RoPE types in <see cref="ModelConfigReader"/>).
 /// </summary>
 public sealed class Phi3Family : FamilyDescriptor
 {
@@ -31,6 +32,7 @@ public sealed class Phi3Family : FamilyDescriptor
         json["sliding_window"] = config.SlidingWindow;
         json["resid_pdrop"] = 0.0;
         json["embd_pdrop"] = 0.0;
-        json["original_max_position_embeddings"] = config.MaxPositionEmbeddings;
+        // transformers' Phi3 reads this top-level key to decide when generation switches to longrope's long factors.
+        json["original_max_position_embeddings"] = config.RopeScaling?.OriginalMaxPositionEmbeddings ?? config.MaxPositionEmbeddings;
     }
 }

@@ -131,6 +131,8 @@ internal sealed class BatchDecode : IDisposable
         using var noGrad = torch.no_grad();
         int maxNew = _capacity - _width;
         int length = _width;
+        var rotary = _model.model.Rotary;
+        bool cachedLong = false;
         if (_done.Contains(true)) OnRowsFinished(); // rows asked for no new tokens
         for (int step = 0; step < maxNew; step++)
         {
@@ -149,7 +151,14 @@ internal sealed class BatchDecode : IDisposable
             if (finished) OnRowsFinished();
             if (!AnyRunning()) break;
 
-            if (step > 0 && _accelerator is not null)
+            // longrope turns every position of a call with the long factors once the call's longest sequence passes the
+            // original context; keys cached with the other set are stale, so the rows are encoded again from the start
+            // (transformers' Phi3ForCausalLM.prepare_inputs_for_generation drops its cache at that step).
+            bool longFactors = rotary.UsesLongFactors(LongestRow() + step);
+            bool reencode = step > 0 && longFactors != cachedLong;
+            cachedLong = longFactors;
+            if (reencode) _cache.Rewind();
+            if (step > 0 && !reencode && _accelerator is not null)
             {
                 using var scope = torch.NewDisposeScope();
                 var all = _accelerator.Next(_lastTokens);
@@ -158,8 +167,8 @@ internal sealed class BatchDecode : IDisposable
             }
             else using (var scope = torch.NewDisposeScope())
             {
-                var logits = step == 0
-                    ? _model.Forward(_ids.narrow(1, 0, _width), _keyMask is null ? null : KeyMask(_width).reshape(_count, _width),
+                var logits = step == 0 || reencode
+                    ? _model.Forward(_ids.narrow(1, 0, length), _keyMask is null ? null : KeyMask(length).reshape(_count, length),
                         cache: _cache, logitsToKeep: 1).Logits
                     : _model.Forward(_ids.narrow(1, length - 1, 1), _keyMask is null ? null : KeyMask(length), _positions,
                         _cache, logitsToKeep: 1).Logits;
@@ -215,6 +224,14 @@ internal sealed class BatchDecode : IDisposable
             if (finished) OnRowsFinished();
         }
         return Enumerable.Range(0, _rows.Count).Select(i => new GeneratedSequence(_rows[i].PromptIds, _newIds[i], _finish[i])).ToList();
+    }
+
+    /// <summary>The longest prompt among the rows in the batch: with the step, the length of this step's call.</summary>
+    int LongestRow()
+    {
+        int longest = 0;
+        for (int s = 0; s < _count; s++) longest = Math.Max(longest, _rows[_slotRow[s]].PromptIds.Count);
+        return longest;
     }
 
     bool AnyRunning()

@@ -3,6 +3,7 @@ using RaftPipeline.Core.Engine;
 using RaftPipeline.Core.Spec.Stages;
 using RaftPipeline.Modeling.Adapters;
 using RaftPipeline.Modeling.Config;
+using RaftPipeline.Modeling.Families;
 using RaftPipeline.Modeling.Decoder;
 using RaftPipeline.Modeling.Lora;
 using RaftPipeline.Modeling.Native;
@@ -34,10 +35,10 @@ public sealed class LoraStageExecutor : IStageExecutor
     {
         var parameters = context.Parameters<LoraParameters>();
         var modelDir = context.Input(ModelSlot);
-        var lora = ToLoraConfig(parameters, context.Seed, context.Stage.Name);
+        var config = ModelConfigReader.ReadFolder(modelDir);
+        var lora = ToLoraConfig(parameters, context.Seed, context.Stage.Name, config.Descriptor);
 
         TorchRuntime.EnsureInitialized();
-        var config = ModelConfigReader.ReadFolder(modelDir);
         using var model = new CausalLM(config, ScalarType.BFloat16, torch.CPU);
         foreach (var (_, p) in model.named_parameters()) p.requires_grad = false; // the frozen base, as get_peft_model leaves it
         var wrapped = LoraInjector.Apply(model, lora);
@@ -58,16 +59,22 @@ public sealed class LoraStageExecutor : IStageExecutor
         }));
     }
 
-    /// <summary>The spec's LoRA parameters as the Modeling layer's config; the init seed is the pipeline seed's bits.</summary>
-    public static LoraConfig ToLoraConfig(LoraParameters p, long pipelineSeed, string stageName) => new()
+    /// <summary>
+    /// The spec's LoRA parameters as the Modeling layer's config; the init seed is the pipeline seed's bits. No
+    /// target_modules: the family's attention and MLP projections as peft names them (Phi-3's fused ones included).
+    /// </summary>
+    public static LoraConfig ToLoraConfig(LoraParameters p, long pipelineSeed, string stageName, FamilyDescriptor family) => new()
     {
         R = p.R,
         Alpha = p.LoraAlpha,
         Dropout = p.LoraDropout,
         UseRslora = p.UseRslora,
-        Targets = p.TargetModules is [var single] && string.Equals(single, LoraTargets.AllLinearShorthand, StringComparison.OrdinalIgnoreCase)
-            ? LoraTargets.AllLinear()
-            : LoraTargets.FromNames([.. p.TargetModules]),
+        Targets = p.TargetModules switch
+        {
+            null => LoraTargets.FromNames([.. family.LoraTargetNames]),
+            [var single] when string.Equals(single, LoraTargets.AllLinearShorthand, StringComparison.OrdinalIgnoreCase) => LoraTargets.AllLinear(),
+            var names => LoraTargets.FromNames([.. names]),
+        },
         TargetParameters = p.TargetParameters ?? [],
         Init = p.Init switch
         {

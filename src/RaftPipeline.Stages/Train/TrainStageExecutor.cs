@@ -8,6 +8,7 @@ using RaftPipeline.Modeling.Native.Cuda;
 using RaftPipeline.Modeling.Lora;
 using RaftPipeline.Stages.Format;
 using RaftPipeline.Stages.ModelCards;
+using RaftPipeline.Text.Templates;
 using RaftPipeline.Text.Tokenization;
 using RaftPipeline.Training.Checkpointing;
 using RaftPipeline.Training.Data;
@@ -91,6 +92,19 @@ public sealed class TrainStageExecutor : IStageExecutor
         return job;
     }
 
+    /// <summary>No response_template in the spec: the tokens the model's chat template opens an answer with.</summary>
+    static (int[] Ids, string Text) AnswerOpenerOf(string modelDir, HuggingFaceTokenizer tokenizer)
+    {
+        try
+        {
+            return AnswerOpener.Find(ChatTemplate.FromModelFolder(modelDir), tokenizer);
+        }
+        catch (ChatInputException e)
+        {
+            throw new InvalidDataException($"{e.Message}; without a chat template, set the train stage's response_template", e);
+        }
+    }
+
     StageOutcome Train(StageContext context, TrainParameters parameters, DistributedJob? job, CancellationToken cancellationToken)
     {
         string modelDir = context.Input(ModelSlot);
@@ -106,14 +120,17 @@ public sealed class TrainStageExecutor : IStageExecutor
 
         var tokenizer = HuggingFaceTokenizer.FromDirectory(modelDir);
         int padId = tokenizer.PadTokenId ?? tokenizer.EosTokenId ?? 0; // masked by position: the id is never learned
-        var collator = new CompletionOnlyCollator(new CollatorOptions(
-            TrainingRows.ResponseTemplateIds(tokenizer, parameters.ResponseTemplate), parameters.MaxSeqLength, padId));
+        var (templateIds, templateText) = parameters.ResponseTemplate is { } given
+            ? (TrainingRows.ResponseTemplateIds(tokenizer, given), given)
+            : AnswerOpenerOf(modelDir, tokenizer);
+        if (parameters.ResponseTemplate is null) context.Progress.Log($"response template (the chat template's answer opener): '{templateText}'");
+        var collator = new CompletionOnlyCollator(new CollatorOptions(templateIds, parameters.MaxSeqLength, padId));
         var rows = TrainingRows.Label(texts, tokenizer, collator, cancellationToken);
         var report = CollationReport.Of(rows);
         context.Progress.Log($"training data: {report}");
         if (report.SupervisedTokens == 0)
             throw new InvalidDataException(
-                $"{Path.Combine(dataDir, FormatArtifact.TextsFile)}: no row has an answer to learn: response_template '{parameters.ResponseTemplate}' " +
+                $"{Path.Combine(dataDir, FormatArtifact.TextsFile)}: no row has an answer to learn: response_template '{templateText}' " +
                 $"was found in none of the {rows.Count} texts within max_seq_length {parameters.MaxSeqLength} ({report})");
         var evalRows = evalTexts is null ? null : TrainingRows.Label(evalTexts, tokenizer, collator, cancellationToken);
         if (evalRows is not null) context.Progress.Log($"eval data: {CollationReport.Of(evalRows)}");

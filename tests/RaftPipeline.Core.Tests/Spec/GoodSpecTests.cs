@@ -40,7 +40,7 @@ public class GoodSpecTests
         Assert.Equal(LrScheduler.Cosine, train.LrScheduler);
         Assert.Equal(OptimizerKind.Adamw8bit, train.Optimizer);
         Assert.Equal(GradientCheckpointing.Auto, train.GradientCheckpointing);
-        Assert.Equal("<|im_start|>assistant", train.ResponseTemplate);
+        Assert.Null(train.ResponseTemplate); // absent: the train stage uses the chat template's answer opener
 
         var generate = Assert.IsType<GenerateParameters>(spec.Stages[7].Parameters);
         Assert.Equal(2, generate.Prompts.Count);

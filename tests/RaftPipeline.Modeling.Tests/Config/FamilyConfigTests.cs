@@ -104,10 +104,69 @@ public class FamilyConfigTests
         Assert.True(c.IsSlidingLayer(2));
     }
 
+    [Fact]
+    public void Phi_3_5_longrope_in_the_4x_layout_derives_its_factor_from_the_context_ratio()
+    {
+        var c = Parse("""
+          "model_type": "phi3", "rope_theta": 10000.0, "original_max_position_embeddings": 128,
+          "rope_scaling": {"type": "longrope", "short_factor": [1.0, 1.5, 2.0, 3.0], "long_factor": [1.0, 4.0, 9.0, 20.0]}
+        """);
+        var s = c.RopeScaling!;
+        Assert.Equal("longrope", s.Type);
+        Assert.Equal(4.0, s.Factor); // max_position_embeddings 512 / 128
+        Assert.True(s.FactorDerived);
+        Assert.Equal(128, s.OriginalMaxPositionEmbeddings);
+        Assert.Equal([1.0, 1.5, 2.0, 3.0], s.ShortFactor!);
+        Assert.Equal([1.0, 4.0, 9.0, 20.0], s.LongFactor!);
+        Assert.Null(s.AttentionFactor);
+    }
+
+    [Fact]
+    public void Phi_4_mini_longrope_in_the_5x_layout_with_partial_rotary_reads_the_options_inside_rope_parameters()
+    {
+        var c = Parse("""
+          "model_type": "phi3", "original_max_position_embeddings": 999,
+          "rope_parameters": {"rope_type": "longrope", "rope_theta": 10000.0, "partial_rotary_factor": 0.75,
+            "original_max_position_embeddings": 64, "factor": 2.0, "attention_factor": 1.25,
+            "short_factor": [1.0, 1.5, 2.0], "long_factor": [1.0, 4.0, 9.0]}
+        """);
+        var s = c.RopeScaling!;
+        Assert.Equal(6, c.RotaryDim);
+        Assert.Equal(64, s.OriginalMaxPositionEmbeddings); // the RoPE object's, not the top-level one
+        Assert.Equal(2.0, s.Factor);
+        Assert.False(s.FactorDerived);
+        Assert.Equal(1.25, s.AttentionFactor);
+
+        // Written back and read again: the same RoPE, the original context top-level too (transformers' Phi3 reads it there).
+        var json = System.Text.Json.Nodes.JsonNode.Parse(c.ToJson())!;
+        Assert.Equal(64, (int)json["original_max_position_embeddings"]!);
+        var again = ModelConfigReader.Parse(c.ToJson(), "/m/config.json").RopeScaling!;
+        Assert.Equal(s.ShortFactor, again.ShortFactor);
+        Assert.Equal(s.LongFactor, again.LongFactor);
+        Assert.Equal((s.Factor, s.AttentionFactor, s.OriginalMaxPositionEmbeddings), (again.Factor, again.AttentionFactor, again.OriginalMaxPositionEmbeddings));
+    }
+
+    [Fact]
+    public void A_derived_longrope_factor_is_not_written_back()
+    {
+        var c = Parse("""
+          "model_type": "phi3", "rope_theta": 10000.0, "original_max_position_embeddings": 128,
+          "rope_scaling": {"type": "longrope", "short_factor": [1.0, 1.5, 2.0, 3.0], "long_factor": [1.0, 4.0, 9.0, 20.0]}
+        """);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(c.ToJson())!;
+        Assert.Null(json["rope_parameters"]!["factor"]);
+        Assert.Equal(128, (int)json["rope_parameters"]!["original_max_position_embeddings"]!);
+        Assert.Equal(4.0, ModelConfigReader.Parse(c.ToJson(), "/m/config.json").RopeScaling!.Factor);
+    }
+
     [Theory]
     [InlineData("\"model_type\": \"gpt2\", \"rope_theta\": 1.0", "model_type", "'gpt2'")]
     [InlineData("\"model_type\": \"gemma3\", \"rope_theta\": 1.0", "model_type", "gemma3_text")]
-    [InlineData("\"model_type\": \"llama\", \"rope_theta\": 1.0, \"rope_scaling\": {\"rope_type\": \"longrope\", \"short_factor\": [1], \"long_factor\": [1]}", "rope_type", "'longrope'")]
+    [InlineData("\"model_type\": \"llama\", \"rope_theta\": 1.0, \"rope_scaling\": {\"rope_type\": \"su\", \"short_factor\": [1], \"long_factor\": [1]}", "rope_type", "longrope")]
+    [InlineData("\"model_type\": \"phi3\", \"rope_theta\": 1.0, \"original_max_position_embeddings\": 128, \"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1], \"long_factor\": [1, 1, 1, 1]}", "rope_scaling.short_factor", "expected 4")]
+    [InlineData("\"model_type\": \"phi3\", \"rope_theta\": 1.0, \"original_max_position_embeddings\": 128, \"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1, 1, 1, 1]}", "rope_scaling.long_factor", "4 numbers each")]
+    [InlineData("\"model_type\": \"phi3\", \"rope_theta\": 1.0, \"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1, 1, 1, 1], \"long_factor\": [1, 1, 1, 1]}", "rope_scaling.original_max_position_embeddings", "pre-training context")]
+    [InlineData("\"model_type\": \"phi3\", \"rope_theta\": 1.0, \"original_max_position_embeddings\": 128, \"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1, 1, 1, 1], \"long_factor\": [1, 1, 1, 1], \"beta_fast\": 32}", "rope_scaling.beta_fast", "short_factor, long_factor")]
     [InlineData("\"model_type\": \"llama\", \"rope_theta\": 1.0, \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, \"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192, \"rope_scale\": 2}", "rope_scaling.rope_scale", "low_freq_factor")]
     [InlineData("\"model_type\": \"llama\", \"rope_theta\": 1.0, \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}", "rope_type", "low_freq_factor")]
     [InlineData("\"model_type\": \"gemma2\", \"rope_theta\": 1.0, \"hidden_activation\": \"gelu\"", "hidden_activation", "gelu_pytorch_tanh")]

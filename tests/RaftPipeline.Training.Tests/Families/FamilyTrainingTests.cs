@@ -36,6 +36,7 @@ public class FamilyTrainingTests
     [Theory]
     [InlineData("gemma2")]
     [InlineData("phi3")]
+    [InlineData("phi3_longrope")]
     [InlineData("gemma3_text")]
     [InlineData("mistral")]
     [InlineData("llama3")]

@@ -19,11 +19,10 @@ public sealed record LoraParameters : StageParameters
     [Range(0.0, 1.0, MaximumIsExclusive = true)]
     public double LoraDropout { get; init; }
 
-    [Description("Module names to adapt (matched against the end of each module path, as peft does), or the single value 'all-linear' for every linear layer except lm_head.")]
+    [Description("Module names to adapt (matched against the end of each module path, as peft does), or the single value 'all-linear' for every linear layer except lm_head. Absent: the attention and MLP projections of the model's family as peft names them (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj; Phi-3: qkv_proj, o_proj, gate_up_proj, down_proj).")]
     [MinLength(1)]
     [SingleValueAllowed]
-    public IReadOnlyList<string> TargetModules { get; init; } =
-        ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+    public IReadOnlyList<string>? TargetModules { get; init; }
 
     [Description("Expert tensors to adapt (peft's target_parameters), matched against the end of each parameter path: for Qwen3-MoE mlp.experts.gate_up_proj and mlp.experts.down_proj (target_modules never reaches an expert). Unset: none.")]
     [SingleValueAllowed]

@@ -78,9 +78,9 @@ public sealed record TrainParameters : StageParameters
     [Range(1, 1_048_576)]
     public int MaxSeqLength { get; init; } = 1000;
 
-    [Description("Text that opens the answer; labels up to and including it are masked, so the loss covers the answer only.")]
+    [Description("Text that opens the answer; labels up to and including it are masked, so the loss covers the answer only. Absent: what the model's chat template opens an answer with (its generation prompt without trailing whitespace: <|im_start|>assistant for Qwen, <|start_header_id|>assistant<|end_header_id|> for Llama 3, <start_of_turn>model for Gemma, <|assistant|> for Phi-3, [/INST] for Mistral).")]
     [MinLength(1)]
-    public string ResponseTemplate { get; init; } = "<|im_start|>assistant";
+    public string? ResponseTemplate { get; init; }
 
     [Description("Recompute decoder layers' activations in the backward pass to save memory; auto: off on CPU, on CUDA as few layers as the free GPU memory requires.")]
     public GradientCheckpointing GradientCheckpointing { get; init; } = GradientCheckpointing.Auto;

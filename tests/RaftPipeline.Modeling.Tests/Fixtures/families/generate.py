@@ -13,6 +13,8 @@ For each case below (a tiny random model of one family, seeded) it writes OUTDIR
       <c>/logits [B, T, V] fp32                             base model (the bf16 weights, computed in fp32)
       <c>/greedy [B, T + new] int64                         generate(do_sample=False, max_new_tokens=MAX_NEW)
       <c>/adapter_logits, <c>/adapter_greedy                the same through the peft adapter
+      <c>/greedy_nocache, <c>/adapter_greedy_nocache        longrope cases only: generate(use_cache=False), every step
+                                                            a full forward (the factors follow the whole length)
       train/input_ids, train/labels [2, 24] int64            the training batch (-100 = not supervised)
       train/loss0 [] fp32, train/grad/<peft key> fp32       loss and LoRA gradients before the first step
       train/losses [TRAIN_STEPS] fp32                       transformers' loss (token mean) at each step
@@ -74,6 +76,17 @@ def cases_config():
         "phi3": (Phi3Config, small(head_dim=None, partial_rotary_factor=0.5, original_max_position_embeddings=512,
                                    resid_pdrop=0.0, embd_pdrop=0.0, sliding_window=None, **rope(10000.0)),
                  ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"]),
+        # Phi-3.5 / Phi-4-mini longrope: original context 16 and max 64 (factor 4, derived as those configs have it, so
+        # the cos/sin scale is sqrt(1 + ln 4 / ln 16)); rotary dims int(16 * 0.75) = 12, so 6 factors each, short and
+        # long far apart. The prompts (7, 40, 12/5/9 tokens, + 20 new) stay short, start long and cross 16 while
+        # generating.
+        "phi3_longrope": (Phi3Config, small(hidden_size=64, head_dim=None, partial_rotary_factor=0.75,
+                                            max_position_embeddings=64, original_max_position_embeddings=16,
+                                            resid_pdrop=0.0, embd_pdrop=0.0, sliding_window=None,
+                                            **rope(10000.0, rope_type="longrope", original_max_position_embeddings=16,
+                                                   short_factor=[1.0, 1.25, 1.9, 3.1, 4.7, 8.3],
+                                                   long_factor=[1.0, 2.6, 6.5, 13.0, 29.0, 61.0])),
+                          ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"]),
         "gemma2": (Gemma2Config, small(num_hidden_layers=3, tie_word_embeddings=True, query_pre_attn_scalar=24,
                                        attn_logit_softcapping=1.0, final_logit_softcapping=3.0, sliding_window=6,
                                        hidden_activation="gelu_pytorch_tanh", layer_types=[
@@ -121,9 +134,17 @@ def make_inputs():
     return {"short": [r(7)], "long": [r(40)], "batch": [r(12), r(5), r(9)]}
 
 
-def record(model, prefix, inputs, out, fresh):
+def record(model, prefix, inputs, out, fresh, nocache=False):
     """Logits and greedy ids per case; fresh() gives a model copy per case (dynamic RoPE keeps state across calls)."""
     for case, seqs in inputs.items():
+        if nocache:
+            m = fresh()
+            m.eval()
+            ids, mask = left_pad(seqs)
+            with torch.no_grad():
+                gen = m.generate(input_ids=ids, attention_mask=mask, do_sample=False, max_new_tokens=MAX_NEW,
+                                 min_new_tokens=0, pad_token_id=PAD, eos_token_id=EOS, use_cache=False)
+            out[f"{case}/{prefix}greedy_nocache"] = gen.clone()
         m = fresh()
         m.eval()
         ids, mask = left_pad(seqs)
@@ -168,7 +189,8 @@ def run_case(name, cls, cfg_kwargs, targets, root, seed):
     inputs = make_inputs()
     info["inputs"] = inputs
     out = {}
-    record(base, "", inputs, out, lambda: copy.deepcopy(base))
+    longrope = "longrope" in name
+    record(base, "", inputs, out, lambda: copy.deepcopy(base), nocache=longrope)
 
     try:
         run_peft(base, targets, inputs, out, info, outdir, seed)
@@ -199,7 +221,7 @@ def run_peft(base, targets, inputs, out, info, outdir, seed):
                 p.copy_(0.3 * torch.randn(p.shape, generator=gen))
     pm.save_pretrained(os.path.join(outdir, "adapter"))
     info["adapter_keys"] = sorted(get_peft_model_state_dict(pm).keys())
-    record(pm, "adapter_", inputs, out, lambda: copy.deepcopy(pm))
+    record(pm, "adapter_", inputs, out, lambda: copy.deepcopy(pm), nocache="longrope" in outdir)
 
     # ---- a few transformers + peft training steps on that adapter ----------------------------------------------------
     g = torch.Generator().manual_seed(seed + 2000)

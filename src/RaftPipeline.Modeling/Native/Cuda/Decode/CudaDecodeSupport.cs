@@ -41,7 +41,7 @@ public static class CudaDecodeSupport
         if (c.AttnLogitSoftcapping is not null || c.FinalLogitSoftcapping is not null) return "soft-capping is not covered";
         if (c.SlidingWindow is not null) return "sliding-window attention is not covered";
         if (c.RotaryDim != c.HeadDim) return "partial rotary embeddings are not covered";
-        if (c.RopeScaling?.Type == "dynamic") return "dynamic RoPE scaling is not covered";
+        if (c.RopeScaling?.Type is "dynamic" or "longrope") return $"{c.RopeScaling.Type} RoPE scaling is not covered (its frequencies change with the sequence length)";
         if (c.HeadDim > MaxHeadDim || c.HeadDim % 8 != 0) return $"head size {c.HeadDim} is not covered (a multiple of 8, ≤ {MaxHeadDim})";
         if (c.VocabSize % 8 != 0) return $"vocabulary size {c.VocabSize} is not covered (a multiple of 8)";
         if (c.HiddenSize > MaxHidden || c.HiddenSize % 8 != 0) return $"hidden size {c.HiddenSize} is not covered (a multiple of 8, ≤ {MaxHidden})";
