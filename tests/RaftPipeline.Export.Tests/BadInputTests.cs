@@ -42,23 +42,38 @@ public sealed class BadInputTests
         Assert.False(Directory.Exists(outDir));
     }
 
-    /// <summary>Gemma's released tokenizer shape (SentencePiece BPE in tokenizer.json: "▁" for spaces, byte fallback):
-    /// llama.cpp runs it as an SPM vocabulary with per-token scores, which export does not write; refused by name.</summary>
-    [Fact]
-    public void A_sentencepiece_style_tokenizer_is_refused_with_the_reason()
+    /// <summary>SentencePiece-style tokenizers (Gemma's shape: "▁" for spaces, byte fallback) are exported as llama.cpp's
+    /// SPM vocabulary (SentencePieceExportTests); what its tokenizer cannot reproduce is refused with the reason.</summary>
+    [Theory]
+    [InlineData("metaspace", "Metaspace pre-tokenizer")]
+    [InlineData("split", "split pre-tokenizer; llama.cpp's SPM tokenizer splits nothing")]
+    [InlineData("nfc", "normalizer llama.cpp's SPM tokenizer does not reproduce")]
+    [InlineData("bytes", "has byte_fallback but no token <0xFB>")]
+    public void A_sentencepiece_style_tokenizer_llama_cpp_cannot_reproduce_is_refused_with_the_reason(string shape, string expected)
     {
         var folder = CopyOf("gemma2");
         var path = Path.Combine(folder, "tokenizer.json");
         var vocab = new JsonObject { ["<pad>"] = 0, ["<bos>"] = 1, ["▁"] = 2, ["a"] = 3, ["▁a"] = 4 };
-        for (int i = 5; i < 256; i++) vocab[$"<0x{i - 5:X2}>"] = i;
+        for (int i = 5; i < 256; i++) vocab[$"<0x{i - 5:X2}>"] = i; // <0x00> to <0xFA>: five short of llama.cpp's 256
+        JsonNode replace() => new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["String"] = " " }, ["content"] = "▁" };
         File.WriteAllText(path, new JsonObject
         {
             ["version"] = "1.0",
             ["added_tokens"] = new JsonArray(
                 new JsonObject { ["id"] = 0, ["content"] = "<pad>", ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true },
                 new JsonObject { ["id"] = 1, ["content"] = "<bos>", ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false, ["normalized"] = false, ["special"] = true }),
-            ["normalizer"] = new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["String"] = " " }, ["content"] = "▁" },
-            ["pre_tokenizer"] = new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["String"] = " " }, ["behavior"] = "MergedWithPrevious", ["invert"] = false },
+            ["normalizer"] = shape switch
+            {
+                "metaspace" => null,
+                "nfc" => new JsonObject { ["type"] = "Sequence", ["normalizers"] = new JsonArray(new JsonObject { ["type"] = "NFC" }, replace()) },
+                _ => replace(),
+            },
+            ["pre_tokenizer"] = shape switch
+            {
+                "metaspace" => new JsonObject { ["type"] = "Metaspace", ["replacement"] = "▁", ["prepend_scheme"] = "first", ["split"] = false },
+                "split" => new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = @"\p{N}" }, ["behavior"] = "Isolated", ["invert"] = false },
+                _ => null,
+            },
             ["post_processor"] = null,
             ["decoder"] = new JsonObject { ["type"] = "Sequence", ["decoders"] = new JsonArray(
                 new JsonObject { ["type"] = "Replace", ["pattern"] = new JsonObject { ["String"] = "▁" }, ["content"] = " " },
@@ -72,7 +87,7 @@ public sealed class BadInputTests
         var outDir = Path.Combine(folder, "out");
         var e = Assert.Throws<ExportException>(() => GgufExport.Run(new GgufExportRequest(folder, outDir, GgufFileType.F16)));
         Assert.StartsWith(path, e.Message);
-        Assert.True(e.Message.Contains("SentencePiece-style BPE"), e.Message);
+        Assert.True(e.Message.Contains(expected), e.Message);
         Assert.False(Directory.Exists(outDir));
     }
 

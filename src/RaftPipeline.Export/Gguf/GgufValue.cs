@@ -28,4 +28,5 @@ public sealed record GgufValue(GgufValueType Type, object Value, GgufValueType E
     public static GgufValue Str(string v) => new(GgufValueType.String, v);
     public static GgufValue Strings(IReadOnlyList<string> v) => new(GgufValueType.Array, v, GgufValueType.String);
     public static GgufValue I32s(IReadOnlyList<int> v) => new(GgufValueType.Array, v, GgufValueType.Int32);
+    public static GgufValue F32s(IReadOnlyList<float> v) => new(GgufValueType.Array, v, GgufValueType.Float32);
 }

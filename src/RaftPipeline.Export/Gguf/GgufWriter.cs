@@ -104,6 +104,11 @@ public static class GgufWriter
                         w.Write((ulong)ints.Count);
                         foreach (var i in ints) w.Write(i);
                         break;
+                    case GgufValueType.Float32:
+                        var floats = (IReadOnlyList<float>)v.Value;
+                        w.Write((ulong)floats.Count);
+                        foreach (var f in floats) w.Write(f);
+                        break;
                     default: throw new NotSupportedException($"GGUF arrays of {v.ElementType} are not written by this tool");
                 }
                 break;

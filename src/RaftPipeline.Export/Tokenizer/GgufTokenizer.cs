@@ -30,13 +30,19 @@ public sealed class GgufTokenizer
         [@"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"] = "llama-bpe",
     };
 
-    public const int TypeNormal = 1, TypeControl = 3, TypeUserDefined = 4, TypeUnused = 5;
+    public const int TypeNormal = 1, TypeUnknown = 2, TypeControl = 3, TypeUserDefined = 4, TypeUnused = 5, TypeByte = 6;
 
+    /// <summary>"gpt2" (byte-level BPE, merges) or "llama" (SentencePiece-style, scores; see <see cref="SentencePieceVocabulary"/>).</summary>
     public required string Model { get; init; }
     public required string Pre { get; init; }
     public required IReadOnlyList<string> Tokens { get; init; }
     public required IReadOnlyList<int> TokenTypes { get; init; }
-    public required IReadOnlyList<string> Merges { get; init; }
+    /// <summary>gpt2 only: the merges in rank order.</summary>
+    public IReadOnlyList<string> Merges { get; init; } = [];
+    /// <summary>llama only: tokenizer.ggml.scores, one per token.</summary>
+    public IReadOnlyList<float>? Scores { get; init; }
+    /// <summary>llama only: tokenizer.ggml.add_space_prefix ("▁" before the text and after each special token).</summary>
+    public bool? AddSpacePrefix { get; init; }
     public int? BosId { get; init; }
     public int? EosId { get; init; }
     public int? PadId { get; init; }
@@ -52,7 +58,9 @@ public sealed class GgufTokenizer
         var tokenizerPath = Path.Combine(folder, "tokenizer.json");
         if (!File.Exists(tokenizerPath))
             throw new ExportException(tokenizerPath, "not found: a GGUF carries the tokenizer, and export reads it from tokenizer.json");
-        if (LooksSentencePiece(tokenizerPath)) throw SentencePieceRefusal(tokenizerPath);
+        if (UsesMetaspace(tokenizerPath))
+            throw new ExportException(tokenizerPath, "has a Metaspace pre-tokenizer, which this tool's tokenizer does not read; " +
+                "SentencePiece-style tokenizers are exported when written with a Prepend/Replace \"▁\" normalizer (Llama 2, Mistral, Gemma)");
         TokenizerDefinition def;
         TokenizerConfig tc;
         var configPath = Path.Combine(folder, "tokenizer_config.json");
@@ -67,7 +75,7 @@ public sealed class GgufTokenizer
             throw new ExportException(tokenizerPath, $"cannot be described to llama.cpp: {ex.Message}");
         }
 
-        if (!def.ByteLevel) throw SentencePieceRefusal(tokenizerPath);
+        if (!def.ByteLevel) return SentencePieceVocabulary.Describe(def, tc, config, tokenizerPath, ReadChatTemplates(folder));
         if (def.Normalizers.Any(n => n is not NormalizerStep.Nfc))
             throw new ExportException(tokenizerPath, "has a normalizer llama.cpp's gpt2 tokenizer does not apply (only NFC or none can be exported)");
         if (def.SplitPatterns.Count != 1 || !KnownPreTokenizers.TryGetValue(def.SplitPatterns[0], out var pre))
@@ -105,14 +113,7 @@ public sealed class GgufTokenizer
             }
         }
 
-        int? IdOf(string? text) => text is not null && def.Vocabulary.TryGetValue(text, out var v) ? v
-            : text is not null ? def.AddedTokens.FirstOrDefault(t => t.Content == text)?.Id : null;
-        var bos = IdOf(tc.BosToken) ?? config.BosTokenId;
-        var eos = IdOf(tc.EosToken) ?? (config.EosTokenIds.Count > 0 ? config.EosTokenIds[0] : null);
-        var pad = IdOf(tc.PadToken) ?? config.PadTokenId;
-        var unk = IdOf(tc.UnkToken);
-        bool addBos = tc.AddBosToken ?? (bos is { } b && def.PostProcessor?.PrefixIds.Contains(b) == true);
-        bool addEos = tc.AddEosToken ?? (eos is { } e && def.PostProcessor?.SuffixIds.Contains(e) == true);
+        var (bos, eos, pad, unk, addBos, addEos) = SpecialIds(def, tc, config);
 
         return new GgufTokenizer
         {
@@ -131,30 +132,31 @@ public sealed class GgufTokenizer
         };
     }
 
-    static ExportException SentencePieceRefusal(string tokenizerPath) => new(tokenizerPath,
-        "is a SentencePiece-style BPE (\"▁\" spaces, byte fallback: Gemma's, Mistral's and Phi-3's released tokenizers); llama.cpp " +
-        "runs those as tokenizer.ggml.model \"llama\" with per-token scores from the SentencePiece tokenizer.model, which export does " +
-        "not write: it writes byte-level BPE tokenizers (tokenizer.ggml.model gpt2) only");
+    /// <summary>The special ids from tokenizer_config.json's names, else config.json; add_bos/add_eos from
+    /// tokenizer_config.json, else from what the post-processor puts around a sequence.</summary>
+    internal static (int? Bos, int? Eos, int? Pad, int? Unk, bool AddBos, bool AddEos) SpecialIds(
+        TokenizerDefinition def, TokenizerConfig tc, ExportModelConfig config)
+    {
+        int? IdOf(string? text) => text is not null && def.Vocabulary.TryGetValue(text, out var v) ? v
+            : text is not null ? def.AddedTokens.FirstOrDefault(t => t.Content == text)?.Id : null;
+        var bos = IdOf(tc.BosToken) ?? config.BosTokenId;
+        var eos = IdOf(tc.EosToken) ?? (config.EosTokenIds.Count > 0 ? config.EosTokenIds[0] : null);
+        var pad = IdOf(tc.PadToken) ?? config.PadTokenId;
+        var unk = IdOf(tc.UnkToken ?? def.UnknownToken);
+        bool addBos = tc.AddBosToken ?? (bos is { } b && def.PostProcessor?.PrefixIds.Contains(b) == true);
+        bool addEos = tc.AddEosToken ?? (eos is { } e && def.PostProcessor?.SuffixIds.Contains(e) == true);
+        return (bos, eos, pad, unk, addBos, addEos);
+    }
 
-    /// <summary>The marks of a SentencePiece vocabulary in tokenizer.json: byte fallback, or "▁" in the normalizer or
-    /// pre-tokenizer (Metaspace, or Replace " " → "▁"). Checked before the full read, whose own errors would not say why.</summary>
-    static bool LooksSentencePiece(string tokenizerPath)
+    /// <summary>A Metaspace pre-tokenizer or decoder (transformers' newer SentencePiece conversions): refused by name, before
+    /// the full read, whose own error would not say why.</summary>
+    static bool UsesMetaspace(string tokenizerPath)
     {
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(tokenizerPath));
-            var root = doc.RootElement;
-            if (root.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.Object
-                && model.TryGetProperty("byte_fallback", out var fallback) && fallback.ValueKind == JsonValueKind.True)
-                return true;
-            foreach (var key in new[] { "normalizer", "pre_tokenizer" })
-                if (root.TryGetProperty(key, out var part) && part.ValueKind == JsonValueKind.Object)
-                {
-                    var text = part.GetRawText();
-                    if (text.Contains("Metaspace", StringComparison.Ordinal) || text.Contains("\u2581", StringComparison.Ordinal) || text.Contains('▁'))
-                        return true;
-                }
-            return false;
+            return doc.RootElement.TryGetProperty("pre_tokenizer", out var part) && part.ValueKind == JsonValueKind.Object
+                && part.GetRawText().Contains("\"Metaspace\"", StringComparison.Ordinal);
         }
         catch (JsonException)
         {
@@ -163,7 +165,7 @@ public sealed class GgufTokenizer
     }
 
     /// <summary>convert_hf_to_gguf's does_token_look_special, for the marker shapes of the families we export.</summary>
-    static bool LooksSpecial(string token) =>
+    internal static bool LooksSpecial(string token) =>
         token is "<pad>" or "<mask>" || (token.StartsWith("<|", StringComparison.Ordinal) && token.EndsWith("|>", StringComparison.Ordinal));
 
     /// <summary>chat_template.jinja when present (transformers 5 writes it and prefers it), else tokenizer_config.json's
@@ -188,8 +190,10 @@ public sealed class GgufTokenizer
         yield return new("tokenizer.ggml.model", GgufValue.Str(Model));
         yield return new("tokenizer.ggml.pre", GgufValue.Str(Pre));
         yield return new("tokenizer.ggml.tokens", GgufValue.Strings(Tokens));
+        if (Scores is not null) yield return new("tokenizer.ggml.scores", GgufValue.F32s(Scores));
         yield return new("tokenizer.ggml.token_type", GgufValue.I32s(TokenTypes));
-        yield return new("tokenizer.ggml.merges", GgufValue.Strings(Merges));
+        if (Model == "gpt2") yield return new("tokenizer.ggml.merges", GgufValue.Strings(Merges));
+        if (AddSpacePrefix is { } prefix) yield return new("tokenizer.ggml.add_space_prefix", GgufValue.Bool(prefix));
         if (BosId is { } b) yield return new("tokenizer.ggml.bos_token_id", GgufValue.U32((uint)b));
         if (EosId is { } e) yield return new("tokenizer.ggml.eos_token_id", GgufValue.U32((uint)e));
         if (UnkId is { } u) yield return new("tokenizer.ggml.unknown_token_id", GgufValue.U32((uint)u));

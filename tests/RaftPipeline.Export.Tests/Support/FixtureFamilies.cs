@@ -14,7 +14,8 @@ namespace RaftPipeline.Export.Tests.Support;
 /// The tokenizer is a byte-level BPE that fits the 256 ids: the family's special tokens at 0, 1 (pad, bos as the
 /// config has them) and from 255 down (eos = 255); the 215 bytes that can occur in UTF-8 text (all but C0 controls other
 /// than tab/newline/CR, DEL, and 0xC0, 0xC1, 0xF5-0xFF); and the first merges of the real Qwen3 tokenizer whose parts
-/// are present, up to the remaining ids. Both llama.cpp and our code read the same folder.
+/// are present, up to the remaining ids. Both llama.cpp and our code read the same folder. The cases of style
+/// <see cref="SentencePiece"/> keep the fixture's own SentencePiece-style tokenizer and template instead.
 /// </para>
 /// </summary>
 public static class FixtureFamilies
@@ -27,6 +28,9 @@ public static class FixtureFamilies
     const string Llama3Split = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
     static readonly Dictionary<string, JsonNode?> None = new();
+
+    /// <summary>The style of a case that keeps the fixture's own tokenizer and chat template.</summary>
+    public const string SentencePiece = "sentencepiece";
 
     public static readonly IReadOnlyDictionary<string, Case> Cases = new Dictionary<string, Case>
     {
@@ -61,6 +65,10 @@ public static class FixtureFamilies
         // shape does not concern the family.
         ["qwen3_moe"] = new("qwen3_moe", "llama3", None),
         ["llama3"] = new("llama3", "llama3", None),
+        // The fixtures' own SentencePiece-style tokenizers (chat_fixtures.py), exported as llama.cpp's SPM vocabulary:
+        // Gemma's without a dummy prefix, Mistral's with one (add_space_prefix).
+        ["gemma2_spm"] = new("gemma2", SentencePiece, None),
+        ["mistral_spm"] = new("mistral", SentencePiece, new Dictionary<string, JsonNode?> { ["sliding_window"] = null }),
         ["llama_linear"] = new("llama_linear", "llama3", None),
         ["llama_yarn"] = new("llama_yarn", "llama3", None),
         ["llama_dynamic"] = new("llama_dynamic", "llama3", None),
@@ -107,7 +115,7 @@ public static class FixtureFamilies
                 StackLayers(dir, fixtureLayers, layers);
             }
             File.WriteAllText(configPath, config.ToJsonString());
-            WriteTokenizer(dir, c.Style);
+            if (c.Style != SentencePiece) WriteTokenizer(dir, c.Style);
             s_built[name] = dir;
             return dir;
         }
