@@ -108,4 +108,46 @@ public sealed class SentencePieceExportTests(ITestOutputHelper output)
         Assert.True(greedy.Count > 0);
         LlamaCppParityTests.AssertSameGreedy(folder, greedy, theirs);
     }
+
+    /// <summary>Byte fallback: the mistral fixture's tokenizer with the 256 &lt;0xNN&gt; tokens added (ids 256-511,
+    /// byte_fallback on, vocab_size 512 in config.json; the weights are not read, llama.cpp loads the vocabulary only).
+    /// Characters outside the vocabulary (Hangul, emoji, accents, CJK) become their UTF-8 bytes in both.</summary>
+    [Fact]
+    public void Byte_fallback_tokens_are_llama_cpps_byte_tokens()
+    {
+        var source = ModelFolders.Folder("mistral_spm");
+        var folder = ModelFolders.NewTempDirectory("spm-bytes");
+        foreach (var f in Directory.GetFiles(source)) File.Copy(f, Path.Combine(folder, Path.GetFileName(f)));
+        var configPath = Path.Combine(folder, "config.json");
+        var config = JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["vocab_size"] = 512;
+        File.WriteAllText(configPath, config.ToJsonString());
+        var tokenizerPath = Path.Combine(folder, "tokenizer.json");
+        var tokenizer = JsonNode.Parse(File.ReadAllText(tokenizerPath))!.AsObject();
+        var model = tokenizer["model"]!.AsObject();
+        for (int b = 0; b < 256; b++) model["vocab"]![$"<0x{b:X2}>"] = 256 + b;
+        model["byte_fallback"] = true;
+        tokenizer["decoder"]!["decoders"]!.AsArray().Insert(1, new JsonObject { ["type"] = "ByteFallback" });
+        File.WriteAllText(tokenizerPath, tokenizer.ToJsonString());
+
+        var result = GgufExport.Run(new GgufExportRequest(folder, Path.Combine(folder, "out"), GgufFileType.F32));
+        var ours = HuggingFaceTokenizer.FromDirectory(folder);
+        using var weights = LLamaWeights.LoadFromFile(new ModelParams(result.ModelPath) { VocabOnly = true, GpuLayerCount = 0 });
+        string[] texts =
+        [
+            "한국어", "What is the capital of Korea? 12345 tokens, 한국어.", "emoji \U0001F600\U0001F680 end", "café naïve über",
+            "日本語のテキスト", " \u00A0 non-breaking", "[INST] 안녕하세요 [/INST] \U0001F44B</s>", "mixed\n한\n\nx é",
+        ];
+        int bytes = 0;
+        foreach (var text in texts)
+        {
+            var expected = ours.Encode(text, addSpecialTokens: false);
+            var actual = weights.NativeHandle.Tokenize(text, false, true, Encoding.UTF8).Select(t => (int)t).ToArray();
+            Assert.True(expected.SequenceEqual(actual),
+                $"\"{text}\": ours [{string.Join(' ', expected)}], llama.cpp [{string.Join(' ', actual)}]");
+            bytes += expected.Count(id => id >= 256);
+        }
+        output.WriteLine($"{texts.Length} texts, {bytes} byte tokens, same ids");
+        Assert.True(bytes > 40, $"only {bytes} byte tokens");
+    }
 }
