@@ -23,6 +23,7 @@ public sealed class SentencePieceExportTests(ITestOutputHelper output)
     {
         ["gemma2_spm"] = ["<bos>", "<eos>", "<pad>", "<unk>", "<start_of_turn>", "<end_of_turn>"],
         ["mistral_spm"] = ["<s>", "</s>", "<unk>", "[INST]", "[/INST]"],
+        ["phi3_spm"] = ["<s>", "</s>", "<unk>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|endoftext|>"],
     };
 
     static readonly string[] FixedTexts =
@@ -71,6 +72,7 @@ public sealed class SentencePieceExportTests(ITestOutputHelper output)
     [Theory]
     [InlineData("gemma2_spm", false)]
     [InlineData("mistral_spm", true)]
+    [InlineData("phi3_spm", true)]
     public void Llama_cpp_tokenizes_as_we_do_and_the_f32_model_gives_our_greedy_tokens(string family, bool spacePrefix)
     {
         var folder = ModelFolders.Folder(family);

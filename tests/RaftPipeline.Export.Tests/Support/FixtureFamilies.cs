@@ -69,6 +69,7 @@ public static class FixtureFamilies
         // Gemma's without a dummy prefix, Mistral's with one (add_space_prefix).
         ["gemma2_spm"] = new("gemma2", SentencePiece, None),
         ["mistral_spm"] = new("mistral", SentencePiece, new Dictionary<string, JsonNode?> { ["sliding_window"] = null }),
+        ["phi3_spm"] = new("phi3", SentencePiece, None),
         ["llama_linear"] = new("llama_linear", "llama3", None),
         ["llama_yarn"] = new("llama_yarn", "llama3", None),
         ["llama_dynamic"] = new("llama_dynamic", "llama3", None),
