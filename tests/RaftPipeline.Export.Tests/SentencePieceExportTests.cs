@@ -134,6 +134,23 @@ public sealed class SentencePieceExportTests(ITestOutputHelper output)
 
         var result = GgufExport.Run(new GgufExportRequest(folder, Path.Combine(folder, "out"), GgufFileType.F32));
         var ours = HuggingFaceTokenizer.FromDirectory(folder);
+
+        // What the file says: types BYTE for <0xNN>, UNKNOWN for <unk>, CONTROL for the special tokens, NORMAL else;
+        // a merged token scores minus its merge's rank, a token no merge makes less than every merged one.
+        var header = GgufHeader.Read(result.ModelPath).Metadata;
+        var tokens = ((object[])header["tokenizer.ggml.tokens"]).Cast<string>().ToList();
+        var types = ((object[])header["tokenizer.ggml.token_type"]).Cast<int>().ToList();
+        var scores = ((object[])header["tokenizer.ggml.scores"]).Cast<float>().ToList();
+        Assert.Equal(512, tokens.Count);
+        Assert.Equal(Enumerable.Repeat(6, 256), types.Skip(256));
+        Assert.Equal(2, types[tokens.IndexOf("<unk>")]);
+        Assert.All(new[] { "<s>", "</s>", "[INST]", "[/INST]" }, t => Assert.Equal(3, types[tokens.IndexOf(t)]));
+        Assert.Equal(1, types[tokens.IndexOf("a")]);
+        var merges = ours.Definition.Merges;
+        for (int rank = 0; rank < merges.Count; rank++)
+            Assert.Equal(-rank, scores[tokens.IndexOf(merges[rank].Replace(" ", ""))]);
+        Assert.Equal(-(merges.Count + 1), scores[tokens.IndexOf("a")]);
+
         using var weights = LLamaWeights.LoadFromFile(new ModelParams(result.ModelPath) { VocabOnly = true, GpuLayerCount = 0 });
         string[] texts =
         [
