@@ -94,6 +94,8 @@ public static partial class GgufExport
                 ["pre"] = tokenizer.Pre,
                 ["tokens"] = tokenizer.Tokens.Count,
                 ["merges"] = tokenizer.Merges.Count,
+                ["add_space_prefix"] = tokenizer.AddSpacePrefix,
+                ["note"] = tokenizer.Note,
                 ["bos_token_id"] = tokenizer.BosId,
                 ["eos_token_id"] = tokenizer.EosId,
                 ["padding_token_id"] = tokenizer.PadId,

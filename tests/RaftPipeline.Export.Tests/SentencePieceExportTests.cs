@@ -81,6 +81,10 @@ public sealed class SentencePieceExportTests(ITestOutputHelper output)
         using var llama = new LlamaCpp(result.ModelPath);
         Assert.Equal("llama", llama.Metadata["tokenizer.ggml.model"]);
         Assert.Equal(spacePrefix.ToString().ToLowerInvariant(), llama.Metadata["tokenizer.ggml.add_space_prefix"]);
+        // The fixtures have no byte fallback: the artifact says where llama.cpp parts from the model's tokenizer.
+        var record = JsonNode.Parse(File.ReadAllText(result.ManifestPath))!["tokenizer"]!;
+        Assert.Equal("llama", (string)record["model"]!);
+        Assert.Contains("no byte fallback", (string)record["note"]!);
 
         var texts = Texts(family);
         int tokens = 0;
@@ -150,6 +154,7 @@ public sealed class SentencePieceExportTests(ITestOutputHelper output)
         for (int rank = 0; rank < merges.Count; rank++)
             Assert.Equal(-rank, scores[tokens.IndexOf(merges[rank].Replace(" ", ""))]);
         Assert.Equal(-(merges.Count + 1), scores[tokens.IndexOf("a")]);
+        Assert.Null(result.Manifest["tokenizer"]!["note"]);
 
         using var weights = LLamaWeights.LoadFromFile(new ModelParams(result.ModelPath) { VocabOnly = true, GpuLayerCount = 0 });
         string[] texts =

@@ -49,6 +49,8 @@ public sealed class GgufTokenizer
     public int? UnkId { get; init; }
     public bool AddBos { get; init; }
     public bool AddEos { get; init; }
+    /// <summary>Where llama.cpp's tokenization is known to part from the model's, though not refused; else null.</summary>
+    public string? Note { get; init; }
     /// <summary>The default chat template, then named ones (tokenizer.chat_template.NAME).</summary>
     public IReadOnlyList<(string Name, string Template)> ChatTemplates { get; init; } = [];
 

@@ -107,6 +107,9 @@ public static class SentencePieceVocabulary
             AddBos = addBos,
             AddEos = addEos,
             ChatTemplates = chatTemplates,
+            Note = def.ByteFallback ? null
+                : "no byte fallback: text with a character outside the vocabulary, which the model's tokenizer encodes as <unk>, " +
+                  "makes llama.cpp's tokenizer fail (it has no <0xNN> token to fall back to)",
         };
     }
 }
