@@ -174,4 +174,32 @@ public sealed class SentencePieceExportTests(ITestOutputHelper output)
         output.WriteLine($"{texts.Length} texts, {bytes} byte tokens, same ids");
         Assert.True(bytes > 40, $"only {bytes} byte tokens");
     }
+
+    /// <summary>Gemma's released tokenizer.json also has a Split(" ", MergedWithPrevious) pre-tokenizer, a no-op after its
+    /// normalizer replaced every space: read as none, exported, and tokenized by llama.cpp as by us (and as without it).</summary>
+    [Fact]
+    public void Gemmas_released_no_op_space_split_is_exported()
+    {
+        var source = ModelFolders.Folder("gemma2_spm");
+        var folder = ModelFolders.NewTempDirectory("spm-gemma-split");
+        foreach (var f in Directory.GetFiles(source)) File.Copy(f, Path.Combine(folder, Path.GetFileName(f)));
+        var tokenizerPath = Path.Combine(folder, "tokenizer.json");
+        var tokenizer = JsonNode.Parse(File.ReadAllText(tokenizerPath))!.AsObject();
+        tokenizer["pre_tokenizer"] = new JsonObject
+        {
+            ["type"] = "Split", ["pattern"] = new JsonObject { ["String"] = " " }, ["behavior"] = "MergedWithPrevious", ["invert"] = false,
+        };
+        File.WriteAllText(tokenizerPath, tokenizer.ToJsonString());
+
+        var result = GgufExport.Run(new GgufExportRequest(folder, Path.Combine(folder, "out"), GgufFileType.F32));
+        var ours = HuggingFaceTokenizer.FromDirectory(folder);
+        var without = HuggingFaceTokenizer.FromDirectory(source);
+        using var weights = LLamaWeights.LoadFromFile(new ModelParams(result.ModelPath) { VocabOnly = true, GpuLayerCount = 0 });
+        foreach (var text in Texts("gemma2_spm").Take(80))
+        {
+            var expected = ours.Encode(text, addSpecialTokens: false);
+            Assert.Equal(without.Encode(text, addSpecialTokens: false), expected);
+            Assert.Equal(expected, weights.NativeHandle.Tokenize(text, false, true, Encoding.UTF8).Select(t => (int)t));
+        }
+    }
 }

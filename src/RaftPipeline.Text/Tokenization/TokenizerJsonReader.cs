@@ -26,7 +26,7 @@ public static class TokenizerJsonReader
         var addedTokens = ReadAddedTokens(root.Optional("added_tokens"));
         var normalizers = new List<NormalizerStep>();
         if (root.Optional("normalizer") is { } normalizer) ReadNormalizer(normalizer, normalizers);
-        var (splits, byteLevel) = root.Optional("pre_tokenizer") is { } preTokenizer ? ReadPreTokenizer(preTokenizer) : ([], false);
+        var (splits, byteLevel) = root.Optional("pre_tokenizer") is { } preTokenizer ? ReadPreTokenizer(preTokenizer, normalizers) : ([], false);
         var decoder = root.Optional("decoder") ?? throw root.Error(
             "missing 'decoder': tokenizers would join the tokens with spaces, which is not supported here");
         var decoders = new List<DecoderStep>();
@@ -208,8 +208,25 @@ public static class TokenizerJsonReader
         throw pattern.Error($"expected {{\"String\": <non-empty text>}}, found {pattern.Element.GetRawText()} (a Regex pattern is not supported here)");
     }
 
+    /// <summary>A Split on the literal " " (any behavior, not inverted) after a normalizer whose last step that writes
+    /// text is a Replace of " " by text without a space: no space is left to split on, so the split does nothing
+    /// (Gemma's released tokenizer.json; transformers removed it as redundant, huggingface/transformers#43062).</summary>
+    static bool SplitsOnRemovedSpaces(JsonCursor split, IReadOnlyList<NormalizerStep> normalizers)
+    {
+        if (split.Required("pattern").Optional("String") is not { } literal || literal.String() != " ") return false;
+        if (split.Optional("invert") is { } invert && invert.Bool()) return false;
+        for (int i = normalizers.Count - 1; i >= 0; i--)
+            switch (normalizers[i])
+            {
+                case NormalizerStep.Replace { Pattern: " " } r: return !r.Content.Contains(' ');
+                case NormalizerStep.Replace r when r.Content.Contains(' '): return false;
+                case NormalizerStep.Prepend p when p.Text.Contains(' '): return false;
+            }
+        return false;
+    }
+
     /// <summary>The split regexes, and whether a ByteLevel pre-tokenizer makes this a byte-level model.</summary>
-    static (List<string> Splits, bool ByteLevel) ReadPreTokenizer(JsonCursor preTokenizer)
+    static (List<string> Splits, bool ByteLevel) ReadPreTokenizer(JsonCursor preTokenizer, IReadOnlyList<NormalizerStep> normalizers)
     {
         var splits = new List<string>();
         var byteLevelSeen = false;
@@ -224,6 +241,8 @@ public static class TokenizerJsonReader
                 case "Sequence":
                     foreach (var inner in node.Required("pretokenizers").Items()) Visit(inner);
                     break;
+                case "Split" when SplitsOnRemovedSpaces(node, normalizers):
+                    break; // Gemma's Split(" ", MergedWithPrevious): its normalizer leaves no space to split on
                 case "Split":
                     {
                         var behavior = node.Required("behavior").String();
