@@ -159,6 +159,12 @@ public sealed class Rendezvous : IDisposable
         {
             if (!_disposed && !peer.Left) Fail(peer.Rank, $"its connection broke: {e.Message}", relay: true);
         }
+        catch (Exception e)
+        {
+            // Anything else (a malformed frame, say) fails the job with its reason: an exception leaving this background
+            // thread would end the whole process instead.
+            if (!_disposed) Fail(peer.Rank, $"sent what this rank could not read: {e.Message}", relay: true);
+        }
     }
 
     /// <summary>Records a failure once, relays it (rank 0 to every other rank) and wakes everything waiting here.</summary>
@@ -169,7 +175,9 @@ public sealed class Rendezvous : IDisposable
         if (relay && World.Rank == 0)
             foreach (var p in _peers)
                 if (p is not null && p.Rank != rank) TrySend(p, FailureFrame, FailurePayload(rank, message));
-        _failed.Cancel();
+        // Dispose may run on another thread between a reader's _disposed check and here; the token is gone then and
+        // nobody waits on it any more.
+        try { _failed.Cancel(); } catch (ObjectDisposedException) { return; }
         PeerFailed?.Invoke(failure);
     }
 
