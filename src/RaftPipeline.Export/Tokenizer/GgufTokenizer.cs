@@ -11,7 +11,8 @@ namespace RaftPipeline.Export.Tokenizer;
 /// the pre-tokenizer llama.cpp must run (llama-vocab.cpp); the tokens by id, padded to the model's vocab_size with
 /// <c>[PADn]</c> tokens of type UNUSED; token types (NORMAL 1, CONTROL 3 for special added tokens and ones that look
 /// special like &lt;|…|&gt;, USER_DEFINED 4 for other added tokens, UNUSED 5); the merges; the special ids from
-/// tokenizer_config.json, else config.json; add_bos/add_eos; and the chat template(s).
+/// tokenizer_config.json, else config.json; add_bos/add_eos; and the chat template(s). A SentencePiece-style tokenizer
+/// (no ByteLevel pre-tokenizer) is described as <c>model = llama</c> by <see cref="SentencePieceVocabulary"/> instead.
 /// <para>
 /// The pre-tokenizer is named by what the tokenizer really splits with: llama.cpp's converter recognises a tokenizer
 /// by hashing its output on a test text; we compare the split regex, which is what decides that output. A tokenizer
