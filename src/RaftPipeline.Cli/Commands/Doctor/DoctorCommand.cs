@@ -37,7 +37,9 @@ public static class DoctorCommand
         if (loaded)
         {
             var cpuLibrary = mapped.FirstOrDefault(p => Path.GetFileName(p).StartsWith("libtorch_cpu.so", StringComparison.Ordinal));
-            output.WriteLine($"libtorch: {torch.__version__}, {(cudaLibrary is null ? "CPU build" : "CUDA build")}, loaded from {Path.GetDirectoryName(cpuLibrary) ?? "(unknown)"}");
+            // TorchSharp's __version__ is the libtorch it was built against; a bound CUDA build says its own version.
+            string version = TorchRuntime.CudaBinding?.Candidate.Version ?? torch.__version__;
+            output.WriteLine($"libtorch: {version}, {(cudaLibrary is null ? "CPU build" : "CUDA build")}, loaded from {Path.GetDirectoryName(cpuLibrary) ?? "(unknown)"}");
             if (TorchRuntime.CudaBinding is { } binding)
                 output.WriteLine($"  bound to the CUDA build found in {binding.Candidate.Source}{(binding.Preloaded ? "" : " (by the dynamic loader)")}");
             output.WriteLine($"  TorchSharp {typeof(torch).Assembly.GetName().Version} at {Path.GetDirectoryName(typeof(torch).Assembly.Location)}");
