@@ -87,13 +87,7 @@ public sealed class GgufTokenizer
                 $"is not one llama.cpp knows by name; known: {string.Join(", ", KnownPreTokenizers.Values)} (Qwen2/Qwen3 and Llama 3 regexes). " +
                 "llama.cpp would split text differently from the model's training, so no GGUF is written");
 
-        var byId = new Dictionary<int, string>();
-        foreach (var (token, id) in def.Vocabulary) byId[id] = token;
-        var added = def.AddedTokens.ToDictionary(t => t.Id);
-        foreach (var t in def.AddedTokens) byId[t.Id] = t.Content;
-        int maxId = byId.Keys.DefaultIfEmpty(-1).Max();
-        if (maxId >= config.VocabSize)
-            throw new ExportException(tokenizerPath, $"token id {maxId} is outside the model's vocab_size {config.VocabSize} (config.json)");
+        var (byId, added) = TokensById(def, config, tokenizerPath);
 
         var tokens = new string[config.VocabSize];
         var types = new int[config.VocabSize];
@@ -133,6 +127,19 @@ public sealed class GgufTokenizer
             AddEos = addEos,
             ChatTemplates = ReadChatTemplates(folder),
         };
+    }
+
+    /// <summary>Every id's text (vocabulary, then added tokens over it) and the added tokens by id; refuses an id past vocab_size.</summary>
+    internal static (Dictionary<int, string> ById, Dictionary<int, AddedToken> Added) TokensById(TokenizerDefinition def, ExportModelConfig config, string path)
+    {
+        var byId = new Dictionary<int, string>();
+        foreach (var (token, id) in def.Vocabulary) byId[id] = token;
+        var added = def.AddedTokens.ToDictionary(t => t.Id);
+        foreach (var t in def.AddedTokens) byId[t.Id] = t.Content;
+        int maxId = byId.Keys.DefaultIfEmpty(-1).Max();
+        if (maxId >= config.VocabSize)
+            throw new ExportException(path, $"token id {maxId} is outside the model's vocab_size {config.VocabSize} (config.json)");
+        return (byId, added);
     }
 
     /// <summary>The special ids from tokenizer_config.json's names, else config.json; add_bos/add_eos from

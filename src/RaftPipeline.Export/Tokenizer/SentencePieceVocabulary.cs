@@ -62,13 +62,7 @@ public static class SentencePieceVocabulary
             rankOf.TryAdd(parts[0] + parts[1], rank);
         }
 
-        var byId = new Dictionary<int, string>();
-        foreach (var (token, id) in def.Vocabulary) byId[id] = token;
-        var added = def.AddedTokens.ToDictionary(t => t.Id);
-        foreach (var t in def.AddedTokens) byId[t.Id] = t.Content;
-        int maxId = byId.Keys.DefaultIfEmpty(-1).Max();
-        if (maxId >= config.VocabSize)
-            throw new ExportException(path, $"token id {maxId} is outside the model's vocab_size {config.VocabSize} (config.json)");
+        var (byId, added) = GgufTokenizer.TokensById(def, config, path);
 
         var (bos, eos, pad, unk, addBos, addEos) = GgufTokenizer.SpecialIds(def, tc, config);
         var tokens = new string[config.VocabSize];
