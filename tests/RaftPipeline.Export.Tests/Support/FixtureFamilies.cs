@@ -197,47 +197,9 @@ public static class FixtureFamilies
                 merges.Add(new JsonArray(left, right));
             }
         var added = new JsonArray();
-        foreach (var (id, content) in specials.OrderBy(p => p.Key))
-            added.Add(new JsonObject
-            {
-                ["id"] = id, ["content"] = content, ["single_word"] = false, ["lstrip"] = false,
-                ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
-            });
-        JsonNode byteLevel() => new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = false, ["use_regex"] = false };
-        var tokenizer = new JsonObject
-        {
-            ["version"] = "1.0",
-            ["truncation"] = null,
-            ["padding"] = null,
-            ["added_tokens"] = added,
-            ["normalizer"] = null,
-            ["pre_tokenizer"] = new JsonObject
-            {
-                ["type"] = "Sequence",
-                ["pretokenizers"] = new JsonArray(
-                    new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = split }, ["behavior"] = "Isolated", ["invert"] = false },
-                    byteLevel()),
-            },
-            // BOS prepended when special tokens are added (tokenizer_config's add_bos_token says the same).
-            ["post_processor"] = new JsonObject
-            {
-                ["type"] = "TemplateProcessing",
-                ["single"] = new JsonArray(new JsonObject { ["SpecialToken"] = new JsonObject { ["id"] = bosToken, ["type_id"] = 0 } },
-                    new JsonObject { ["Sequence"] = new JsonObject { ["id"] = "A", ["type_id"] = 0 } }),
-                ["pair"] = new JsonArray(new JsonObject { ["SpecialToken"] = new JsonObject { ["id"] = bosToken, ["type_id"] = 0 } },
-                    new JsonObject { ["Sequence"] = new JsonObject { ["id"] = "A", ["type_id"] = 0 } },
-                    new JsonObject { ["SpecialToken"] = new JsonObject { ["id"] = bosToken, ["type_id"] = 1 } },
-                    new JsonObject { ["Sequence"] = new JsonObject { ["id"] = "B", ["type_id"] = 1 } }),
-                ["special_tokens"] = new JsonObject { [bosToken] = new JsonObject { ["id"] = bosToken, ["ids"] = new JsonArray(1), ["tokens"] = new JsonArray(bosToken) } },
-            },
-            ["decoder"] = byteLevel(),
-            ["model"] = new JsonObject
-            {
-                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null,
-                ["end_of_word_suffix"] = null, ["fuse_unk"] = false, ["byte_fallback"] = false, ["ignore_merges"] = false,
-                ["vocab"] = vocab, ["merges"] = merges,
-            },
-        };
+        foreach (var (id, content) in specials.OrderBy(p => p.Key)) added.Add(ByteLevelTokenizerJson.Special(id, content));
+        // BOS prepended when special tokens are added (tokenizer_config's add_bos_token says the same).
+        var tokenizer = ByteLevelTokenizerJson.Build(added, split, ByteLevelTokenizerJson.PrependBos(bosToken, 1), ignoreMerges: false, vocab, merges);
         File.WriteAllText(Path.Combine(dir, "tokenizer.json"), tokenizer.ToJsonString());
         File.WriteAllText(Path.Combine(dir, "tokenizer_config.json"), new JsonObject
         {

@@ -140,48 +140,9 @@ public static class TinyFamilies
             merges.Add(new JsonArray(left, right));
         }
         var added = new JsonArray();
-        for (int i = 0; i < specials.Length; i++)
-            added.Add(new JsonObject
-            {
-                ["id"] = firstSpecial + i, ["content"] = specials[i], ["single_word"] = false, ["lstrip"] = false,
-                ["rstrip"] = false, ["normalized"] = false, ["special"] = true,
-            });
-        JsonNode byteLevel() => new JsonObject { ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = false, ["use_regex"] = false };
-        var tokenizer = new JsonObject
-        {
-            ["version"] = "1.0",
-            ["truncation"] = null,
-            ["padding"] = null,
-            ["added_tokens"] = added,
-            ["normalizer"] = null,
-            ["pre_tokenizer"] = new JsonObject
-            {
-                ["type"] = "Sequence",
-                ["pretokenizers"] = new JsonArray(
-                    new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = split }, ["behavior"] = "Isolated", ["invert"] = false },
-                    byteLevel()),
-            },
-            ["post_processor"] = bos is { } b2
-                ? new JsonObject
-                {
-                    ["type"] = "TemplateProcessing",
-                    ["single"] = new JsonArray(new JsonObject { ["SpecialToken"] = new JsonObject { ["id"] = specials[0], ["type_id"] = 0 } },
-                        new JsonObject { ["Sequence"] = new JsonObject { ["id"] = "A", ["type_id"] = 0 } }),
-                    ["pair"] = new JsonArray(new JsonObject { ["SpecialToken"] = new JsonObject { ["id"] = specials[0], ["type_id"] = 0 } },
-                        new JsonObject { ["Sequence"] = new JsonObject { ["id"] = "A", ["type_id"] = 0 } },
-                        new JsonObject { ["SpecialToken"] = new JsonObject { ["id"] = specials[0], ["type_id"] = 1 } },
-                        new JsonObject { ["Sequence"] = new JsonObject { ["id"] = "B", ["type_id"] = 1 } }),
-                    ["special_tokens"] = new JsonObject { [specials[0]] = new JsonObject { ["id"] = specials[0], ["ids"] = new JsonArray(b2), ["tokens"] = new JsonArray(specials[0]) } },
-                }
-                : byteLevel(),
-            ["decoder"] = byteLevel(),
-            ["model"] = new JsonObject
-            {
-                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null,
-                ["end_of_word_suffix"] = null, ["fuse_unk"] = false, ["byte_fallback"] = false, ["ignore_merges"] = bos is not null,
-                ["vocab"] = vocab, ["merges"] = merges,
-            },
-        };
+        for (int i = 0; i < specials.Length; i++) added.Add(ByteLevelTokenizerJson.Special(firstSpecial + i, specials[i]));
+        JsonNode post = bos is { } b2 ? ByteLevelTokenizerJson.PrependBos(specials[0], b2) : ByteLevelTokenizerJson.ByteLevel();
+        var tokenizer = ByteLevelTokenizerJson.Build(added, split, post, ignoreMerges: bos is not null, vocab, merges);
         File.WriteAllText(Path.Combine(dir, "tokenizer.json"), tokenizer.ToJsonString());
     }
 }
