@@ -19,12 +19,26 @@ public sealed record AdapterConfig
     /// <summary>The target_modules value as written: a list of names, or a string (regex or "all-linear"); null with only target_parameters.</summary>
     public required JsonNode? TargetModules { get; init; }
 
-    public static AdapterConfig From(LoraConfig lora, string? baseModel, IReadOnlyList<string>? wrappedPaths = null)
+    /// <param name="expertModel">
+    /// The model has mixture-of-experts layers: target_modules names that selected nothing are left out, as peft on
+    /// transformers 5.x would read gate_proj/up_proj/down_proj there as the experts (LoraInjector refuses them where
+    /// they select a dense MLP).
+    /// </param>
+    public static AdapterConfig From(LoraConfig lora, string? baseModel, IReadOnlyList<string>? wrappedPaths = null, bool expertModel = false)
     {
         JsonNode? targets;
         if (lora.Targets.Names is { Count: 0 }) targets = null;
         else if (lora.Targets.Pattern is not null) targets = JsonValue.Create(lora.Targets.Pattern)!;
-        else if (lora.Targets.Names is not null) targets = new JsonArray(lora.Targets.Names.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray());
+        else if (lora.Targets.Names is not null)
+        {
+            var names = lora.Targets.Names.AsEnumerable();
+            if (expertModel)
+            {
+                var wrapped = wrappedPaths ?? throw new ArgumentException("a mixture-of-experts adapter needs the wrapped module paths to be saved");
+                names = names.Where(n => wrapped.Any(p => p == n || p.EndsWith("." + n, StringComparison.Ordinal)));
+            }
+            targets = new JsonArray(names.Select(n => (JsonNode)JsonValue.Create(n)!).ToArray());
+        }
         else
         {
             // peft expands "all-linear" to the matched modules before saving; it writes their leaf names.

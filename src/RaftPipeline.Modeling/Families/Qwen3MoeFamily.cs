@@ -20,6 +20,12 @@ public sealed class Qwen3MoeFamily : FamilyDescriptor
     public override string Architecture => "Qwen3MoeForCausalLM";
     public override bool QkNorm => true;
 
+    /// <summary>
+    /// The attention projections only: peft (transformers 5.x) reads gate_proj/up_proj/down_proj in a Qwen3-MoE
+    /// adapter's target_modules as the experts, which are adapted through <see cref="LoraTargetParameters"/>.
+    /// </summary>
+    public override IReadOnlyList<string> LoraTargetNames => ["q_proj", "k_proj", "v_proj", "o_proj"];
+
     /// <summary>peft's target_parameters for the experts, as the fused tensors transformers 5.x holds are named.</summary>
     public override IReadOnlyList<string> LoraTargetParameters => ["mlp.experts.gate_up_proj", "mlp.experts.down_proj"];
 

@@ -36,6 +36,16 @@ public static class LoraInjector
                     throw new InvalidOperationException(
                         $"target_modules {Describe(config.Targets)} selects '{path}', a {(module is MoeRouter ? "router" : "set of experts")}, which LoRA " +
                         "cannot wrap as a module (supported: linear projections; the experts' tensors go in target_parameters: mlp.experts.gate_up_proj, mlp.experts.down_proj)");
+        // peft on transformers 5.x reads gate_proj/up_proj/down_proj in the target_modules of a Qwen3-MoE adapter as
+        // the experts (converting them to target_parameters, gate_up_proj at twice the rank), so a LoRA on a dense
+        // layer's MLP (mlp_only_layers) could not be loaded by peft as it was trained: refused here, before training.
+        if (Experts(model).Any())
+            foreach (var path in targets)
+                if (DenseMlpNames.FirstOrDefault(n => path.EndsWith(".mlp." + n, StringComparison.Ordinal)) is { } dense)
+                    throw new InvalidOperationException(
+                        $"target_modules {Describe(config.Targets)} selects '{path}', a dense MLP projection of a mixture-of-experts model: " +
+                        $"peft (transformers 5.x) reads '{dense}' in such an adapter as the experts' tensors, so it could not load this adapter as trained " +
+                        "(supported: the attention projections in target_modules, the experts through target_parameters: mlp.experts.gate_up_proj, mlp.experts.down_proj)");
         var expertTargets = Experts(model)
             .SelectMany(x => ExpertLora.Targeted(x.Path, config.TargetParameters).Select(p => (x.Path, x.Experts, Parameter: p)))
             .ToList();
@@ -58,6 +68,9 @@ public static class LoraInjector
         }
         return [.. targets, .. expertTargets.Select(t => $"{t.Path}.{t.Parameter}")];
     }
+
+    /// <summary>The MLP names peft remaps to a mixture-of-experts model's expert tensors (see <see cref="Apply"/>).</summary>
+    public static readonly IReadOnlyList<string> DenseMlpNames = ["gate_proj", "up_proj", "down_proj"];
 
     /// <summary>The slots target_modules can select: not inside an adapter, not an expert's (see the class summary).</summary>
     public static IReadOnlyList<(string Path, LinearSlot Slot)> TargetableSlots(nn.Module model)

@@ -43,7 +43,7 @@ public sealed class LoraStageExecutor : IStageExecutor
         foreach (var (_, p) in model.named_parameters()) p.requires_grad = false; // the frozen base, as get_peft_model leaves it
         var wrapped = LoraInjector.Apply(model, lora);
         var count = TrainableParameters.Count(model);
-        AdapterStore.Save(model, AdapterConfig.From(lora, BaseModelName.Of(modelDir), wrapped), context.OutputDirectory);
+        AdapterStore.Save(model, AdapterConfig.From(lora, BaseModelName.Of(modelDir), wrapped, expertModel: config.Moe is not null), context.OutputDirectory);
 
         var line = count.ToString();
         File.WriteAllText(Path.Combine(context.ReportDirectory, TrainableParametersFile), line + "\n");

@@ -48,14 +48,21 @@ public class SparseMoeBlockTests
         Assert.Equal(4 + 3 + 4 + 3 * 3, model.LinearPaths().Count()); // the router is no linear slot: NF4 and LoRA leave it
         Assert.Contains("model.layers.1.mlp.experts.0.up_proj", model.LinearPaths());
 
-        // target_modules names the MLP projections: peft reaches the dense layer's, never an expert's (fused tensors in 5.x).
-        var wrapped = LoraInjector.Apply(model, new LoraConfig
-        {
-            R = 2, Targets = LoraTargets.FromNames("gate_proj", "up_proj", "down_proj"),
-            TargetParameters = ["mlp.experts.down_proj"],
-        });
-        Assert.Equal(["model.layers.0.mlp.gate_proj", "model.layers.0.mlp.up_proj", "model.layers.0.mlp.down_proj",
-            "model.layers.1.mlp.experts.down_proj"], wrapped);
+        // target_modules naming the MLP projections is refused where it reaches a dense layer's (mlp_only_layers): peft
+        // on transformers 5.x reads those names in a mixture-of-experts adapter as the experts (gate_up_proj at 2r).
+        var dense = Assert.Throws<InvalidOperationException>(() => LoraInjector.Apply(new CausalLM(Mixed(), ScalarType.Float32, CPU),
+            new LoraConfig { R = 2, Targets = LoraTargets.FromNames("gate_proj", "up_proj", "down_proj"), TargetParameters = ["mlp.experts.down_proj"] }));
+        Assert.Contains("selects 'model.layers.0.mlp.gate_proj', a dense MLP projection of a mixture-of-experts model", dense.Message);
+        Assert.Contains("mlp.experts.gate_up_proj, mlp.experts.down_proj", dense.Message);
+
+        // Attention by name, one expert tensor by target_parameters; target_modules never reaches an expert.
+        var lora = new LoraConfig { R = 2, Targets = LoraTargets.FromNames("q_proj", "k_proj"), TargetParameters = ["mlp.experts.down_proj"] };
+        var wrapped = LoraInjector.Apply(model, lora);
+        Assert.Equal(["model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.k_proj", "model.layers.1.self_attn.q_proj",
+            "model.layers.1.self_attn.k_proj", "model.layers.1.mlp.experts.down_proj"], wrapped);
+        // The saved config names only what matched: a name that reached nothing would be read by peft as the experts.
+        var saved = AdapterConfig.From(lora with { Targets = LoraTargets.FromNames("q_proj", "k_proj", "gate_proj") }, "m", wrapped, expertModel: true);
+        Assert.Equal("""["q_proj","k_proj"]""", saved.TargetModules!.ToJsonString());
         Assert.IsType<Linear>(model.GetLinear("model.layers.1.mlp.experts.0.down_proj"));
         var experts = model.model.layers[1].Moe!.experts;
         Assert.Null(experts.GateUpLora);

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using RaftPipeline.Modeling.Adapters;
 using RaftPipeline.Modeling.Config;
+using RaftPipeline.Modeling.Generation;
 using RaftPipeline.Modeling.Decoder;
 using RaftPipeline.Modeling.Loading;
 using RaftPipeline.Modeling.Lora;
@@ -400,7 +401,8 @@ if (gpuType == DeviceType.CUDA)
 }
 
 // 6. Every family on CUDA (Fixtures/families, generate.py there): fp32 with peft's adapter against peft's logits within
-//    1e-4 (as on the CPU); bf16 with the fused kernels where the family's math is theirs (FusedPaths falls back
+//    1e-4 (as on the CPU) and its greedy tokens against peft's generate() (the uncached run where the fixture has one:
+//    longrope's cached generate() departs from its own uncached run, docs/architectures.md); bf16 with the fused kernels where the family's math is theirs (FusedPaths falls back
 //    elsewhere) against the same model with every kernel off, within 2e-2 of the largest logit; a LoRA training step in
 //    bf16, fused against unfused, within 2e-2 relative loss.
 {
@@ -410,7 +412,7 @@ if (gpuType == DeviceType.CUDA)
         try { return f(); } finally { Environment.SetEnvironmentVariable("RAFT_FUSED_KERNELS", null); }
     }
     string families = Path.Combine(repo, "tests/RaftPipeline.Modeling.Tests/Fixtures/families");
-    foreach (var name in new[] { "llama3", "llama_yarn", "llama_dynamic", "mistral", "phi3", "gemma2", "gemma3_text", "qwen3_moe" })
+    foreach (var name in new[] { "llama3", "llama_yarn", "llama_dynamic", "mistral", "phi3", "gemma2", "gemma3_text", "qwen3_moe", "phi3_longrope" })
     {
         var dir = Path.Combine(families, name);
         using var expected = SafetensorsFile.Open(Path.Combine(dir, "expected.safetensors"));
@@ -423,6 +425,13 @@ if (gpuType == DeviceType.CUDA)
             using var _ = no_grad();
             var got = model.forward(ids.to(gpu)).to(ScalarType.Float32).cpu();
             Check($"{name}_adapter_fp32_cuda", (got - expected.Read("long/adapter_logits")).abs().max().item<float>(), 1e-4, "max |ours − peft| logit");
+            var key = expected.Contains("long/adapter_greedy_nocache") ? "long/adapter_greedy_nocache" : "long/adapter_greedy";
+            var want = expected.Read(key).data<long>().Skip((int)ids.shape[1]).ToList();
+            var prompt = ids.data<long>().Select(v => (int)v).ToList();
+            var generated = TextGenerator.Generate(model, [prompt], new GenerationOptions { MaxNewTokens = want.Count, PadTokenId = 0, EosTokenIds = [255] })[0].NewIds;
+            var ours = generated.Select(v => (long)v).Concat(Enumerable.Repeat(0L, want.Count)).Take(want.Count).ToList();
+            Check($"{name}_adapter_greedy_fp32_cuda", ours.Zip(want, (a, b) => a == b ? 0 : 1).Sum(), 0,
+                $"greedy tokens (of {want.Count}) that differ from peft's {key}");
         }
         double[] Bf16(bool train)
         {
