@@ -14,6 +14,7 @@ using static TorchSharp.torch;
 /// libtorch path (RAFT_CUDA_DECODE=0) and ours with the CUDA decode session, each through TextGenerator.Generate as
 /// the stages call it. tok/s = new tokens of all rows / wall time of the whole generate call (prompt's forward pass
 /// included, as transformers' generate is timed); "decode only" leaves out the prompt's pass (first token to last).
+/// bf16 also runs the session's other GEMM choice (cuBLAS for one row, the decode kernels for 16: RAFT_DECODE_CUBLAS).
 /// Then one step of the session profiled kernel by kernel (CUDA events): where the step's time goes.
 /// </summary>
 static class DecodeBench
@@ -51,11 +52,15 @@ static class DecodeBench
             {
                 var prompts = Enumerable.Range(0, batch)
                     .Select(_ => (IReadOnlyList<int>)Enumerable.Range(0, promptTokens).Select(_ => 1 + rnd.Next(config.VocabSize - 1)).ToList()).ToList();
-                foreach (var path in new[] { "libtorch", "cuda-decode" })
+                // The session's default GEMMs (decode kernels for one row, cuBLAS from two), then the other choice for bf16.
+                var paths = weights == "bf16" ? new[] { "libtorch", "cuda-decode", batch == 1 ? "cuda-decode-cublas" : "cuda-decode-kernels" }
+                    : new[] { "libtorch", "cuda-decode" };
+                foreach (var path in paths)
                 {
                     try
                     {
                         Environment.SetEnvironmentVariable("RAFT_CUDA_DECODE", path == "libtorch" ? "0" : "1");
+                        Environment.SetEnvironmentVariable("RAFT_DECODE_CUBLAS", path switch { "cuda-decode-cublas" => "1", "cuda-decode-kernels" => "0", _ => null });
                         int count = path == "libtorch" ? baselineTokens : newTokens;
                         var (total, decodeOnly, produced) = Time(model, prompts, count);
                         Console.WriteLine($"| {weights} | {batch} | {path} | {total:F1} | {decodeOnly:F1} | {1000.0 * batch / decodeOnly:F2} |");
@@ -71,6 +76,7 @@ static class DecodeBench
                     finally
                     {
                         Environment.SetEnvironmentVariable("RAFT_CUDA_DECODE", null);
+                        Environment.SetEnvironmentVariable("RAFT_DECODE_CUBLAS", null);
                     }
                 }
                 try { Profile(model, prompts, weights); }
@@ -120,7 +126,8 @@ static class DecodeBench
         double stepMs = clock.Elapsed.TotalMilliseconds / 50;
         var kernels = session.ProfileStep(tokens);
         double sum = kernels.Sum(k => k.Microseconds);
-        Console.WriteLine($"# profile {weights} batch {b}: graph step {stepMs:F3} ms (host write ids, replay, read ids); kernels launched one by one, device time {sum / 1000:F3} ms:");
+        Console.WriteLine($"# profile {weights} batch {b} ({session.GemmBackend}): graph step {stepMs:F3} ms (host write ids, replay, read ids); " +
+                          $"kernels launched one by one, device time {sum / 1000:F3} ms:");
         foreach (var (kernel, launches, us) in kernels)
             Console.WriteLine($"#   {kernel,-34} {launches,4} launches {us / 1000,8:F3} ms {100 * us / sum,5:F1}%");
         long weightBytes = 0;

@@ -133,34 +133,63 @@ static class DecodeChecks
                 Environment.SetEnvironmentVariable("RAFT_CUDA_GRAPH", null);
             }
         }
-        (int Same, int FirstDiff) Compare(IReadOnlyList<GeneratedSequence> a, IReadOnlyList<GeneratedSequence> b)
+        (int Same, int FirstDiff, double Prefix) Compare(IReadOnlyList<GeneratedSequence> a, IReadOnlyList<GeneratedSequence> b)
         {
             int same = 0, first = int.MaxValue;
+            double prefix = 0;
             for (int i = 0; i < a.Count; i++)
             {
                 var x = a[i].NewIds; var y = b[i].NewIds;
                 int d = Enumerable.Range(0, Math.Min(x.Count, y.Count)).FirstOrDefault(j => x[j] != y[j], -1);
                 if (d < 0 && x.Count == y.Count) same++;
                 else first = Math.Min(first, d < 0 ? Math.Min(x.Count, y.Count) : d);
+                prefix += d < 0 ? Math.Min(x.Count, y.Count) : d;
             }
-            return (same, first == int.MaxValue ? -1 : first);
+            return (same, first == int.MaxValue ? -1 : first, prefix / a.Count);
         }
 
-        // 1. One prompt at a time: the session vs the libtorch path.
+        // Greedy tokens of two bf16 computations of the same model agree only as far as near-ties allow, and random
+        // weights make near-ties common. The bar is the libtorch path's own agreement with itself when only the GEMM
+        // shapes change (one prompt at a time against the same prompts as one padded batch: other cuBLAS kernels, other
+        // sums): the session must agree with the libtorch path at least that well, less two rows of eight.
         var reference = prompts.Select(p => Generate([p], "0", null)[0]).ToList();
+        var refBatch = Generate(prompts, "0", null);
+        var floor = Compare(reference, refBatch);
+        string FloorText = $"the libtorch path against itself, one prompt at a time vs one padded batch: {floor.Same} of {prompts.Count} identical, " +
+                           $"mean common prefix {floor.Prefix:F1} of {newTokens}";
+        Console.WriteLine($"     {c.Name}: {FloorText}");
+        void CheckAgreement(string name, (int Same, int FirstDiff, double Prefix) got, string what) =>
+            check(name, Math.Max(0, floor.Same - got.Same), 2,
+                $"rows of {prompts.Count} fewer than the floor ({floor.Same}) whose {newTokens} greedy tokens equal the libtorch path's, {what} " +
+                $"({got.Same} identical, mean common prefix {got.Prefix:F1}, earliest difference at step {got.FirstDiff}; floor: {FloorText})");
+
+        // 1. One prompt at a time: the session vs the libtorch path.
         var fast = prompts.Select(p => Generate([p], "1", null)[0]).ToList();
-        var (same, firstDiff) = Compare(reference, fast);
         Console.WriteLine($"     {c.Name}: first prompt, libtorch: {string.Join(" ", reference[0].NewIds.Take(12))} …");
         Console.WriteLine($"     {c.Name}: first prompt, session:  {string.Join(" ", fast[0].NewIds.Take(12))} …");
-        check($"{c.Name}_greedy_tokens_batch1", (prompts.Count - same) / (double)prompts.Count, 0.25,
-            $"share of {prompts.Count} prompts whose {newTokens} greedy tokens differ from the libtorch path ({same} of {prompts.Count} identical; earliest difference at step {firstDiff})");
+        CheckAgreement($"{c.Name}_greedy_tokens_batch1", Compare(reference, fast), "one prompt at a time");
+
+        // 1b. The same with cuBLAS for the dense projections of a single row (RAFT_DECODE_CUBLAS=1; default from two rows).
+        if (!c.Nf4)
+        {
+            Environment.SetEnvironmentVariable("RAFT_DECODE_CUBLAS", "1");
+            try { CheckAgreement($"{c.Name}_greedy_tokens_batch1_cublas", Compare(reference, prompts.Select(p => Generate([p], "1", null)[0]).ToList()), "one prompt at a time, cuBLAS GEMMs"); }
+            finally { Environment.SetEnvironmentVariable("RAFT_DECODE_CUBLAS", null); }
+        }
 
         // 2. All prompts as one left-padded batch.
-        var refBatch = Generate(prompts, "0", null);
         var fastBatch = Generate(prompts, "1", null);
-        (same, firstDiff) = Compare(refBatch, fastBatch);
-        check($"{c.Name}_greedy_tokens_batch8_padded", (prompts.Count - same) / (double)prompts.Count, 0.25,
-            $"share of {prompts.Count} rows of one padded batch whose tokens differ from the libtorch path's batch ({same} identical; earliest difference at step {firstDiff})");
+        CheckAgreement($"{c.Name}_greedy_tokens_batch8_padded", Compare(refBatch, fastBatch), "one padded batch of 8");
+
+        // 2a. The stages' way (TextGenerator.GenerateInBatches: length-sorted batches of 3, results in the rows' order),
+        //     against the libtorch path's same batches.
+        IReadOnlyList<GeneratedSequence> InBatches(string decode)
+        {
+            Environment.SetEnvironmentVariable("RAFT_CUDA_DECODE", decode);
+            try { return TextGenerator.GenerateInBatches(model, prompts.Select(p => new GenerationRow(p, options)).ToList(), 3); }
+            finally { Environment.SetEnvironmentVariable("RAFT_CUDA_DECODE", null); }
+        }
+        CheckAgreement($"{c.Name}_greedy_stage_batches_of_3", Compare(InBatches("0"), InBatches("1")), "the stages' length-sorted batches of 3");
 
         // 2b. Greedy with a repetition penalty (applied on the device before the argmax), padded batch.
         var penalised = options with { RepetitionPenalty = 1.3 };
@@ -170,14 +199,14 @@ static class DecodeChecks
             try { return TextGenerator.Generate(model, prompts, penalised); }
             finally { Environment.SetEnvironmentVariable("RAFT_CUDA_DECODE", null); }
         }
-        (same, firstDiff) = Compare(GeneratePenalised("0"), GeneratePenalised("1"));
-        check($"{c.Name}_greedy_repetition_penalty_batch8", (prompts.Count - same) / (double)prompts.Count, 0.25,
-            $"share of {prompts.Count} rows (padded batch, repetition penalty 1.3) whose tokens differ from the libtorch path ({same} identical; earliest difference at step {firstDiff})");
+        CheckAgreement($"{c.Name}_greedy_repetition_penalty_batch8", Compare(GeneratePenalised("0"), GeneratePenalised("1")),
+            "one padded batch of 8 with repetition penalty 1.3");
 
         // 3. Graph replay vs the same kernels launched one by one: the same arithmetic, so identical tokens.
         var noGraph = Generate(prompts, "1", "0");
-        (same, firstDiff) = Compare(fastBatch, noGraph);
-        check($"{c.Name}_graph_equals_launches", prompts.Count - same, 0, $"rows whose tokens differ between graph replay and direct launches (earliest step {firstDiff})");
+        var launched = Compare(fastBatch, noGraph);
+        check($"{c.Name}_graph_equals_launches", prompts.Count - launched.Same, 0,
+            $"rows whose tokens differ between graph replay and direct launches (earliest step {launched.FirstDiff})");
 
         if (gpu.type != DeviceType.CUDA) return;
         // 4. Logits of single steps, both paths fed the same (libtorch-chosen) tokens: max |Δ| relative to max |logit|.
@@ -215,7 +244,11 @@ static class DecodeChecks
             report($"{c.Name}_graph_captured_batch{b}", session.GraphCaptured ? "PASS" : "FAIL",
                 session.GraphCaptured ? "steps 2.. replayed one captured CUDA graph" : $"no graph: {session.GraphFailure ?? "not captured"}");
         }
-        check($"{c.Name}_step_logits", worst, 3e-2, "max |session − libtorch| / max |logit| over 6 steps fed the same tokens, batch 1 and a padded batch of 8 (bf16)");
+        // A LoRA adapter is merged at session start (W + s·BA in fp32, rounded to bf16 once) where the libtorch path adds
+        // the unmerged product (two more roundings): a larger difference by design.
+        check($"{c.Name}_step_logits", worst, c.Lora ? 5e-2 : 3e-2,
+            "max |session − libtorch| / max |logit| over 6 steps fed the same tokens, batch 1 and a padded batch of 8 (bf16)" +
+            (c.Lora ? "; LoRA merged by the session, unmerged on the libtorch path" : ""));
         Console.WriteLine($"     {c.Name}: {clock.Elapsed.TotalSeconds:F1} s");
     }
 }

@@ -13,6 +13,13 @@ namespace RaftPipeline.Modeling.Native.Cuda.Decode;
 /// argmax) as one CUDA graph replay on the session's stream; the host writes one id per row in and reads one id per row
 /// out. RAFT_CUDA_GRAPH=0 launches the same kernels one by one instead (for diagnosis).
 /// <para>
+/// GEMMs: a batch of one reads each weight with the skinny GEMV kernels of decode_gemv.cu (one pass over the weights,
+/// the step's bound); from two rows up the dense bf16 projections go through cuBLAS (tensor cores; the libcublas that
+/// libtorch's CUDA build loads), whose outputs the next kernel adds to the residual. NF4 weights always take the
+/// kernels, which read the 4-bit codes directly. RAFT_DECODE_CUBLAS=0 keeps every GEMM on the kernels, =1 sends the
+/// dense ones of a single row to cuBLAS too.
+/// </para>
+/// <para>
 /// Rounding follows the reference blocks (bf16 after every projection, norm, RoPE product and residual add; the norms'
 /// sums in the reference kernel's order), but the GEMM sums run in another order than cuBLAS's, so logits differ by
 /// bf16 rounding and a near-tie can pick another token: the GPU checks state the agreement.
@@ -32,12 +39,16 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
     readonly LayerWeights[] _layerWeights;
     readonly ProjectionGroup _head;
     readonly IntPtr _embedTable, _finalNorm;
+    readonly CublasApi? _cublas;
+    readonly IntPtr _cublasHandle;
+    readonly string _gemmBackend;
 
     // Device buffers (torch tensors on the model's device; the kernels read their addresses).
     readonly Tensor _state;   // int32 [1 + B]: slot, then the new ids
     readonly Tensor _pads;    // int32 [B]: first real slot per row
     readonly Tensor _next;    // int32 [B]
     readonly Tensor _h, _xn, _qkv, _q, _attn, _act, _logits, _cos, _sin;
+    readonly Tensor? _delta, _gateUp, _workspace; // cuBLAS: a projection's output before its residual add, gate|up, cuBLAS's workspace
     readonly Tensor[] _keys, _values;
     readonly Tensor? _seen;   // uint8 [B, vocab]: ids of each row so far (only with a repetition penalty)
     readonly float _penalty;
@@ -104,6 +115,24 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
             _attn = Keep(torch.empty([_batch, (long)_heads * _headDim], ScalarType.BFloat16, device));
             _act = Keep(torch.empty([_batch, _inner], ScalarType.BFloat16, device));
             _logits = Keep(torch.empty([_batch, _vocab], ScalarType.BFloat16, device));
+            bool anyDense = !_head.IsNf4 || _layerWeights.Any(l => new[] { l.Qkv, l.O, l.GateUp, l.Down }.Any(g => !g.IsNf4));
+            _gemmBackend = "decode kernels";
+            if (CublasWanted(_batch) && anyDense)
+            {
+                _cublas = CublasApi.TryGet(out var why);
+                if (_cublas is null) _gemmBackend = $"decode kernels ({why})";
+                else
+                {
+                    _graph.MakeCurrent();
+                    _cublasHandle = _cublas.Create();
+                    _cublas.SetStream(_cublasHandle, _graph.Stream);
+                    _workspace = Keep(torch.empty(CublasWorkspaceBytes, ScalarType.Byte, device));
+                    _cublas.SetWorkspace(_cublasHandle, Ptr(_workspace), CublasWorkspaceBytes);
+                    _delta = Keep(torch.empty([_batch, _hidden], ScalarType.BFloat16, device));
+                    _gateUp = Keep(torch.empty([_batch, 2L * _inner], ScalarType.BFloat16, device));
+                    _gemmBackend = $"cuBLAS for the dense bf16 projections ({_cublas.Name}), decode kernels for NF4";
+                }
+            }
             _seen = _penalty != 1f ? Keep(torch.zeros([_batch, _vocab], ScalarType.Byte, device)) : null;
             _keys = new Tensor[_layers];
             _values = new Tensor[_layers];
@@ -157,6 +186,19 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
     }
 
     public int Batch => _batch;
+
+    const long CublasWorkspaceBytes = 32L << 20;
+
+    /// <summary>Whether the dense projections of a batch of <paramref name="batch"/> rows go through cuBLAS (see the class summary).</summary>
+    static bool CublasWanted(int batch) => Environment.GetEnvironmentVariable("RAFT_DECODE_CUBLAS") switch
+    {
+        "0" or "off" or "false" => false,
+        "1" or "on" or "true" => true,
+        _ => batch >= 2,
+    };
+
+    /// <summary>Which GEMMs the step runs: cuBLAS for the dense projections, or the decode kernels (and why).</summary>
+    public string GemmBackend => _gemmBackend;
 
     /// <summary>Whether the steps replay a captured graph (false: RAFT_CUDA_GRAPH=0, before the second step, or the capture failed).</summary>
     public bool GraphCaptured => _graph.Captured;
@@ -256,24 +298,67 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
         int qkvWidth = (_heads + 2 * _kvHeads) * _headDim;
         IntPtr seen = _seen is null ? IntPtr.Zero : Ptr(_seen);
         Launch("decode_embed", _batch, 256, 0, _embedTable, ids, _hidden, h, seen, _vocab);
+        IntPtr pending = IntPtr.Zero; // a cuBLAS output still to be added to h (by the next norm)
         for (int i = 0; i < _layers; i++)
         {
             var w = _layerWeights[i];
-            Launch("decode_rms_norm", _batch, 256, 0, h, w.InputNorm, xn, _hidden, _eps);
-            Gemm(w.Qkv, xn, _hidden, qkv, qkvWidth, IntPtr.Zero);
+            Norm(h, ref pending, w.InputNorm);
+            Project(w.Qkv, xn, _hidden, qkv, qkvWidth);
             int rows = _batch * (_heads + 2 * _kvHeads);
             Launch("decode_qk_rope_cache", (rows + 7) / 8, 256, 0, qkv, w.QNorm, w.KNorm, _eps, Ptr(_cos), Ptr(_sin), state, pads,
                 _batch, _heads, _kvHeads, _headDim, _capacity, q, Ptr(_keys[i]), Ptr(_values[i]));
             Launch("decode_attention", (long)_batch * _heads, 128, _capacity * sizeof(float), q, Ptr(_keys[i]), Ptr(_values[i]),
                 state, pads, _heads, _kvHeads, _headDim, _capacity, _scale, attn);
-            Gemm(w.O, attn, _heads * _headDim, h, _hidden, h);
-            Launch("decode_rms_norm", _batch, 256, 0, h, w.PostNorm, xn, _hidden, _eps);
-            SwiGluGemm(w.GateUp, xn, act);
-            Gemm(w.Down, act, _inner, h, _hidden, h);
+            pending = ProjectIntoResidual(w.O, attn, _heads * _headDim, h);
+            Norm(h, ref pending, w.PostNorm);
+            SwiGlu(w.GateUp, xn, act);
+            pending = ProjectIntoResidual(w.Down, act, _inner, h);
         }
-        Launch("decode_rms_norm", _batch, 256, 0, h, _finalNorm, xn, _hidden, _eps);
-        Gemm(_head, xn, _hidden, Ptr(_logits), _vocab, IntPtr.Zero);
+        Norm(h, ref pending, _finalNorm);
+        Project(_head, xn, _hidden, Ptr(_logits), _vocab);
         Launch("decode_argmax", _batch, 1024, 0, Ptr(_logits), _vocab, seen, _penalty, Ptr(_next));
+    }
+
+    bool OnCublas(ProjectionGroup g) => _cublasHandle != IntPtr.Zero && !g.IsNf4;
+
+    /// <summary>xn = norm(h), after adding a pending cuBLAS output to h (h = bf16(h + delta)) when there is one.</summary>
+    void Norm(IntPtr h, ref IntPtr pending, IntPtr weight)
+    {
+        if (pending == IntPtr.Zero) Launch("decode_rms_norm", _batch, 256, 0, h, weight, Ptr(_xn), _hidden, _eps);
+        else Launch("decode_add_rms_norm", _batch, 256, 0, h, pending, weight, Ptr(_xn), _hidden, _eps);
+        pending = IntPtr.Zero;
+    }
+
+    /// <summary>y[:, 0:rows] = x · Wᵀ for a group without a residual (q|k|v, the output head).</summary>
+    void Project(ProjectionGroup g, IntPtr x, int ldx, IntPtr y, int ldy)
+    {
+        if (!OnCublas(g)) { Gemm(g, x, ldx, y, ldy, IntPtr.Zero); return; }
+        long offset = 0;
+        for (int i = 0; i < g.Dense.Length; i++)
+        {
+            var (weight, rows, at) = (g.Dense[i], g.Rows[i], y + (nint)(offset * 2));
+            Enqueue("cublas_gemm_bf16", () => _cublas!.GemmBf16(_cublasHandle, weight, rows, g.InFeatures, x, ldx, _batch, at, ldy));
+            offset += rows;
+        }
+    }
+
+    /// <summary>
+    /// h += x · Wᵀ (o, down): the kernels add in their epilogue and return zero; cuBLAS writes the product apart and
+    /// returns its address, which the next norm adds (<see cref="Norm"/>).
+    /// </summary>
+    IntPtr ProjectIntoResidual(ProjectionGroup g, IntPtr x, int ldx, IntPtr h)
+    {
+        if (!OnCublas(g)) { Gemm(g, x, ldx, h, _hidden, h); return IntPtr.Zero; }
+        Project(g, x, ldx, Ptr(_delta!), _hidden);
+        return Ptr(_delta!);
+    }
+
+    void SwiGlu(ProjectionGroup g, IntPtr x, IntPtr output)
+    {
+        if (!OnCublas(g)) { SwiGluGemm(g, x, output); return; }
+        Project(g, x, _hidden, Ptr(_gateUp!), 2 * _inner);
+        long n = (long)_batch * _inner;
+        Launch("decode_swiglu", (n + 255) / 256, 256, 0, Ptr(_gateUp!), _inner, _batch, output);
     }
 
     void Gemm(ProjectionGroup g, IntPtr x, int ldx, IntPtr y, int ldy, IntPtr residual)
@@ -307,25 +392,29 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
             Launch($"decode_gemv_swiglu_bf16_b{_form}", blocks, 256, 0, g.Dense[0], g.Dense[1], n, g.InFeatures, x, _batch, output);
     }
 
-    void Launch(string kernel, long blocks, int threads, int shared, params object[] arguments)
+    void Launch(string kernel, long blocks, int threads, int shared, params object[] arguments) =>
+        Enqueue(kernel, () => _kernels.Launch(_graph.Stream, kernel, blocks, threads, shared, arguments));
+
+    /// <summary>Enqueues one piece of the step on the session's stream (between CUDA events when profiling).</summary>
+    void Enqueue(string name, Action enqueue)
     {
         if (_profile is null)
         {
-            _kernels.Launch(_graph.Stream, kernel, blocks, threads, shared, arguments);
-            // The first step (never captured) waits for each kernel, so a failing one is named: a fault inside a
+            enqueue();
+            // The first step (never captured) waits for each piece, so a failing one is named: a fault inside a
             // graph replay only surfaces at the end of the step.
             if (_steps == 0)
             {
                 try { _graph.Synchronize(); }
-                catch (InvalidOperationException e) { throw new InvalidOperationException($"decode kernel {kernel} failed: {e.Message}", e); }
+                catch (InvalidOperationException e) { throw new InvalidOperationException($"decode kernel {name} failed: {e.Message}", e); }
             }
             return;
         }
         CudaDriverApi.Check(CudaDriverApi.cuEventCreate(out var start, 0), "cuEventCreate");
         CudaDriverApi.Check(CudaDriverApi.cuEventCreate(out var end, 0), "cuEventCreate");
-        _profile.Add((kernel, start, end));
+        _profile.Add((name, start, end));
         CudaDriverApi.Check(CudaDriverApi.cuEventRecord(start, _graph.Stream), "cuEventRecord");
-        _kernels.Launch(_graph.Stream, kernel, blocks, threads, shared, arguments);
+        enqueue();
         CudaDriverApi.Check(CudaDriverApi.cuEventRecord(end, _graph.Stream), "cuEventRecord");
     }
 
@@ -380,6 +469,7 @@ public sealed class CudaDecodeSession : IDecodeAccelerator
         if (_disposed) return;
         _disposed = true;
         try { _graph.Synchronize(); } catch (InvalidOperationException) { /* the error was reported by the step that failed */ }
+        if (_cublasHandle != IntPtr.Zero) _cublas!.Destroy(_cublasHandle);
         _graph.Dispose();
         if (_hostState != IntPtr.Zero) CudaDriverApi.cuMemFreeHost(_hostState);
         if (_hostNext != IntPtr.Zero) CudaDriverApi.cuMemFreeHost(_hostNext);

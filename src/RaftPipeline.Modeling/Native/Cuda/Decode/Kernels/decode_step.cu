@@ -16,14 +16,27 @@ extern "C" __global__ void __launch_bounds__(256) decode_embed(const bf16_t* __r
 // RMSNorm of one row per block, bit-identical to rms_norm_forward_bf16 (the reference's kernel): the row is staged in
 // shared memory by the whole block, then warp 0 sums the squares in that kernel's order (lane l takes l, l+32, ...,
 // then the butterfly), and every thread writes bf16(w * bf16(x * r)). cols <= 8192 (the shared buffer).
-extern "C" __global__ void __launch_bounds__(256) decode_rms_norm(const bf16_t* __restrict__ x, const bf16_t* __restrict__ weight,
-    bf16_t* __restrict__ y, int cols, float eps)
+// With delta (a projection's output that cuBLAS wrote apart), the row is first the residual add h = bf16(h + delta),
+// written back to h, as the reference block adds before its next norm.
+__device__ __forceinline__ void rms_norm_row(bf16_t* __restrict__ x, const bf16_t* __restrict__ delta,
+    const bf16_t* __restrict__ weight, bf16_t* __restrict__ y, int cols, float eps)
 {
     __shared__ float row[8192];
     __shared__ float rinv;
     int b = blockIdx.x;
-    const bf16_t* xr = x + (long long)b * cols;
-    for (int c = threadIdx.x; c < cols; c += blockDim.x) row[c] = bf16_to_float(xr[c]);
+    bf16_t* xr = x + (long long)b * cols;
+    if (delta == nullptr)
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) row[c] = bf16_to_float(xr[c]);
+    else
+    {
+        const bf16_t* dr = delta + (long long)b * cols;
+        for (int c = threadIdx.x; c < cols; c += blockDim.x)
+        {
+            float v = round_bf16(bf16_to_float(xr[c]) + bf16_to_float(dr[c]));
+            row[c] = v;
+            xr[c] = float_to_bf16(v);
+        }
+    }
     __syncthreads();
     if (threadIdx.x < 32)
     {
@@ -37,6 +50,30 @@ extern "C" __global__ void __launch_bounds__(256) decode_rms_norm(const bf16_t* 
     bf16_t* yr = y + (long long)b * cols;
     for (int c = threadIdx.x; c < cols; c += blockDim.x)
         yr[c] = float_to_bf16(bf16_to_float(weight[c]) * round_bf16(row[c] * r));
+}
+
+extern "C" __global__ void __launch_bounds__(256) decode_rms_norm(const bf16_t* __restrict__ x, const bf16_t* __restrict__ weight,
+    bf16_t* __restrict__ y, int cols, float eps)
+{
+    rms_norm_row(const_cast<bf16_t*>(x), nullptr, weight, y, cols, eps);
+}
+
+extern "C" __global__ void __launch_bounds__(256) decode_add_rms_norm(bf16_t* __restrict__ h, const bf16_t* __restrict__ delta,
+    const bf16_t* __restrict__ weight, bf16_t* __restrict__ y, int cols, float eps)
+{
+    rms_norm_row(h, delta, weight, y, cols, eps);
+}
+
+// act[b, n] = bf16(bf16(silu(gate)) * up) from gate|up [B, 2·inner] that cuBLAS wrote (gate columns first), as
+// swiglu_forward_bf16 rounds. One thread per output element.
+extern "C" __global__ void __launch_bounds__(256) decode_swiglu(const bf16_t* __restrict__ gate_up, int inner, int batch,
+    bf16_t* __restrict__ act)
+{
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (long long)batch * inner) return;
+    long long b = i / inner, n = i % inner;
+    const bf16_t* row = gate_up + b * 2 * inner;
+    act[i] = float_to_bf16(swiglu_value(bf16_to_float(row[n]), bf16_to_float(row[inner + n])));
 }
 
 // One warp per head row of the stacked q|k|v projection [B, (H + 2·KVH)·D]: the per-head RMSNorm of q and k (when the
