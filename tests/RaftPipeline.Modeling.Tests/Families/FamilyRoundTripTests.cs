@@ -29,7 +29,7 @@ public class FamilyRoundTripTests
         torch.set_num_threads(1);
     }
 
-    public static TheoryData<string> Families() => ["llama3", "llama_linear", "llama_dynamic", "llama_yarn", "mistral", "phi3", "gemma2", "gemma3_text", "phi3_longrope"];
+    public static TheoryData<string> Families() => ["llama3", "llama_linear", "llama_dynamic", "llama_yarn", "mistral", "phi3", "gemma2", "gemma3_text", "qwen3_moe", "phi3_longrope"];
 
     static string Dir(string name)
     {
