@@ -10,8 +10,9 @@ namespace RaftPipeline.Modeling.Decoder;
 /// Qwen3/Llama-style models on CUDA, batch 1–16 (<see cref="CudaDecodeSupport"/> lists what it covers). Everything else
 /// (CPU, sampling, other families) decodes on the libtorch path.
 /// Opt-in for now (RAFT_CUDA_DECODE=1; RAFT_FUSED_KERNELS=0 still switches it off): its greedy tokens follow the
-/// libtorch path's only within bf16 rounding (tests/gpu/results/2026-12-06-h100-decode.log), and its hook in the
-/// batched decode loop has not yet run on a GPU. It becomes the default once both are proven there.
+/// libtorch path's only within bf16 rounding (bench/RESULTS.md; its hook in the batched decode loop ran on an H100 on
+/// 2026-12-07). It becomes the default once the GPU checks' comparison of both paths with an fp32 copy of the model
+/// (tests/gpu DecodeChecks) has passed there.
 /// </summary>
 public static class DecodeAccelerators
 {
