@@ -9,15 +9,14 @@ namespace RaftPipeline.Modeling.Decoder;
 /// kernels. Today: <see cref="CudaDecodeSession"/> for greedy decoding (repetition penalty included) of bf16
 /// Qwen3/Llama-style models on CUDA, batch 1–16 (<see cref="CudaDecodeSupport"/> lists what it covers). Everything else
 /// (CPU, sampling, other families) decodes on the libtorch path.
-/// Opt-in for now (RAFT_CUDA_DECODE=1; RAFT_FUSED_KERNELS=0 still switches it off): its greedy tokens follow the
-/// libtorch path's only within bf16 rounding (bench/RESULTS.md; its hook in the batched decode loop ran on an H100 on
-/// 2026-12-07). It becomes the default once the GPU checks' comparison of both paths with an fp32 copy of the model
-/// (tests/gpu DecodeChecks) has passed there.
+/// On by default since its checks passed on an H100 (tests/gpu/results/2026-12-07-h100-decode.log: through the
+/// batched decode loop, its greedy tokens follow an fp32 copy of the model as far as the libtorch path's do);
+/// RAFT_CUDA_DECODE=0 (or RAFT_FUSED_KERNELS=0) decodes on the libtorch path.
 /// </summary>
 public static class DecodeAccelerators
 {
     public static bool Enabled =>
-        FusedKernels.Enabled && Environment.GetEnvironmentVariable("RAFT_CUDA_DECODE") is "1" or "true" or "on";
+        FusedKernels.Enabled && Environment.GetEnvironmentVariable("RAFT_CUDA_DECODE") is not ("0" or "false" or "off");
 
     // Each reason is printed once per process (a stage generates many times).
     static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> Warned = new();
