@@ -60,7 +60,7 @@ public class CudaDecodeSupportTests
         var decode = DecodeKernels.Source();
         var training = FusedKernels.Source();
         foreach (var kernel in new[] { "decode_embed", "decode_rms_norm", "decode_qk_rope_cache", "decode_attention", "decode_argmax",
-                     "decode_gemv_bf16_b##BM", "decode_gemv_swiglu_nf4_b##BM" })
+                     "decode_gemv_bf16_b##BM", "decode_gemv_swiglu_nf4_b##BM", "decode_add_rms_norm", "decode_swiglu" })
         {
             Assert.Contains(kernel, decode);
             Assert.DoesNotContain(kernel, training);
@@ -92,7 +92,7 @@ public class DecodeKernelEmulationTests
         string output = await process.StandardOutput.ReadToEndAsync();
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}:\n{output}\n{await stderr}");
-        Assert.Equal(15, output.Split('\n').Count(l => l.StartsWith("PASS ", StringComparison.Ordinal)));
+        Assert.Equal(18, output.Split('\n').Count(l => l.StartsWith("PASS ", StringComparison.Ordinal)));
         Assert.DoesNotContain("FAIL", output);
         Assert.Contains("all emulated kernel checks passed", output);
     }

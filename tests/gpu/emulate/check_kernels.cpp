@@ -259,6 +259,44 @@ static void check_embed_argmax()
     expect(next[1] == best, "argmax after the repetition penalty", next[1]);
 }
 
+// The cuBLAS path's two kernels: the residual add folded into the next norm, and SwiGLU over gate|up written apart.
+static void check_add_norm_swiglu()
+{
+    int B = 3, hidden = 40, inner = 24;
+    float eps = 1e-6f;
+    auto h = random_bf16((size_t)B * hidden, 2.f), delta = random_bf16((size_t)B * hidden, 2.f), w = random_bf16(hidden, 1.f);
+    auto h0 = h;
+    std::vector<bf16_t> y((size_t)B * hidden);
+    launch(B, 256, [&] { decode_add_rms_norm(h.data(), delta.data(), w.data(), y.data(), hidden, eps); });
+    std::vector<float> got, want, got_h, want_h;
+    for (int b = 0; b < B; b++)
+    {
+        std::vector<float> row(hidden);
+        float s = 0;
+        for (int c = 0; c < hidden; c++) { row[c] = rb(fl(h0[b * hidden + c]) + fl(delta[b * hidden + c])); s += row[c] * row[c]; }
+        float r = 1.f / std::sqrt(s / hidden + eps);
+        for (int c = 0; c < hidden; c++)
+        {
+            want_h.push_back(row[c]); got_h.push_back(fl(h[b * hidden + c]));
+            want.push_back(rb(fl(w[c]) * rb(row[c] * r))); got.push_back(fl(y[b * hidden + c]));
+        }
+    }
+    expect(rel_max(got_h, want_h) == 0, "add + rms norm: h = bf16(h + delta) written back", rel_max(got_h, want_h));
+    expect(rel_max(got, want) < 1e-2, "add + rms norm: the normed rows", rel_max(got, want));
+
+    auto gate_up = random_bf16((size_t)B * 2 * inner, 3.f);
+    std::vector<bf16_t> act((size_t)B * inner);
+    launch((B * inner + 255) / 256, 256, [&] { decode_swiglu(gate_up.data(), inner, B, act.data()); });
+    got.clear(); want.clear();
+    for (int b = 0; b < B; b++)
+        for (int n = 0; n < inner; n++)
+        {
+            float g = fl(gate_up[(size_t)b * 2 * inner + n]), u = fl(gate_up[(size_t)b * 2 * inner + inner + n]);
+            want.push_back(rb(rb(g / (1.f + std::exp(-g))) * u)); got.push_back(fl(act[(size_t)b * inner + n]));
+        }
+    expect(rel_max(got, want) == 0, "SwiGLU over gate|up rows", rel_max(got, want));
+}
+
 int main()
 {
     for (int b : { 1, 3, 16 }) check_gemv(b);
@@ -266,6 +304,7 @@ int main()
     for (int b : { 1, 3 }) check_nf4(b);
     check_norm_rope_attention();
     check_embed_argmax();
+    check_add_norm_swiglu();
     std::printf(failures == 0 ? "all emulated kernel checks passed\n" : "%d emulated kernel checks FAILED\n", failures);
     return failures == 0 ? 0 : 1;
 }
