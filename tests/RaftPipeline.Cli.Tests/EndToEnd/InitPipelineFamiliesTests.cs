@@ -50,20 +50,26 @@ public sealed class InitPipelineFamiliesTests(ITestOutputHelper output, InitPipe
         }
     }
 
-    /// <summary>Each case: the fixture folder, its family, the projections peft names for it, the ids that end an answer.</summary>
-    public static TheoryData<string, string, string[], int[]> Families() => new()
+    /// <summary>
+    /// Each case: the fixture folder, its family, the projections peft names for it, the ids that end an answer, and
+    /// whether one of the init pipeline's probes meets a stop id before max_new_tokens (random tiny models: for
+    /// Qwen3-MoE none does; its stop ids are still checked on the merged folder's chat engine).
+    /// </summary>
+    public static TheoryData<string, string, string[], int[], bool> Families() => new()
     {
-        { "llama3", "llama", ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], [255, 253, 254] },
-        { "mistral", "mistral", ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], [255] },
-        { "phi3", "phi3", ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"], [255, 253, 254] },
-        { "phi3_longrope", "phi3", ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"], [255, 253, 254] },
-        { "gemma2", "gemma2", ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], [255, 253] },
-        { "gemma3_text", "gemma3_text", ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], [255, 253] },
+        { "llama3", "llama", ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], [255, 253, 254], true },
+        { "mistral", "mistral", ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], [255], true },
+        { "phi3", "phi3", ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"], [255, 253, 254], true },
+        { "phi3_longrope", "phi3", ["qkv_proj", "o_proj", "gate_up_proj", "down_proj"], [255, 253, 254], true },
+        { "gemma2", "gemma2", ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], [255, 253], true },
+        { "gemma3_text", "gemma3_text", ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], [255, 253], true },
+        // Qwen3-MoE: the init pipeline adapts its attention (its experts only through target_parameters).
+        { "qwen3_moe", "qwen3_moe", ["q_proj", "k_proj", "v_proj", "o_proj"], [254, 255], false },
     };
 
     [Theory]
     [MemberData(nameof(Families))]
-    public async Task The_init_pipeline_trains_merges_and_generates_with_the_family_swapped_in(string fixture, string modelType, string[] targets, int[] stops)
+    public async Task The_init_pipeline_trains_merges_and_generates_with_the_family_swapped_in(string fixture, string modelType, string[] targets, int[] stops, bool endsOnStop)
     {
         var model = Path.Combine(RepoPaths.Root, "tests", "RaftPipeline.Modeling.Tests", "Fixtures", "families", fixture, "model");
         Assert.True(File.Exists(Path.Combine(model, "tokenizer.json")), $"{model} has no tokenizer: run chat_fixtures.py write");
@@ -112,7 +118,7 @@ public sealed class InitPipelineFamiliesTests(ITestOutputHelper output, InitPipe
             Assert.False(string.IsNullOrEmpty(s["tuned"]?.GetValue<string>()), s.ToJsonString());
         });
         // ... and at least one answer of the stage ends on one of those stop ids, before max_new_tokens.
-        Assert.Matches(@"\[(base|tuned)\] [\w-]+: \d+ tokens \(EndOfSequence\)", writer.ToString());
+        if (endsOnStop) Assert.Matches(@"\[(base|tuned)\] [\w-]+: \d+ tokens \(EndOfSequence\)", writer.ToString());
         // eval ran the held-out rows through both models.
         var eval = JsonNode.Parse(File.ReadAllText(Path.Combine(Artifact("scores"), "eval.json")))!;
         Assert.NotNull(eval["models"]!["tuned"]!["loss"]);

@@ -10,7 +10,7 @@ Two commands (from the repository root):
                                   as the tiny configs have them, the turn markers at 250-254)
           tokenizer_config.json   the named special tokens and the family's chat template: ours, written in that
                                   family's style (tests/RaftPipeline.Text.Tests/Fixtures/chat_templates/templates/:
-                                  llama3, mistral, gemma; PHI3_TEMPLATE below for Phi-3)
+                                  llama3, mistral, gemma, chatml for Qwen3-MoE; PHI3_TEMPLATE below for Phi-3)
           generation_config.json  eos_token_id as the family's instruct models list them (Llama 3.1: end_of_text,
                                   eom, eot; Gemma: eos, end_of_turn; Phi-3.5: endoftext, assistant, end; Mistral: eos)
         The tokenizer shape is the same for every family (the families' own tokenizer algorithms are proven in
@@ -60,6 +60,12 @@ FAMILIES = {
               {0: "<pad>", 1: "<bos>", 2: "<unk>", 253: "<end_of_turn>", 254: "<start_of_turn>", 255: "<eos>"},
               {"bos_token": "<bos>", "eos_token": "<eos>", "pad_token": "<pad>", "unk_token": "<unk>"},
               [255, 253], False),
+    # Qwen's ChatML turns (Qwen3-MoE): no bos, <|im_end|> ends a turn, and the instruct models' generation_config
+    # lists <|im_end|> and <|endoftext|>.
+    "chatml": ("chatml.jinja",
+               {0: "<pad>", 1: "<bos>", 2: "<unk>", 253: "<|im_start|>", 254: "<|im_end|>", 255: "<|endoftext|>"},
+               {"eos_token": "<|im_end|>", "pad_token": "<pad>", "unk_token": "<unk>"},
+               [254, 255], False),
 }
 # Phi-3's shape, written here: phi.jinja (the Jinja tests' template) puts a newline after the generation prompt, so its
 # prompt is not a prefix of the answered conversation, which a chat model's template is (the eval stage relies on it).
@@ -73,7 +79,7 @@ PHI3_TEMPLATE = (
 )
 
 CASE_FAMILY = {"llama3": "llama3", "mistral": "mistral", "phi3": "phi3", "phi3_longrope": "phi3", "gemma2": "gemma",
-               "gemma3_text": "gemma"}
+               "gemma3_text": "gemma", "qwen3_moe": "chatml"}
 
 TRAINING_TEXT = """
 You are a helpful assistant. Answer the question from the document only, and say so when it is not there.
