@@ -40,11 +40,12 @@ public static class DecodeAccelerators
         // A model the kernels do not cover (another family, fp32) decodes on the libtorch path as it always did, said
         // only when the session was asked for by name (RAFT_CUDA_DECODE=1); a covered model whose session fails to open
         // (NVRTC or the driver missing, a kernel that does not compile) is always said.
-        bool covered = CudaDecodeSupport.WhyNot(model, padCounts.Count, capacity) is null;
         var session = CudaDecodeSession.TryOpen(model, padCounts, capacity, out var why, options[0].RepetitionPenalty);
         LastUnavailableReason = why;
+        if (why is null) return session;
         bool asked = Environment.GetEnvironmentVariable("RAFT_CUDA_DECODE") is "1" or "true" or "on";
-        if (why is not null && (asked || covered) && Warned.TryAdd(why, 0))
+        bool covered = CudaDecodeSupport.WhyNot(model, padCounts.Count, capacity) is null;
+        if ((asked || covered) && Warned.TryAdd(why, 0))
             Console.Error.WriteLine($"raft: CUDA decode kernels not used, decoding on the libtorch path: {why}");
         return session;
     }

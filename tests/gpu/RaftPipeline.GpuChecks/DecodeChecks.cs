@@ -22,21 +22,7 @@ static class DecodeChecks
 
     public static int Run(Device gpu, string? outPath)
     {
-        var results = new JsonArray();
-        bool allPassed = true;
-        void Check(string name, double measured, double tolerance, string what)
-        {
-            bool ok = measured <= tolerance && !double.IsNaN(measured);
-            allPassed &= ok;
-            Console.WriteLine($"{(ok ? "PASS" : "FAIL")} {name}: {what} = {measured:G4} (tolerance {tolerance:G3})");
-            results.Add(new JsonObject { ["check"] = name, ["passed"] = ok, ["measured"] = measured, ["tolerance"] = tolerance, ["what"] = what });
-        }
-        void Report(string name, string status, string detail)
-        {
-            if (status == "FAIL") allPassed = false;
-            Console.WriteLine($"{status} {name}: {detail}");
-            results.Add(new JsonObject { ["check"] = name, ["passed"] = status == "PASS", ["status"] = status, ["what"] = detail });
-        }
+        var log = new CheckLog();
 
         var tiny = new ModelConfig
         {
@@ -65,16 +51,16 @@ static class DecodeChecks
         {
             try
             {
-                RunCase(c, gpu, Check, Report);
+                RunCase(c, gpu, log.Check, log.Report);
             }
             catch (Exception e)
             {
-                Report(c.Name, "FAIL", $"threw {e.GetType().Name}: {e.Message}");
+                log.Report(c.Name, "FAIL", $"threw {e.GetType().Name}: {e.Message}");
             }
         }
-        if (outPath is not null) File.WriteAllText(outPath, results.ToJsonString(new() { WriteIndented = true }) + "\n");
-        Console.WriteLine(allPassed ? "all decode checks passed (SKIP lines excepted)" : "SOME DECODE CHECKS FAILED");
-        return allPassed ? 0 : 1;
+        log.Write(outPath);
+        Console.WriteLine(log.AllPassed ? "all decode checks passed (SKIP lines excepted)" : "SOME DECODE CHECKS FAILED");
+        return log.AllPassed ? 0 : 1;
     }
 
     static void RunCase(Case c, Device gpu, Action<string, double, double, string> check, Action<string, string, string> report)

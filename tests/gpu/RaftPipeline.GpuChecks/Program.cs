@@ -25,16 +25,8 @@ TorchRuntime.EnsureInitialized(gpuType);
 var gpu = new Device(gpuType);
 // "--decode" (after the device argument) runs only the CUDA decode session's checks (DecodeChecks.cs).
 if (args.Contains("--decode")) return DecodeChecks.Run(gpu, outPath);
-var results = new JsonArray();
-bool allPassed = true;
-
-void Check(string name, double measured, double tolerance, string what)
-{
-    bool ok = measured <= tolerance && !double.IsNaN(measured);
-    allPassed &= ok;
-    Console.WriteLine($"{(ok ? "PASS" : "FAIL")} {name}: {what} = {measured:G4} (tolerance {tolerance:G3})");
-    results.Add(new JsonObject { ["check"] = name, ["passed"] = ok, ["measured"] = measured, ["tolerance"] = tolerance, ["what"] = what });
-}
+var log = new CheckLog();
+void Check(string name, double measured, double tolerance, string what) => log.Check(name, measured, tolerance, what);
 
 string peft = Path.Combine(repo, "tests/RaftPipeline.Modeling.Tests/Fixtures/peft_interop");
 using var logits = SafetensorsFile.Open(Path.Combine(peft, "logits.safetensors"));
@@ -402,8 +394,8 @@ if (gpuType == DeviceType.CUDA)
 
 // 6. Every family on CUDA (Fixtures/families, generate.py there): fp32 with peft's adapter against peft's logits within
 //    1e-4 (as on the CPU) and its greedy tokens against peft's generate() (the uncached run where the fixture has one:
-//    longrope's cached generate() departs from its own uncached run, docs/architectures.md); bf16 with the fused kernels where the family's math is theirs (FusedPaths falls back
-//    elsewhere) against the same model with every kernel off, within 2e-2 of the largest logit; a LoRA training step in
+//    longrope's cached generate() departs from its own uncached run, docs/architectures.md); bf16 with the fused
+//    kernels where the family's math is theirs (FusedPaths falls back elsewhere) against the same model with every kernel off, within 2e-2 of the largest logit; a LoRA training step in
 //    bf16, fused against unfused, within 2e-2 relative loss.
 {
     T WithoutKernels<T>(Func<T> f)
@@ -466,6 +458,6 @@ if (gpuType == DeviceType.CUDA)
     }
 }
 
-if (outPath is not null) File.WriteAllText(outPath, results.ToJsonString(new() { WriteIndented = true }) + "\n");
-Console.WriteLine(allPassed ? "all checks passed" : "SOME CHECKS FAILED");
-return allPassed ? 0 : 1;
+log.Write(outPath);
+Console.WriteLine(log.AllPassed ? "all checks passed" : "SOME CHECKS FAILED");
+return log.AllPassed ? 0 : 1;
