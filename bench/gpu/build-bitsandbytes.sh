@@ -15,11 +15,17 @@ generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S "$src" -B /tmp/bnb-build "${generator[@]}" -DCOMPUTE_BACKEND=cuda -DCOMPUTE_CAPABILITY=90 -DCMAKE_BUILD_TYPE=Release \
   > /tmp/bnb-configure.log 2>&1 || { tail -20 /tmp/bnb-configure.log; return 1 2>/dev/null || exit 1; }
 cmake --build /tmp/bnb-build -j "$(nproc)" > /tmp/bnb-build.log 2>&1 || { tail -30 /tmp/bnb-build.log; return 1 2>/dev/null || exit 1; }
+# transformers and peft ask importlib.metadata for the version of an optional package, which a source folder on
+# PYTHONPATH does not answer: a minimal dist-info beside it does (name and version only; nothing is installed).
+version=$(sed -n 's/^__version__ = "\(.*\)"/\1/p' "$src/bitsandbytes/__init__.py")
+mkdir -p "$src/bitsandbytes-$version.dist-info"
+printf 'Metadata-Version: 2.1\nName: bitsandbytes\nVersion: %s\n' "$version" > "$src/bitsandbytes-$version.dist-info/METADATA"
 export PYTHONPATH="$src${PYTHONPATH:+:$PYTHONPATH}"
 echo "bitsandbytes built in $((SECONDS - start)) s: $(ls "$src"/bitsandbytes/libbitsandbytes_cuda*.so 2>/dev/null)"
 python3 - <<'EOF'
-import torch, bitsandbytes as bnb
+import importlib.metadata, torch, bitsandbytes as bnb
 import bitsandbytes.functional as F
+assert importlib.metadata.version("bitsandbytes") == bnb.__version__
 torch.manual_seed(0)
 w = torch.randn(512, 256, dtype=torch.bfloat16, device="cuda") * 0.02
 x = torch.randn(4, 256, dtype=torch.bfloat16, device="cuda")

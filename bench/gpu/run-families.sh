@@ -10,6 +10,8 @@
 # configuration that would start with less than 40 s left is skipped and logged. Shapes: bench/Training/BenchShapes.cs.
 # here:   bash bench/gpu/pack-all.sh bench/Training/RaftPipeline.Bench.Training.csproj
 # device: run(command="bash bench/gpu/run-families.sh", carry=[".gpu"])  → $OUT/families.jsonl, $OUT/families.log
+#   with the NF4 baseline: run(command="source bench/gpu/build-bitsandbytes.sh && FAMILIES=llama3 bash bench/gpu/run-families.sh",
+#   carry=[".gpu", ".bnb"]) (see build-bitsandbytes.sh for .bnb)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${OUT:-/tmp/out}; mkdir -p "$out"
@@ -37,17 +39,30 @@ run() {
 ours="bash .gpu/run.sh RaftPipeline.Bench.Training.dll --device cuda --steps $steps"
 hf="python3 bench/gpu/baseline_hf.py /dev/null --steps $((steps + 2)) --configs sdpa_ckpt"
 
-run baseline_gemma3_4b_lora_ckpt $hf --shape gemma3-4b --mode lora
-run ours_gemma3_4b_lora_ckpt $ours --shape gemma3-4b --mode lora --ckpt on --optim adamw
-run baseline_llama3_8b_qlora_ckpt $hf --shape llama3-8b --mode qlora; bnb=$?
-[ $bnb -ne 0 ] && run baseline_llama3_8b_lora_ckpt $hf --shape llama3-8b --mode lora
-run ours_llama3_8b_qlora_ckpt $ours --shape llama3-8b --mode qlora --ckpt on --optim adamw8bit
-run ours_gemma3_4b_lora_nockpt $ours --shape gemma3-4b --mode lora --ckpt off --optim adamw
-[ $bnb -ne 0 ] && run ours_llama3_8b_lora_ckpt $ours --shape llama3-8b --mode lora --ckpt on --optim adamw
+# FAMILIES picks the shapes (default both): "llama3" alone is the NF4 QLoRA pair once bitsandbytes is built there.
+families=${FAMILIES:-gemma3 llama3}
+want() { [[ " $families " == *" $1 "* ]]; }
+bnb=1
+if want gemma3; then
+  run baseline_gemma3_4b_lora_ckpt $hf --shape gemma3-4b --mode lora
+  run ours_gemma3_4b_lora_ckpt $ours --shape gemma3-4b --mode lora --ckpt on --optim adamw
+fi
+if want llama3; then
+  run baseline_llama3_8b_qlora_ckpt $hf --shape llama3-8b --mode qlora; bnb=$?
+  [ $bnb -ne 0 ] && run baseline_llama3_8b_lora_ckpt $hf --shape llama3-8b --mode lora
+  run ours_llama3_8b_qlora_ckpt $ours --shape llama3-8b --mode qlora --ckpt on --optim adamw8bit
+fi
+want gemma3 && run ours_gemma3_4b_lora_nockpt $ours --shape gemma3-4b --mode lora --ckpt off --optim adamw
+want llama3 && [ $bnb -ne 0 ] && run ours_llama3_8b_lora_ckpt $ours --shape llama3-8b --mode lora --ckpt on --optim adamw
 # Time left: the headline pairs again, to show how much a second run moves (each skipped or cut at the limit).
-[ $bnb -ne 0 ] && run baseline_llama3_8b_lora_ckpt_again $hf --shape llama3-8b --mode lora
-run ours_llama3_8b_qlora_ckpt_again $ours --shape llama3-8b --mode qlora --ckpt on --optim adamw8bit
-run baseline_gemma3_4b_lora_ckpt_again $hf --shape gemma3-4b --mode lora
-run ours_gemma3_4b_lora_ckpt_again $ours --shape gemma3-4b --mode lora --ckpt on --optim adamw
+if want llama3; then
+  if [ $bnb -eq 0 ]; then run baseline_llama3_8b_qlora_ckpt_again $hf --shape llama3-8b --mode qlora
+  else run baseline_llama3_8b_lora_ckpt_again $hf --shape llama3-8b --mode lora; fi
+  run ours_llama3_8b_qlora_ckpt_again $ours --shape llama3-8b --mode qlora --ckpt on --optim adamw8bit
+fi
+if want gemma3; then
+  run baseline_gemma3_4b_lora_ckpt_again $hf --shape gemma3-4b --mode lora
+  run ours_gemma3_4b_lora_ckpt_again $ours --shape gemma3-4b --mode lora --ckpt on --optim adamw
+fi
 echo "done at ${SECONDS}s" | tee -a "$log"
 exit 0
