@@ -42,18 +42,20 @@ hf="python3 bench/gpu/baseline_hf.py /dev/null --steps $((steps + 2)) --configs 
 # FAMILIES picks the shapes (default both): "llama3" alone is the NF4 QLoRA pair once bitsandbytes is built there.
 families=${FAMILIES:-gemma3 llama3}
 want() { [[ " $families " == *" $1 "* ]]; }
-bnb=1
+bnb=1; bf16=0
 if want gemma3; then
   run baseline_gemma3_4b_lora_ckpt $hf --shape gemma3-4b --mode lora
   run ours_gemma3_4b_lora_ckpt $ours --shape gemma3-4b --mode lora --ckpt on --optim adamw
 fi
 if want llama3; then
   run baseline_llama3_8b_qlora_ckpt $hf --shape llama3-8b --mode qlora; bnb=$?
-  [ $bnb -ne 0 ] && run baseline_llama3_8b_lora_ckpt $hf --shape llama3-8b --mode lora
+  # The bf16 LoRA pair: the baseline that can run without bitsandbytes, or asked for beside the NF4 pair (LLAMA_BF16=1).
+  [ $bnb -ne 0 ] || [ "${LLAMA_BF16:-0}" = 1 ] && bf16=1 || bf16=0
+  [ $bf16 -eq 1 ] && run baseline_llama3_8b_lora_ckpt $hf --shape llama3-8b --mode lora
   run ours_llama3_8b_qlora_ckpt $ours --shape llama3-8b --mode qlora --ckpt on --optim adamw8bit
 fi
 want gemma3 && run ours_gemma3_4b_lora_nockpt $ours --shape gemma3-4b --mode lora --ckpt off --optim adamw
-want llama3 && [ $bnb -ne 0 ] && run ours_llama3_8b_lora_ckpt $ours --shape llama3-8b --mode lora --ckpt on --optim adamw
+want llama3 && [ $bf16 -eq 1 ] && run ours_llama3_8b_lora_ckpt $ours --shape llama3-8b --mode lora --ckpt on --optim adamw
 # Time left: the headline pairs again, to show how much a second run moves (each skipped or cut at the limit).
 if want llama3; then
   if [ $bnb -eq 0 ]; then run baseline_llama3_8b_qlora_ckpt_again $hf --shape llama3-8b --mode qlora

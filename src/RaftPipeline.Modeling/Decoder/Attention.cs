@@ -47,9 +47,8 @@ public sealed class Attention : SlotHostModule
         }
         else
         {
-            q_proj = new Linear(hidden, _heads * _headDim, config.QkvBias, dtype, device);
-            k_proj = new Linear(hidden, _kvHeads * _headDim, config.QkvBias, dtype, device);
-            v_proj = new Linear(hidden, _kvHeads * _headDim, config.QkvBias, dtype, device);
+            var qkv = Linear.SideBySide(hidden, [_heads * _headDim, _kvHeads * _headDim, _kvHeads * _headDim], config.QkvBias, dtype, device);
+            (q_proj, k_proj, v_proj) = (qkv[0], qkv[1], qkv[2]);
             _inputSlots = ["q_proj", "k_proj", "v_proj"];
         }
         _slots = [.. _inputSlots, "o_proj"];

@@ -33,7 +33,18 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
 
     public ModelConfig Config { get; }
     public ScalarType Dtype { get; }
-    public Device Device { get; }
+    /// <summary>Where the weights are.</summary>
+    public Device Device { get; private set; }
+
+    /// <summary>
+    /// Moves every parameter and buffer to <paramref name="device"/> and records it as <see cref="Device"/>: for a
+    /// loader that builds on the CPU and places the model once its weights are in (see ModelFolderLoader.LoadNf4).
+    /// </summary>
+    internal void PlaceOn(Device device)
+    {
+        this.to(device);
+        Device = device;
+    }
 
     /// <summary>The output projection weight [vocab, hidden]: lm_head's, or the embedding table when tied.</summary>
     public Tensor OutputWeight => lm_head?.weight ?? model.embed_tokens.weight;

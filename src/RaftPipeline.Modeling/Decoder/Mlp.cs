@@ -31,8 +31,8 @@ public sealed class Mlp : SlotHostModule
         }
         else
         {
-            gate_proj = new Linear(config.HiddenSize, inner, config.MlpBias, dtype, device);
-            up_proj = new Linear(config.HiddenSize, inner, config.MlpBias, dtype, device);
+            var gateUp = Linear.SideBySide(config.HiddenSize, [inner, inner], config.MlpBias, dtype, device);
+            (gate_proj, up_proj) = (gateUp[0], gateUp[1]);
             _inputSlots = ["gate_proj", "up_proj"];
         }
         down_proj = new Linear(inner, config.HiddenSize, config.MlpBias, dtype, device);

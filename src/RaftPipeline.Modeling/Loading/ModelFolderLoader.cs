@@ -77,14 +77,17 @@ public static class ModelFolderLoader
     }
 
     /// <summary>
-    /// <see cref="Nf4ModelStore.Load"/>, but built on <paramref name="device"/> from the start: each packed weight
-    /// is moved there as it is read, so CUDA never waits for a whole CPU copy and the model's Device is right.
+    /// <see cref="Nf4ModelStore.Load"/>, but placed on <paramref name="device"/>: each packed weight is moved there as it
+    /// is read, so CUDA never waits for a whole CPU copy. The model is built on the CPU, where the dense projections it
+    /// starts with are uninitialised storage never touched (so never resident) and replaced before anything reads them;
+    /// built on CUDA they would be real allocations, the whole bf16 model at once, which the caching allocator would
+    /// then keep reserved: the very memory NF4 is meant to save. The rest (embeddings, norms, head) follows at the end.
     /// </summary>
     static CausalLM LoadNf4(string directory, Device device, ScalarType computeDtype)
     {
         var config = ModelConfigReader.ReadFolder(directory);
         using var checkpoint = SafetensorsCheckpoint.Open(directory);
-        var model = new CausalLM(config, computeDtype, device);
+        var model = new CausalLM(config, computeDtype, torch.CPU);
         try
         {
             foreach (var path in model.LinearPaths().ToList())
@@ -99,6 +102,7 @@ public static class ModelFolderLoader
                 if (!checkpoint.Contains(name)) throw new InvalidDataException($"{checkpoint.Source}: key '{name}' is missing");
                 checkpoint.ReadInto(name, p);
             }
+            if (device.type != DeviceType.CPU) model.PlaceOn(device);
         }
         catch
         {

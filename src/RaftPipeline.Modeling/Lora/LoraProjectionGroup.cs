@@ -8,8 +8,9 @@ namespace RaftPipeline.Modeling.Lora;
 /// LoRA projections that read the same input (q/k/v, or gate/up, or one projection alone) run on compute copies of
 /// their factors in the activation dtype: one GEMM for all their A factors stacked ([Σr, in]) and the scaling folded
 /// into B, so no per-step casts of A and B exist (forward, or their backward) and addmm's backward multiplies nothing.
-/// When the members' base weights can sit side by side (dense weights of the compute dtype, moved into one stacked
-/// tensor the members' weights become views of; or NF4 weights dequantized into one buffer), the whole group is three
+/// When the members' base weights can sit side by side (dense weights of the compute dtype, either made as row blocks
+/// of one allocation (<see cref="Layers.Linear.SideBySide"/>) or moved into one stacked tensor the members' weights
+/// become views of; or NF4 weights dequantized into one buffer), the whole group is three
 /// GEMMs: x·Wᵀ for every base weight at once, x·Aᵀ, and one addmm with the block-diagonal s·B, giving the members'
 /// outputs side by side ([.., Σout]). Otherwise each base runs alone and each member gets its own addmm. On the
 /// Qwen3-4B shape, where the step waits on the host to launch kernels, that count is what matters.
@@ -162,6 +163,7 @@ public sealed class LoraProjectionGroup : IDisposable
     {
         var bases = _members.Select(m => m.BaseLayer as Layers.Linear).ToArray();
         if (bases.Any(b => b is null || b.bias is not null || b.weight.dtype != dtype || b.weight.requires_grad)) return null;
+        if (Layers.Linear.RowsSideBySide(bases.Select(b => b!).ToArray()) is { } sideBySide) return sideBySide; // built that way: nothing to copy
         using var scope = NewDisposeScope();
         Tensor stacked;
         using (no_grad()) stacked = torch.cat(bases.Select(b => (Tensor)b!.weight).ToList(), 0).contiguous().DetachFromDisposeScope();

@@ -135,4 +135,38 @@ public class LoraComputeCopiesTests
         for (int i = 0; i < members.Count; i++)
             Assert.True(grouped[i].allclose(members[i].forward(x), rtol: 1e-5, atol: 1e-6), $"{members[i].ModulePath} differs");
     }
+
+    [Fact]
+    public void A_group_gathers_separate_weights_once_and_then_runs_them_in_place()
+    {
+        var model = LoraModel(AllSeven);
+        var attention = ((DecoderLayer)model.model.layers[0]).self_attn;
+        var members = attention.InputSlotNames.Select(n => (LoraLinear)attention.GetSlot(n)).ToList();
+        var bases = members.Select(m => (RaftPipeline.Modeling.Layers.Linear)m.BaseLayer).ToList();
+        List<long> Addresses() => bases.Select(b => RaftPipeline.Modeling.Native.TensorMemory.Address(b.weight).ToInt64()).ToList();
+        var x = randn([2, 3, 32], generator: new Generator(1));
+        var expected = members.Select(m => m.forward(x)).ToList();
+        var separate = Addresses(); // a CPU model: each projection its own allocation
+
+        using (var group = new LoraProjectionGroup(members, ScalarType.Float32))
+        {
+            Assert.True(group.Stacked);
+            Assert.NotEqual(separate[0], Addresses()[0]); // gathered into one tensor the weights are now views of
+            using (no_grad())
+                foreach (var (master, copy, scale) in group.Pairs()) copy!.copy_(master * scale);
+            var grouped = group.Forward(x);
+            for (int i = 0; i < members.Count; i++)
+                Assert.True(grouped[i].allclose(expected[i], rtol: 1e-5, atol: 1e-6), $"{members[i].ModulePath} differs");
+        }
+        var together = Addresses();
+        // A group over weights already side by side (as a CUDA model is built) runs them where they are: no copy.
+        using var again = new LoraProjectionGroup(members, ScalarType.Float32);
+        Assert.True(again.Stacked);
+        Assert.Equal(together, Addresses());
+        using (no_grad())
+            foreach (var (master, copy, scale) in again.Pairs()) copy!.copy_(master * scale);
+        var regrouped = again.Forward(x);
+        for (int i = 0; i < members.Count; i++)
+            Assert.True(regrouped[i].allclose(expected[i], rtol: 1e-5, atol: 1e-6), $"{members[i].ModulePath} differs");
+    }
 }
