@@ -16,6 +16,7 @@ using static TorchSharp.torch;
 // Training throughput of our decoder + LoRA (bf16 base) or QLoRA (NF4 base), random weights of a given shape.
 // usage: dotnet RaftPipeline.Bench.Training.dll --shape 4b|tiny|llama3-8b|gemma3-4b|llama3-tiny|gemma3-tiny --mode lora|qlora [--device cuda|cpu] [--steps 8]
 //        [--warmup 2] [--batch 2] [--seq 1000] [--ckpt on|off] [--optim adamw|adamw8bit] [--out results.jsonl]
+//        [--load-check on]  (qlora: save as an NF4 folder, load it back through ModelFolderLoader, report device memory)
 // One JSON line per run (also appended to --out): tokens/s over the measured steps, step time, model-FLOPs
 // utilisation (4·N FLOPs per token: forward 2N + backward through activations 2N; the frozen base gets no weight
 // gradients), and the settings. Peak GPU memory is sampled outside (nvidia-smi), so ours and the Python baseline
@@ -72,6 +73,34 @@ if (mode == "qlora")
     }
     model.to(dev);
     InitDense(model, config);
+    if (a.Get("load-check", "off") == "on")
+    {
+        // What the train stage's loader puts on the device for this shape: the model saved as a quantize stage's NF4
+        // folder, freed, then read back by ModelFolderLoader; device memory (nvidia-smi's measure: the caching
+        // allocator's reserve included) before and after. One JSON line, no training.
+        string folder = Path.Combine(Path.GetTempPath(), $"raft-load-check-{shape}");
+        Nf4ModelStore.Save(model, folder);
+        long nf4Bytes = Directory.GetFiles(folder, "*.safetensors").Sum(f => new FileInfo(f).Length);
+        model.Dispose();
+        double? Used() => device == DeviceType.CUDA ? Math.Round(RaftPipeline.Modeling.Native.Cuda.CudaMemory.UsedBytes() / 1073741824.0, 2) : null;
+        var before = Used();
+        var clock = Stopwatch.StartNew();
+        using (var loaded = RaftPipeline.Modeling.Loading.ModelFolderLoader.Load(folder, dev, ScalarType.BFloat16))
+        {
+            if (device == DeviceType.CUDA) cuda.synchronize();
+            var check = new JsonObject
+            {
+                ["impl"] = "raftpipeline", ["check"] = "load_nf4_folder", ["shape"] = shape, ["model_type"] = config.ModelType,
+                ["folder_gib"] = Math.Round(nf4Bytes / 1073741824.0, 2), ["load_s"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+                ["device_used_gib_before"] = before, ["device_used_gib_after"] = Used(),
+                ["model_device"] = loaded.Device.ToString(),
+            };
+            Console.WriteLine(check.ToJsonString());
+            if (a.TryGet("out") is { } checkOut) File.AppendAllText(checkOut, check.ToJsonString() + "\n");
+        }
+        Directory.Delete(folder, recursive: true);
+        return;
+    }
     KbitTraining.Prepare(model, device == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32);
 }
 else
