@@ -51,8 +51,8 @@ if want llama3; then
   run baseline_llama3_8b_qlora_ckpt $hf --shape llama3-8b --mode qlora; bnb=$?
   # The bf16 LoRA pair: the baseline that can run without bitsandbytes, or asked for beside the NF4 pair (LLAMA_BF16=1).
   [ $bnb -ne 0 ] || [ "${LLAMA_BF16:-0}" = 1 ] && bf16=1 || bf16=0
-  [ $bf16 -eq 1 ] && run baseline_llama3_8b_lora_ckpt $hf --shape llama3-8b --mode lora
   run ours_llama3_8b_qlora_ckpt $ours --shape llama3-8b --mode qlora --ckpt on --optim adamw8bit
+  [ $bf16 -eq 1 ] && run baseline_llama3_8b_lora_ckpt $hf --shape llama3-8b --mode lora
 fi
 want gemma3 && run ours_gemma3_4b_lora_nockpt $ours --shape gemma3-4b --mode lora --ckpt off --optim adamw
 want llama3 && [ $bf16 -eq 1 ] && run ours_llama3_8b_lora_ckpt $ours --shape llama3-8b --mode lora --ckpt on --optim adamw
