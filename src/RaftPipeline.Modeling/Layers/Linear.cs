@@ -71,7 +71,9 @@ public sealed class Linear : LinearSlot
         try
         {
             using var noGrad = torch.no_grad();
-            return first.detach().as_strided([rows, inFeatures], [inFeatures, 1], first.storage_offset());
+            using var detached = first.detach();
+            // Owned by the caller, whatever dispose scope is open (as the gathered copy a group makes otherwise).
+            return detached.as_strided([rows, inFeatures], [inFeatures, 1], first.storage_offset()).DetachFromDisposeScope();
         }
         catch (Exception)
         {

@@ -47,6 +47,19 @@ public class SideBySideLinearTests
     }
 
     [Fact]
+    public void The_view_belongs_to_the_caller_not_to_an_open_dispose_scope()
+    {
+        var gateUp = Linear.SideBySide(16, [8, 8], hasBias: false, ScalarType.Float32, CPU, oneAllocation: true);
+        Tensor? rows;
+        using (NewDisposeScope()) rows = Linear.RowsSideBySide(gateUp);
+        Assert.NotNull(rows);
+        Assert.False(rows!.IsInvalid); // a LoRA group keeps it for as long as the group lives
+        Assert.Equal(16L, rows.shape[0]);
+        rows.Dispose();
+        foreach (var l in gateUp) l.Dispose();
+    }
+
+    [Fact]
     public void Separate_allocations_out_of_order_members_and_biases_are_not_taken_for_one()
     {
         var apart = new[] { new Linear(8, 4, false, ScalarType.Float32, CPU), new Linear(8, 4, false, ScalarType.Float32, CPU) };
