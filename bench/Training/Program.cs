@@ -82,8 +82,7 @@ if (mode == "qlora")
         Nf4ModelStore.Save(model, folder);
         long nf4Bytes = Directory.GetFiles(folder, "*.safetensors").Sum(f => new FileInfo(f).Length);
         model.Dispose();
-        double? Used() => device == DeviceType.CUDA ? Math.Round(RaftPipeline.Modeling.Native.Cuda.CudaMemory.UsedBytes() / 1073741824.0, 2) : null;
-        var before = Used();
+        var before = DeviceMemory.UsedGib(device, 2);
         var clock = Stopwatch.StartNew();
         using (var loaded = RaftPipeline.Modeling.Loading.ModelFolderLoader.Load(folder, dev, ScalarType.BFloat16))
         {
@@ -92,7 +91,7 @@ if (mode == "qlora")
             {
                 ["impl"] = "raftpipeline", ["check"] = "load_nf4_folder", ["shape"] = shape, ["model_type"] = config.ModelType,
                 ["folder_gib"] = Math.Round(nf4Bytes / 1073741824.0, 2), ["load_s"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
-                ["device_used_gib_before"] = before, ["device_used_gib_after"] = Used(),
+                ["device_used_gib_before"] = before, ["device_used_gib_after"] = DeviceMemory.UsedGib(device, 2),
                 ["model_device"] = loaded.Device.ToString(),
             };
             Console.WriteLine(check.ToJsonString());
@@ -121,7 +120,7 @@ LoraInjector.Apply(model, new LoraConfig
 });
 if (device == DeviceType.CUDA) cuda.synchronize();
 double buildSeconds = build.Elapsed.TotalSeconds;
-double? builtGib = device == DeviceType.CUDA ? RaftPipeline.Modeling.Native.Cuda.CudaMemory.UsedBytes() / 1073741824.0 : null;
+double? builtGib = DeviceMemory.UsedGib(device);
 if (builtGib is not null) Console.Error.WriteLine($"device memory used after build: {builtGib:F2} GiB");
 
 // Rows of `seq` random ids with the family's response template a third of the way in: the loss covers two thirds.
@@ -218,7 +217,7 @@ var line = new JsonObject
     ["step_seconds"] = Math.Round(seconds / steps, 4), ["model_tflops"] = Math.Round(tflops, 1),
     ["mfu_vs_790"] = Math.Round(tflops / 790.0, 4), ["build_seconds"] = Math.Round(buildSeconds, 1),
     ["device_used_gib_after_build"] = builtGib is null ? null : Math.Round(builtGib.Value, 2),
-    ["device_used_gib_after_steps"] = device == DeviceType.CUDA ? Math.Round(RaftPipeline.Modeling.Native.Cuda.CudaMemory.UsedBytes() / 1073741824.0, 2) : null,
+    ["device_used_gib_after_steps"] = DeviceMemory.UsedGib(device, 2),
     ["base_parameters"] = baseParameters, ["final_loss"] = Math.Round(result.StepLosses[^1], 4),
     ["date_utc"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm"),
 }.ToJsonString();
@@ -244,8 +243,19 @@ sealed class StepTimer(int warmup, DeviceType device) : ITrainerCallback
         // The trainer reads the loss back every step (a device sync), so step ends are real time points.
         if (device == DeviceType.CUDA) cuda.synchronize();
         if (p.Step == warmup) _clock.Restart();
-        string used = device == DeviceType.CUDA ? $", device used {RaftPipeline.Modeling.Native.Cuda.CudaMemory.UsedBytes() / 1073741824.0:F2} GiB" : "";
+        string used = DeviceMemory.UsedGib(device) is { } gib ? $", device used {gib:F2} GiB" : "";
         Console.Error.WriteLine($"step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} at {_clock.Elapsed.TotalSeconds:F2} s{used}");
+    }
+}
+
+static class DeviceMemory
+{
+    /// <summary>Device memory as nvidia-smi counts it (the caching allocator's reserve included), in GiB; null on the CPU.</summary>
+    public static double? UsedGib(DeviceType device, int? digits = null)
+    {
+        if (device != DeviceType.CUDA) return null;
+        double gib = RaftPipeline.Modeling.Native.Cuda.CudaMemory.UsedBytes() / 1073741824.0;
+        return digits is { } d ? Math.Round(gib, d) : gib;
     }
 }
 
