@@ -30,6 +30,16 @@ public class TorchRuntimeTests
     }
 
     [Fact]
+    public void Large_cpu_tensors_ask_for_huge_pages_unless_the_user_chose_otherwise()
+    {
+        // c10's CPU allocator reads THP_MEM_ALLOC_ENABLE from the native environment at its first allocation, which
+        // the module initializer precedes; CI runs without it, so the tool's choice must be there.
+        var before = Environment.GetEnvironmentVariable("THP_MEM_ALLOC_ENABLE");
+        TorchRuntime.EnsureInitialized();
+        Assert.Equal(before ?? TorchRuntime.HugePageAllocation, TorchRuntime.NativeEnvironmentVariable("THP_MEM_ALLOC_ENABLE"));
+    }
+
+    [Fact]
     public void The_shipped_native_library_has_its_unused_libstdcxx_need_marked_weak()
     {
         TorchRuntime.EnsureInitialized();
