@@ -45,6 +45,10 @@ public static class AdapterMerger
             if (expertUpdates.Keys.Contains(entry.Name)) continue;
             var parsed = AdapterKeys.Parse(entry.Name)
                 ?? throw new InvalidDataException($"{weightsPath}: key '{entry.Name}' is not a LoRA weight");
+            // peft builds LoRA layers from target_modules and ignores weights for any other module (unexpected keys),
+            // so merging such a key would give a model peft's merge_and_unload does not; AdapterStore refuses it too.
+            if (!config.Lora.Targets.Matches(parsed.ModulePath, parsed.ModulePath == LoraInjector.OutputEmbeddingPath))
+                throw new InvalidDataException($"{weightsPath}: key '{entry.Name}' is for module '{parsed.ModulePath}', which target_modules in {configPath} does not select");
             var weightKey = parsed.ModulePath + ".weight";
             if (!checkpoint.Contains(weightKey))
                 throw new InvalidDataException($"{weightsPath}: key '{entry.Name}' needs base weight '{weightKey}', which {baseDir} does not have");

@@ -59,6 +59,31 @@ public class AdapterMergerTests
     }
 
     [Fact]
+    public void Weights_for_a_module_that_target_modules_does_not_select_are_refused_and_nothing_is_written()
+    {
+        using var dir = new TempDir();
+        using var scope = NewDisposeScope();
+        var baseDir = Path.Combine(dir.Path, "base");
+        var adapterDir = Path.Combine(dir.Path, "adapter");
+        var outDir = Path.Combine(dir.Path, "out");
+        using (var model = TinyModels.Build()) PretrainedSaver.Save(model, baseDir, ScalarType.Float32);
+        using var withAdapter = PretrainedLoader.Load(baseDir);
+        LoraInjector.Apply(withAdapter, Config);
+        AdapterStore.Save(withAdapter, AdapterConfig.From(Config, baseDir), adapterDir);
+        // The config now says q_proj only; the weights still hold every projection (peft would ignore the rest).
+        var configPath = Path.Combine(adapterDir, AdapterConfig.FileName);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!;
+        json["target_modules"] = new System.Text.Json.Nodes.JsonArray("q_proj");
+        File.WriteAllText(configPath, json.ToJsonString());
+
+        var e = Assert.Throws<InvalidDataException>(() => AdapterMerger.Merge(baseDir, adapterDir, outDir));
+        Assert.Contains(AdapterStore.WeightsFileName, e.Message);
+        Assert.Contains("which target_modules in", e.Message);
+        Assert.Matches(@"module 'model\.layers\.\d+\.(self_attn\.[kvo]|mlp\.\w+)_proj'", e.Message);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
     public void A_bf16_base_is_merged_in_fp32_and_rounded_once_to_bf16()
     {
         using var dir = new TempDir();
