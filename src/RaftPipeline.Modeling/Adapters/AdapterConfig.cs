@@ -90,7 +90,7 @@ public sealed record AdapterConfig
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
-    /// <summary>Reads and validates; refuses what we cannot reproduce (DoRA, patterns, bias, fan_in_fan_out).</summary>
+    /// <summary>Reads and validates; refuses what we cannot reproduce (DoRA, patterns, bias, fan_in_fan_out, modules_to_save, layer selection).</summary>
     public static AdapterConfig Read(string path)
     {
         JsonNode? root;
@@ -118,6 +118,14 @@ public sealed record AdapterConfig
         Refuse("rank_pattern", o["rank_pattern"] is JsonObject rp && rp.Count > 0, "{}");
         Refuse("alpha_pattern", o["alpha_pattern"] is JsonObject ap && ap.Count > 0, "{}");
         Refuse("lora_bias", Get("lora_bias", false), "false");
+        // Options that change which modules peft adapts or replaces; read as absent they would load or merge an adapter
+        // other than the one peft builds from this file.
+        static bool Given(JsonNode? n) => n switch { null => false, JsonArray a => a.Count > 0, JsonObject m => m.Count > 0, _ => true };
+        Refuse("modules_to_save", Given(o["modules_to_save"]), "null (whole modules trained beside the adapter)");
+        Refuse("layers_to_transform", Given(o["layers_to_transform"]), "null (every layer)");
+        Refuse("layers_pattern", Given(o["layers_pattern"]), "null");
+        Refuse("exclude_modules", Given(o["exclude_modules"]), "null");
+        Refuse("layer_replication", Given(o["layer_replication"]), "null");
 
         var targetParameters = o["target_parameters"] switch
         {
