@@ -63,13 +63,8 @@ public class AdapterMergerTests
     {
         using var dir = new TempDir();
         using var scope = NewDisposeScope();
-        var baseDir = Path.Combine(dir.Path, "base");
-        var adapterDir = Path.Combine(dir.Path, "adapter");
         var outDir = Path.Combine(dir.Path, "out");
-        using (var model = TinyModels.Build()) PretrainedSaver.Save(model, baseDir, ScalarType.Float32);
-        using var withAdapter = PretrainedLoader.Load(baseDir);
-        LoraInjector.Apply(withAdapter, Config);
-        AdapterStore.Save(withAdapter, AdapterConfig.From(Config, baseDir), adapterDir);
+        using var withAdapter = SaveBaseAndAdapter(dir, ScalarType.Float32, out var baseDir, out var adapterDir);
         // The config now says q_proj only; the weights still hold every projection (peft would ignore the rest).
         var configPath = Path.Combine(adapterDir, AdapterConfig.FileName);
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!;
@@ -88,12 +83,7 @@ public class AdapterMergerTests
     {
         using var dir = new TempDir();
         using var scope = NewDisposeScope();
-        var baseDir = Path.Combine(dir.Path, "base");
-        var adapterDir = Path.Combine(dir.Path, "adapter");
-        using (var model = TinyModels.Build()) PretrainedSaver.Save(model, baseDir, ScalarType.BFloat16);
-        using var withAdapter = PretrainedLoader.Load(baseDir);
-        LoraInjector.Apply(withAdapter, Config);
-        AdapterStore.Save(withAdapter, AdapterConfig.From(Config, null), adapterDir);
+        using var withAdapter = SaveBaseAndAdapter(dir, ScalarType.BFloat16, out var baseDir, out var adapterDir);
         AdapterMerger.Merge(baseDir, adapterDir, Path.Combine(dir.Path, "out"));
         using var outFile = SafetensorsCheckpoint.Open(Path.Combine(dir.Path, "out"));
         const string key = "model.layers.1.mlp.up_proj.weight";
@@ -104,5 +94,17 @@ public class AdapterMergerTests
         // Untouched tensors are copied bit for bit.
         using var baseFile = SafetensorsCheckpoint.Open(baseDir);
         Assert.True(baseFile.Read("model.norm.weight").eq(outFile.Read("model.norm.weight")).all().item<bool>());
+    }
+
+    /// <summary>A tiny base saved in <paramref name="dtype"/> under dir/base and a random adapter for it under dir/adapter; returns the base with that adapter attached.</summary>
+    static RaftPipeline.Modeling.Decoder.CausalLM SaveBaseAndAdapter(TempDir dir, ScalarType dtype, out string baseDir, out string adapterDir)
+    {
+        baseDir = Path.Combine(dir.Path, "base");
+        adapterDir = Path.Combine(dir.Path, "adapter");
+        using (var model = TinyModels.Build()) PretrainedSaver.Save(model, baseDir, dtype);
+        var withAdapter = PretrainedLoader.Load(baseDir);
+        LoraInjector.Apply(withAdapter, Config);
+        AdapterStore.Save(withAdapter, AdapterConfig.From(Config, baseDir), adapterDir);
+        return withAdapter;
     }
 }
