@@ -5,9 +5,9 @@ namespace RaftPipeline.Serving;
 
 /// <summary>
 /// The engines a server answers with, by the name a request gives in <c>model</c>: the bare model, and one engine per
-/// adapter. Each engine holds its own copy of the base weights (an adapter is merged into the forward of its own
-/// model), so memory grows with the number of adapters; each has its own decode loop, so requests for different
-/// names never share a batch.
+/// adapter. The adapter engines' models are views of the base engine's weights (<see cref="ChatEngine.LoadOver"/>),
+/// so the base is in memory once and each adapter adds its own A and B; each engine has its own decode loop, so
+/// requests for different names never share a batch.
 /// </summary>
 public sealed class ServedModels : IDisposable
 {
@@ -29,8 +29,10 @@ public sealed class ServedModels : IDisposable
         var models = new Dictionary<string, ServedModel>(StringComparer.Ordinal);
         try
         {
-            models[options.BaseModelName] = Load(options.BaseModelName, null, options, device);
-            foreach (var (name, dir) in options.Adapters) models[name] = Load(name, dir, options, device);
+            var baseModel = models[options.BaseModelName] = Serve(options.BaseModelName, null,
+                ChatEngine.Load(options.ModelDirectory, null, device, options.MaxBatchSize), options);
+            foreach (var (name, dir) in options.Adapters)
+                models[name] = Serve(name, options.BaseModelName, ChatEngine.LoadOver(baseModel.Engine, dir, options.MaxBatchSize), options);
         }
         catch
         {
@@ -43,12 +45,8 @@ public sealed class ServedModels : IDisposable
     /// <summary>Serves engines already loaded (tests, hosts that share one engine); the caller keeps ownership unless disposed here.</summary>
     public static ServedModels From(IEnumerable<ServedModel> models) => new(models.ToDictionary(m => m.Name, StringComparer.Ordinal));
 
-    static ServedModel Load(string name, string? adapter, ServeOptions options, Device device)
-    {
-        var engine = ChatEngine.Load(options.ModelDirectory, adapter, device, options.MaxBatchSize);
-        int context = Math.Min(options.MaxModelLength ?? int.MaxValue, engine.ContextLength);
-        return new ServedModel(name, engine, context, adapter is null ? null : options.BaseModelName);
-    }
+    static ServedModel Serve(string name, string? parent, ChatEngine engine, ServeOptions options) =>
+        new(name, engine, Math.Min(options.MaxModelLength ?? int.MaxValue, engine.ContextLength), parent);
 
     /// <summary>Drains every engine's queue, then frees the models.</summary>
     public void Dispose()

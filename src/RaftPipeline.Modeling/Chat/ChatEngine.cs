@@ -74,7 +74,25 @@ public sealed class ChatEngine : IDisposable
     /// <param name="maxBatchSize">The most queued requests one decode step takes together.</param>
     /// <exception cref="FileNotFoundException">A required file is missing (named).</exception>
     /// <exception cref="InvalidDataException">A file holds what this tool cannot use (named).</exception>
-    public static ChatEngine Load(string modelDirectory, string? adapterDirectory, Device device, int maxBatchSize = DefaultMaxBatchSize)
+    public static ChatEngine Load(string modelDirectory, string? adapterDirectory, Device device, int maxBatchSize = DefaultMaxBatchSize) =>
+        Create(modelDirectory, adapterDirectory, maxBatchSize,
+            () => ModelFolderLoader.Load(modelDirectory, device, ModelFolderLoader.DefaultComputeDtype(device.type)));
+
+    /// <summary>
+    /// An engine for <paramref name="adapterDirectory"/> over <paramref name="baseEngine"/>'s weights
+    /// (<see cref="ModelFolderLoader.ShareWeights"/>): serving several adapters holds the base in memory once. It has
+    /// its own model object, adapter and decode loop; only the frozen base storage is shared.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><paramref name="baseEngine"/> has an adapter attached.</exception>
+    public static ChatEngine LoadOver(ChatEngine baseEngine, string adapterDirectory, int maxBatchSize = DefaultMaxBatchSize) =>
+        Create(baseEngine.ModelDirectory, adapterDirectory, maxBatchSize, () =>
+        {
+            if (baseEngine.Adapters.Count > 0)
+                throw new InvalidOperationException($"the base engine has an adapter attached ({baseEngine.Adapters[0]}); share a bare base");
+            lock (baseEngine.ModelLock) return ModelFolderLoader.ShareWeights(baseEngine.Model);
+        });
+
+    static ChatEngine Create(string modelDirectory, string? adapterDirectory, int maxBatchSize, Func<CausalLM> loadModel)
     {
         // Cheap checks first, so a bad folder fails before libtorch loads and weights are read.
         var tokenizer = HuggingFaceTokenizer.FromDirectory(modelDirectory);
@@ -86,8 +104,7 @@ public sealed class ChatEngine : IDisposable
         stops = stops.Distinct().ToList();
         int pad = defaults.PadTokenId ?? config.PadTokenId ?? tokenizer.PadTokenId ?? (stops.Count > 0 ? stops[0] : 0);
 
-        var model = ModelFolderLoader.Load(modelDirectory, device, ModelFolderLoader.DefaultComputeDtype(device.type));
-        var engine = new ChatEngine(modelDirectory, model, tokenizer, defaults, stops, pad, maxBatchSize);
+        var engine = new ChatEngine(modelDirectory, loadModel(), tokenizer, defaults, stops, pad, maxBatchSize);
         try
         {
             if (adapterDirectory is not null) engine.AttachAdapter(adapterDirectory);

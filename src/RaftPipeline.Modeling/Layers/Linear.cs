@@ -30,11 +30,12 @@ public sealed class Linear : LinearSlot
     /// in the caching allocator (the frozen weights' size again, reserved). On the CPU freed memory goes back to the
     /// system, and MKL's results depend on where a matrix starts, so each keeps its own allocation there and CPU
     /// numerics stay those of separate weights (<paramref name="oneAllocation"/> overrides; null: that choice).
-    /// With a bias each gets its own.
+    /// With a bias each gets its own; placeholders (<see cref="ParameterFactory.Placeholders"/>) are separate too, as they
+    /// become views of another model's weights, side by side or not.
     /// </summary>
     public static Linear[] SideBySide(long inFeatures, long[] outFeatures, bool hasBias, ScalarType dtype, Device device, bool? oneAllocation = null)
     {
-        if (hasBias || outFeatures.Length < 2 || !(oneAllocation ?? device.type == DeviceType.CUDA))
+        if (hasBias || outFeatures.Length < 2 || !(oneAllocation ?? device.type == DeviceType.CUDA) || ParameterFactory.MakingPlaceholders)
             return outFeatures.Select(o => new Linear(inFeatures, o, hasBias, dtype, device)).ToArray();
         using var all = torch.empty([outFeatures.Sum(), inFeatures], dtype, device).DetachFromDisposeScope();
         var linears = new Linear[outFeatures.Length];

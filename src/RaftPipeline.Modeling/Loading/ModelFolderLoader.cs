@@ -63,6 +63,52 @@ public static class ModelFolderLoader
     }
 
     /// <summary>
+    /// A second model over <paramref name="source"/>'s weights: every parameter (and every NF4 weight's packed codes and
+    /// statistics) is a view of the same storage, so an adapter attached to it costs only the adapter's own weights
+    /// (`raft serve` answers each adapter from one of these, beside the base). Frozen, in eval mode; nothing is read
+    /// from disk and nothing the size of the model is allocated, on CUDA either (placeholders, then
+    /// <c>set_</c>). The caller owns (disposes) it; the storage lives while either model does. Neither model may then
+    /// change a base weight in place (nothing at inference does; merging works on copies).
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><paramref name="source"/> has an adapter or other non-base module attached.</exception>
+    public static CausalLM ShareWeights(CausalLM source)
+    {
+        CausalLM model;
+        using (Layers.ParameterFactory.Placeholders()) model = new CausalLM(source.Config, source.Dtype, source.Device);
+        try
+        {
+            foreach (var path in source.LinearPaths().ToList())
+            {
+                switch (source.GetLinear(path))
+                {
+                    case Nf4Linear q: model.ReplaceLinear(path, q.ShareStorage()).Dispose(); break;
+                    case Layers.Linear: break;
+                    case var other: throw new InvalidOperationException($"{path} is a {other.GetType().Name}: only a base model's weights can be shared");
+                }
+            }
+            var weights = source.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+            var mine = model.named_parameters().ToList();
+            if (mine.Count != weights.Count)
+                throw new InvalidOperationException($"the shared model has {mine.Count} parameters, its source {weights.Count}");
+            using var noGrad = torch.no_grad();
+            foreach (var (name, p) in mine)
+            {
+                if (!weights.TryGetValue(name, out var w) || !w.shape.SequenceEqual(p.shape) || w.dtype != p.dtype)
+                    throw new InvalidOperationException($"parameter '{name}' has no counterpart of the same shape and dtype in the source model");
+                p.requires_grad = false;
+                p.set_(w); // in place; returns p itself (TorchSharp 0.107), so nothing to dispose
+            }
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.eval();
+        return model;
+    }
+
+    /// <summary>
     /// Wraps the modules the adapter in <paramref name="adapterDir"/> targets and fills its A and B (peft layout,
     /// checked against the model: the first mismatching key is named). <paramref name="trainable"/>: A and B require
     /// grad (fp32, as peft keeps them); otherwise they are frozen and the model is put in eval mode, so dropout is

@@ -42,6 +42,23 @@ public sealed class Nf4Linear : LinearSlot
         }
     }
 
+    /// <summary>
+    /// A second module over this one's packed weight and statistics (views of the same storage, not copies), for a
+    /// model that shares its base weights (<see cref="Loading.ModelFolderLoader.ShareWeights"/>).
+    /// </summary>
+    public Nf4Linear ShareStorage()
+    {
+        using var noGrad = torch.no_grad();
+        var w = Weight;
+        var shared = new Nf4Tensor
+        {
+            Packed = w.Packed.detach(), Absmax = w.Absmax.detach(), QuantMap = w.QuantMap.detach(),
+            NestedAbsmax = w.NestedAbsmax?.detach(), NestedQuantMap = w.NestedQuantMap?.detach(),
+            NestedOffset = w.NestedOffset, NestedBlockSize = w.NestedBlockSize, Shape = w.Shape, DType = w.DType, BlockSize = w.BlockSize,
+        };
+        return new Nf4Linear(shared, bias, ComputeDType);
+    }
+
     /// <summary>Quantizes a dense [out, in] weight.</summary>
     public static Nf4Linear FromDense(Tensor weight, Tensor? bias = null, ScalarType computeDType = ScalarType.BFloat16, bool doubleQuant = true)
     {
