@@ -10,7 +10,7 @@ namespace RaftPipeline.Serving.Tests;
 public sealed class SharedBaseTests(ServerFixture server)
 {
     [Fact]
-    public void The_adapter_engine_views_every_base_weight_of_the_base_engine()
+    public void The_adapter_engine_views_every_base_weight_of_the_base_engine_and_shares_its_tokenizer()
     {
         var baseWeights = server.BaseEngine.Model.named_parameters().Select(p => TensorMemory.Address(p.parameter)).ToHashSet();
         var tunedWeights = server.TunedEngine.Model.named_parameters().Select(p => TensorMemory.Address(p.parameter)).ToHashSet();
@@ -19,6 +19,7 @@ public sealed class SharedBaseTests(ServerFixture server)
         // The rest of the adapter engine's parameters are the adapter's own A and B.
         Assert.Equal(server.TunedEngine.Model.named_parameters().Count(p => p.name.Contains("lora_", StringComparison.Ordinal)),
             tunedWeights.Count - baseWeights.Count);
+        Assert.Same(server.BaseEngine.Tokenizer, server.TunedEngine.Tokenizer);
     }
 
     [Fact]

@@ -81,7 +81,8 @@ public sealed class ChatEngine : IDisposable
     /// <summary>
     /// An engine for <paramref name="adapterDirectory"/> over <paramref name="baseEngine"/>'s weights
     /// (<see cref="ModelFolderLoader.ShareWeights"/>): serving several adapters holds the base in memory once. It has
-    /// its own model object, adapter and decode loop; only the frozen base storage is shared.
+    /// its own model object, adapter and decode loop; the frozen base storage and the tokenizer (already used by
+    /// concurrent requests of one engine) are shared.
     /// </summary>
     /// <exception cref="InvalidOperationException"><paramref name="baseEngine"/> has an adapter attached.</exception>
     public static ChatEngine LoadOver(ChatEngine baseEngine, string adapterDirectory, int maxBatchSize = DefaultMaxBatchSize) =>
@@ -90,12 +91,13 @@ public sealed class ChatEngine : IDisposable
             if (baseEngine.Adapters.Count > 0)
                 throw new InvalidOperationException($"the base engine has an adapter attached ({baseEngine.Adapters[0]}); share a bare base");
             lock (baseEngine.ModelLock) return ModelFolderLoader.ShareWeights(baseEngine.Model);
-        });
+        }, baseEngine.Tokenizer);
 
-    static ChatEngine Create(string modelDirectory, string? adapterDirectory, int maxBatchSize, Func<CausalLM> loadModel)
+    static ChatEngine Create(string modelDirectory, string? adapterDirectory, int maxBatchSize, Func<CausalLM> loadModel,
+        HuggingFaceTokenizer? tokenizer = null)
     {
         // Cheap checks first, so a bad folder fails before libtorch loads and weights are read.
-        var tokenizer = HuggingFaceTokenizer.FromDirectory(modelDirectory);
+        tokenizer ??= HuggingFaceTokenizer.FromDirectory(modelDirectory);
         var defaults = GenerationConfigFile.ReadFolder(modelDirectory);
         var config = ModelConfigReader.ReadFolder(modelDirectory);
         var stops = new List<int>(defaults.EosTokenIds is { Count: > 0 } eosIds ? eosIds : config.EosTokenIds);
