@@ -458,6 +458,33 @@ if (gpuType == DeviceType.CUDA)
     }
 }
 
+// 7. A model over another's weights (ModelFolderLoader.ShareWeights: `raft serve`'s adapter engines) on CUDA in bf16,
+// where q/k/v and gate/up are row blocks of one allocation: every weight at the same address, the same logits, and an
+// adapter on the view gives what the base + adapter loaded on their own give, leaving the base's logits as they were.
+{
+    using var scope = NewDisposeScope();
+    using var source = PretrainedLoader.Load(Path.Combine(peft, "base"), gpu, ScalarType.BFloat16);
+    foreach (var p in source.parameters()) p.requires_grad = false;
+    source.eval();
+    using var shared = ModelFolderLoader.ShareWeights(source);
+    var addresses = source.named_parameters().ToDictionary(p => p.name, p => TensorMemory.Address(p.parameter));
+    Check("share_weights_addresses_cuda", shared.named_parameters().Count(p => addresses[p.name] != TensorMemory.Address(p.parameter)), 0,
+        "parameters of the shared model not at their source's address");
+    using var _ = no_grad();
+    Tensor Forward(CausalLM m) => m.forward(logits.Read("ids.0").unsqueeze(0).to(gpu)).to(ScalarType.Float32).cpu();
+    var before = Forward(source);
+    Check("share_weights_logits_cuda", (Forward(shared) - before).abs().max().item<float>(), 0, "max |shared − source| logit, bf16 (identical bits expected)");
+    AdapterStore.Load(shared, Path.Combine(peft, "adapter"));
+    shared.eval();
+    using var alone = PretrainedLoader.Load(Path.Combine(peft, "base"), gpu, ScalarType.BFloat16);
+    AdapterStore.Load(alone, Path.Combine(peft, "adapter"));
+    alone.eval();
+    var expected = Forward(alone);
+    Check("share_weights_adapter_cuda", (Forward(shared) - expected).abs().max().item<float>() / expected.abs().max().item<float>(), 1e-2,
+        "max |Δ| / max |logit|, adapter on the shared model vs base + adapter loaded alone, bf16");
+    Check("share_weights_source_untouched_cuda", (Forward(source) - before).abs().max().item<float>(), 0, "max |Δ| of the source's logits after the adapter went on its view");
+}
+
 log.Write(outPath);
 Console.WriteLine(log.AllPassed ? "all checks passed" : "SOME CHECKS FAILED");
 return log.AllPassed ? 0 : 1;
