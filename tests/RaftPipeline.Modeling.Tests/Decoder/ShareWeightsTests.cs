@@ -36,6 +36,7 @@ public class ShareWeightsTests
     [Theory]
     [InlineData(DecoderFamily.Qwen3)]
     [InlineData(DecoderFamily.Phi3)]
+    [InlineData(DecoderFamily.Gemma2)]
     public void A_shared_model_views_every_weight_of_its_source_and_computes_the_same_logits(DecoderFamily family)
     {
         using var scope = NewDisposeScope();
