@@ -144,6 +144,22 @@ public static class TorchRuntime
         setenv("THP_MEM_ALLOC_ENABLE", HugePageAllocation, 0);
     }
 
+    /// <summary>The kernel's transparent huge page mode ("always", "madvise" or "never"), or null where it says none.</summary>
+    public static string? TransparentHugePages()
+    {
+        const string path = "/sys/kernel/mm/transparent_hugepage/enabled";
+        try { return File.Exists(path) ? SelectedMode(File.ReadAllText(path)) : null; }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
+
+    /// <summary>The bracketed choice of a sysfs mode list such as "always [madvise] never", or null.</summary>
+    public static string? SelectedMode(string modes)
+    {
+        int open = modes.IndexOf('['), close = modes.IndexOf(']');
+        return open >= 0 && close > open + 1 ? modes[(open + 1)..close] : null;
+    }
+
     [DllImport("libc", CharSet = CharSet.Ansi, SetLastError = true)]
     static extern int setenv(string name, string value, int overwrite);
 

@@ -27,6 +27,7 @@ public sealed class DoctorCommandTests : IDisposable
         // The packaged CPU build, from beside the tool, with the fix-up done.
         Assert.Contains($"libtorch: 2.10.0.0, CPU build, loaded from {Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native")}\n", text);
         Assert.Contains("native fix-up: ", text);
+        Assert.Contains($"large CPU tensors: THP_MEM_ALLOC_ENABLE={Environment.GetEnvironmentVariable("THP_MEM_ALLOC_ENABLE") ?? TorchRuntime.HugePageAllocation}, transparent huge pages ", text);
         Assert.Contains(": done (GLIBCXX_3.4.32 need marked weak)", text);
         Assert.Contains($"  {Path.Combine(torch, "lib")}: CUDA 2.4.0+cu121, from PyTorch in {Path.Combine(root, "venv", "lib", "python3.11", "site-packages")}; not usable: libtorch 2.4.0+cu121; this tool needs 2.10.x or 2.11.x\n", text);
         Assert.Contains("CUDA in libtorch: not available\n", text);

@@ -39,6 +39,14 @@ public class TorchRuntimeTests
         Assert.Equal(before ?? TorchRuntime.HugePageAllocation, TorchRuntime.NativeEnvironmentVariable("THP_MEM_ALLOC_ENABLE"));
     }
 
+    [Theory]
+    [InlineData("always [madvise] never\n", "madvise")]
+    [InlineData("[always] madvise never", "always")]
+    [InlineData("always madvise [never]", "never")]
+    [InlineData("always madvise never", null)]
+    public void The_kernels_huge_page_mode_is_the_bracketed_choice(string sysfs, string? mode) =>
+        Assert.Equal(mode, TorchRuntime.SelectedMode(sysfs));
+
     [Fact]
     public void The_shipped_native_library_has_its_unused_libstdcxx_need_marked_weak()
     {
